@@ -1,0 +1,63 @@
+//! Claims inside the tokens the api-server signs (HS256, one shared secret).
+//!
+//! Every token carries a `kind`, so a room ticket can never be used as a login token or the
+//! other way round, even though both are signed with the same secret.
+
+use crate::room::{Category, Mode};
+use crate::{RoomId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// How long a room ticket is valid: long enough to open a WebSocket, short enough that a ticket
+/// seen in a URL (proxy logs, history) is useless soon after.
+pub const TICKET_TTL_SECS: i64 = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    #[default]
+    User,
+    Admin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// The login token the browser keeps and sends as `Authorization: Bearer`.
+    Access,
+    /// A 60-second pass into one room on the room-server.
+    Ticket,
+}
+
+/// The login token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub kind: TokenKind,
+    pub sub: UserId,
+    pub name: String,
+    pub role: Role,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// The room as the api-server knew it when it issued a ticket. The ticket is signed, so the
+/// room-server can open the room from it without a round trip to the api-server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketRoom {
+    pub id: RoomId,
+    pub title: String,
+    pub mode: Mode,
+    pub category: Category,
+    pub host: UserId,
+    pub member_limit: u8,
+}
+
+/// A room ticket: who may join which room, until `exp`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketClaims {
+    pub kind: TokenKind,
+    pub sub: UserId,
+    pub name: String,
+    pub room: TicketRoom,
+    pub iat: i64,
+    pub exp: i64,
+}

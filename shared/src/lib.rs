@@ -1,0 +1,10 @@
+//! Wire types shared by every OnAir crate: ids, the realtime protocol, REST bodies and the
+//! claims inside our tokens. Plain serde only, so it compiles for wasm32 as well as the servers.
+
+pub mod api;
+pub mod auth;
+pub mod ids;
+pub mod protocol;
+pub mod room;
+
+pub use ids::{RoomId, RoundId, UserId};

@@ -1,0 +1,451 @@
+//! The realtime protocol (v1) between browsers and the room-server.
+//!
+//! Frames are JSON text objects tagged by `"type"` (snake_case). Room events carry a room-wide
+//! `seq` that increases by exactly 1; frames meant for one member (`welcome`, `signal`, `error`)
+//! carry none. docs/PROTOCOL.md shows every frame with an example.
+
+use crate::room::{Category, Mode};
+use crate::{RoomId, RoundId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// Larger text frames are answered with `frame_too_large` and dropped.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// An opaque WebRTC payload (SDP or ICE candidate) may be at most this large.
+pub const MAX_SIGNAL_BYTES: usize = 16 * 1024;
+pub const CHAT_MAX_CHARS: usize = 500;
+pub const SCORE_MIN: i64 = 0;
+pub const SCORE_MAX: i64 = 100;
+
+// ---------------------------------------------------------------------------------------------
+// Client -> server
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    Chat {
+        text: String,
+    },
+    React {
+        kind: ReactionKind,
+    },
+    /// Host only. `first` defaults to the host.
+    Start {
+        #[serde(default)]
+        first: Option<UserId>,
+    },
+    /// Host or the performer on air.
+    EndPerformance,
+    /// The performer who just finished (or the host, if that performer has left).
+    Nominate {
+        user: UserId,
+    },
+    /// `value` is taken as any integer so that an out-of-range score gets its own error code
+    /// instead of a parse error.
+    Score {
+        round: RoundId,
+        value: i64,
+    },
+    /// Host only: ends the show early.
+    EndShow,
+    /// Opaque WebRTC offer/answer/ICE for one other member of the same room.
+    Signal {
+        to: UserId,
+        data: serde_json::Value,
+    },
+    /// Replay the events after `since`, or send a fresh `welcome` when they are gone.
+    Resync {
+        since: u64,
+    },
+    Leave,
+    /// Host only: removes a member, who cannot come back into this room.
+    Kick {
+        user: UserId,
+    },
+}
+
+impl ClientMsg {
+    /// The wire name of this frame's type, for logs and rate-limit buckets.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ClientMsg::Chat { .. } => "chat",
+            ClientMsg::React { .. } => "react",
+            ClientMsg::Start { .. } => "start",
+            ClientMsg::EndPerformance => "end_performance",
+            ClientMsg::Nominate { .. } => "nominate",
+            ClientMsg::Score { .. } => "score",
+            ClientMsg::EndShow => "end_show",
+            ClientMsg::Signal { .. } => "signal",
+            ClientMsg::Resync { .. } => "resync",
+            ClientMsg::Leave => "leave",
+            ClientMsg::Kick { .. } => "kick",
+        }
+    }
+}
+
+/// Every client frame type, so the server can tell "unknown type" from "bad fields".
+pub const CLIENT_MSG_TYPES: [&str; 11] = [
+    "chat",
+    "react",
+    "start",
+    "end_performance",
+    "nominate",
+    "score",
+    "end_show",
+    "signal",
+    "resync",
+    "leave",
+    "kick",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReactionKind {
+    Clap,
+    Mirrorball,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server -> client
+// ---------------------------------------------------------------------------------------------
+
+/// Anything the server sends. Decoding tries a room event first, then a direct frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ServerMsg {
+    Event(Event),
+    Direct(Direct),
+}
+
+/// A room event as sent: its `seq` plus the event's own fields, flattened into one object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// Something that happened in a room; every member receives it, in `seq` order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    MemberJoined {
+        member: MemberView,
+    },
+    MemberLeft {
+        user: UserId,
+        reason: LeaveReason,
+    },
+    /// The member's connection dropped; the seat is kept for the grace period.
+    MemberOffline {
+        user: UserId,
+    },
+    MemberOnline {
+        user: UserId,
+    },
+    Chat {
+        line: ChatLine,
+    },
+    Reaction {
+        from: UserId,
+        kind: ReactionKind,
+    },
+    ShowStarted {
+        first: UserId,
+    },
+    OnAir {
+        performer: UserId,
+    },
+    /// The act is over and its scoring round is open until `deadline`.
+    PerformanceEnded {
+        round: RoundView,
+    },
+    ScoreProgress {
+        round: RoundId,
+        scorer: UserId,
+        count: u32,
+        eligible: u32,
+    },
+    RoundClosed {
+        round: RoundId,
+        performer: UserId,
+        /// Mean of the scores received, two decimals; `null` when nobody scored.
+        average: Option<f64>,
+        count: u32,
+    },
+    Nominated {
+        by: UserId,
+        user: UserId,
+    },
+    HostChanged {
+        host: UserId,
+    },
+    ShowEnded {
+        results: Vec<ActResult>,
+        /// True when the host ended the show before everyone had performed.
+        early: bool,
+    },
+}
+
+impl EventKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::MemberJoined { .. } => "member_joined",
+            EventKind::MemberLeft { .. } => "member_left",
+            EventKind::MemberOffline { .. } => "member_offline",
+            EventKind::MemberOnline { .. } => "member_online",
+            EventKind::Chat { .. } => "chat",
+            EventKind::Reaction { .. } => "reaction",
+            EventKind::ShowStarted { .. } => "show_started",
+            EventKind::OnAir { .. } => "on_air",
+            EventKind::PerformanceEnded { .. } => "performance_ended",
+            EventKind::ScoreProgress { .. } => "score_progress",
+            EventKind::RoundClosed { .. } => "round_closed",
+            EventKind::Nominated { .. } => "nominated",
+            EventKind::HostChanged { .. } => "host_changed",
+            EventKind::ShowEnded { .. } => "show_ended",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    /// The member left on purpose.
+    Left,
+    /// The member stayed offline past the grace period.
+    TimedOut,
+    Kicked,
+}
+
+/// Frames for one member only; they carry no `seq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Direct {
+    /// The first frame on every connection (and the answer to a `resync` that cannot be
+    /// served from the buffer): the whole room as of `seq`.
+    Welcome {
+        you: UserId,
+        seq: u64,
+        room: RoomSnapshot,
+    },
+    Signal {
+        from: UserId,
+        data: serde_json::Value,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+}
+
+/// The whole state of a room, as a member needs it to draw the screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomSnapshot {
+    pub id: RoomId,
+    pub title: String,
+    pub mode: Mode,
+    pub category: Category,
+    pub member_limit: u8,
+    pub host: UserId,
+    pub phase: Phase,
+    /// On air (phase `on_air`), or the one whose act is being scored or who nominates next.
+    pub performer: Option<UserId>,
+    /// The open scoring round, if any.
+    pub round: Option<RoundView>,
+    /// Who goes on air next, once chosen.
+    pub nominee: Option<UserId>,
+    /// In the order they joined (the host hand-over order).
+    pub members: Vec<MemberView>,
+    /// The most recent chat lines, oldest first.
+    pub chat: Vec<ChatLine>,
+    /// Every act scored so far, in order; the results board once the show has ended.
+    pub results: Vec<ActResult>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Before the show: members join and chat.
+    Lobby,
+    /// A performer is on air.
+    OnAir,
+    /// An act has ended and its scoring round is open.
+    Scoring,
+    /// The round has closed; waiting for the next performer to be nominated.
+    Nominating,
+    /// The show is over; `results` is the board.
+    Ended,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub id: UserId,
+    pub name: String,
+    pub online: bool,
+    pub performed: bool,
+    /// The mean score of this member's act, once its round has closed.
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundView {
+    pub id: RoundId,
+    pub performer: UserId,
+    /// Unix milliseconds.
+    pub deadline: i64,
+    /// Who has scored so far (never the values, until the round closes).
+    pub scored: Vec<UserId>,
+    pub eligible: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatLine {
+    pub from: UserId,
+    pub name: String,
+    pub text: String,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActResult {
+    pub round: RoundId,
+    pub performer: UserId,
+    pub name: String,
+    pub average: Option<f64>,
+    pub count: u32,
+}
+
+/// Stable codes for refused frames; clients map them to messages in the user's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // The frame itself.
+    BadJson,
+    UnknownType,
+    InvalidMessage,
+    FrameTooLarge,
+    RateLimited,
+    // Who may do what.
+    NotHost,
+    NotYourTurn,
+    NotAMember,
+    // The show.
+    NotEnoughMembers,
+    AlreadyStarted,
+    WrongPhase,
+    AlreadyPerformed,
+    AlreadyScored,
+    RoundClosed,
+    ScoreOutOfRange,
+    CannotScoreOwnAct,
+    NotEligible,
+    InvalidChat,
+    SignalTooLarge,
+    CannotKickSelf,
+    // The connection.
+    RoomFull,
+    Kicked,
+    /// The same user opened the room on another connection; this one is closed.
+    Replaced,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadJson => "bad_json",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::InvalidMessage => "invalid_message",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::NotHost => "not_host",
+            ErrorCode::NotYourTurn => "not_your_turn",
+            ErrorCode::NotAMember => "not_a_member",
+            ErrorCode::NotEnoughMembers => "not_enough_members",
+            ErrorCode::AlreadyStarted => "already_started",
+            ErrorCode::WrongPhase => "wrong_phase",
+            ErrorCode::AlreadyPerformed => "already_performed",
+            ErrorCode::AlreadyScored => "already_scored",
+            ErrorCode::RoundClosed => "round_closed",
+            ErrorCode::ScoreOutOfRange => "score_out_of_range",
+            ErrorCode::CannotScoreOwnAct => "cannot_score_own_act",
+            ErrorCode::NotEligible => "not_eligible",
+            ErrorCode::InvalidChat => "invalid_chat",
+            ErrorCode::SignalTooLarge => "signal_too_large",
+            ErrorCode::CannotKickSelf => "cannot_kick_self",
+            ErrorCode::RoomFull => "room_full",
+            ErrorCode::Kicked => "kicked",
+            ErrorCode::Replaced => "replaced",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// Rounds a mean to two decimals the way the results board shows it.
+pub fn mean_two_decimals(sum: i64, count: u32) -> Option<f64> {
+    if count == 0 {
+        return None;
+    }
+    // Integer arithmetic in hundredths, rounding half up, so 200/3 is exactly 66.67.
+    let hundredths = (sum * 200 + i64::from(count)) / (2 * i64::from(count));
+    Some(hundredths as f64 / 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn client_frames_use_snake_case_type_tags() {
+        let m: ClientMsg = serde_json::from_value(json!({"type":"end_performance"})).unwrap();
+        assert_eq!(m, ClientMsg::EndPerformance);
+        let m: ClientMsg = serde_json::from_value(json!({"type":"start"})).unwrap();
+        assert_eq!(m, ClientMsg::Start { first: None });
+        let m: ClientMsg =
+            serde_json::from_value(json!({"type":"score","round":3,"value":120})).unwrap();
+        assert_eq!(m, ClientMsg::Score { round: RoundId(3), value: 120 });
+        for name in CLIENT_MSG_TYPES {
+            assert!(serde_json::from_value::<ClientMsg>(json!({ "type": name }))
+                .map(|m| m.type_name() == name)
+                .unwrap_or(true));
+        }
+    }
+
+    #[test]
+    fn events_are_flat_objects_with_seq_and_type() {
+        let e = Event {
+            seq: 7,
+            kind: EventKind::Reaction { from: UserId(2), kind: ReactionKind::Mirrorball },
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v, json!({"seq":7,"type":"reaction","from":2,"kind":"mirrorball"}));
+        let back: ServerMsg = serde_json::from_value(v).unwrap();
+        assert_eq!(back, ServerMsg::Event(e));
+    }
+
+    #[test]
+    fn direct_frames_decode_as_direct() {
+        let v = json!({"type":"error","code":"not_host","message":"only the host can start"});
+        let m: ServerMsg = serde_json::from_value(v).unwrap();
+        assert!(matches!(m, ServerMsg::Direct(Direct::Error { code: ErrorCode::NotHost, .. })));
+    }
+
+    #[test]
+    fn error_code_strings_match_serde() {
+        for code in [ErrorCode::NotHost, ErrorCode::ScoreOutOfRange, ErrorCode::BadJson] {
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
+        }
+    }
+
+    #[test]
+    fn mean_is_rounded_to_two_decimals() {
+        assert_eq!(mean_two_decimals(0, 0), None);
+        assert_eq!(mean_two_decimals(200, 3), Some(66.67));
+        assert_eq!(mean_two_decimals(100, 3), Some(33.33));
+        assert_eq!(mean_two_decimals(181, 2), Some(90.5));
+        assert_eq!(mean_two_decimals(0, 4), Some(0.0));
+    }
+}
