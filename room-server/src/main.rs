@@ -1,1 +1,26 @@
-fn main() {}
+use onair_room_server::{start, RoomServerConfig};
+
+#[actix_web::main]
+async fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let config = match RoomServerConfig::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("onair-room-server: configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
+    match start(config) {
+        Ok(running) => {
+            log::info!("room-server listening on ws://{}/ws", running.addr);
+            if let Err(e) = running.server.await {
+                eprintln!("onair-room-server: {e}");
+                std::process::exit(1);
+            }
+        }
+        Err(e) => {
+            eprintln!("onair-room-server: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -406,7 +406,13 @@ mod tests {
         assert_eq!(m, ClientMsg::Start { first: None });
         let m: ClientMsg =
             serde_json::from_value(json!({"type":"score","round":3,"value":120})).unwrap();
-        assert_eq!(m, ClientMsg::Score { round: RoundId(3), value: 120 });
+        assert_eq!(
+            m,
+            ClientMsg::Score {
+                round: RoundId(3),
+                value: 120
+            }
+        );
         for name in CLIENT_MSG_TYPES {
             assert!(serde_json::from_value::<ClientMsg>(json!({ "type": name }))
                 .map(|m| m.type_name() == name)
@@ -418,10 +424,16 @@ mod tests {
     fn events_are_flat_objects_with_seq_and_type() {
         let e = Event {
             seq: 7,
-            kind: EventKind::Reaction { from: UserId(2), kind: ReactionKind::Mirrorball },
+            kind: EventKind::Reaction {
+                from: UserId(2),
+                kind: ReactionKind::Mirrorball,
+            },
         };
         let v = serde_json::to_value(&e).unwrap();
-        assert_eq!(v, json!({"seq":7,"type":"reaction","from":2,"kind":"mirrorball"}));
+        assert_eq!(
+            v,
+            json!({"seq":7,"type":"reaction","from":2,"kind":"mirrorball"})
+        );
         let back: ServerMsg = serde_json::from_value(v).unwrap();
         assert_eq!(back, ServerMsg::Event(e));
     }
@@ -430,12 +442,22 @@ mod tests {
     fn direct_frames_decode_as_direct() {
         let v = json!({"type":"error","code":"not_host","message":"only the host can start"});
         let m: ServerMsg = serde_json::from_value(v).unwrap();
-        assert!(matches!(m, ServerMsg::Direct(Direct::Error { code: ErrorCode::NotHost, .. })));
+        assert!(matches!(
+            m,
+            ServerMsg::Direct(Direct::Error {
+                code: ErrorCode::NotHost,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn error_code_strings_match_serde() {
-        for code in [ErrorCode::NotHost, ErrorCode::ScoreOutOfRange, ErrorCode::BadJson] {
+        for code in [
+            ErrorCode::NotHost,
+            ErrorCode::ScoreOutOfRange,
+            ErrorCode::BadJson,
+        ] {
             assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         }
     }

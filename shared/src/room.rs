@@ -179,7 +179,11 @@ mod tests {
         for m in Mode::ALL {
             assert_eq!(Mode::parse(m.as_str()), Some(m));
         }
-        assert_eq!(Category::parse("Singing"), None, "wire names are case-exact");
+        assert_eq!(
+            Category::parse("Singing"),
+            None,
+            "wire names are case-exact"
+        );
     }
 
     #[test]

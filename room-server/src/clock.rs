@@ -1,0 +1,8 @@
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Wall-clock unix milliseconds: deadlines are sent to browsers, so they must be wall time.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

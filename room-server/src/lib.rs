@@ -1,0 +1,49 @@
+//! OnAir's room-server: one `Room` actor per live room (the single authority over its show),
+//! one `Session` actor per WebSocket.
+//!
+//! - `rules`: the rules of the show, pure and directly tested.
+//! - `room`: the actor wrapping the rules: membership, `seq`, fan-out, timers.
+//! - `session`: one WebSocket: heartbeat, frame limits, parsing, rate limits.
+//! - `registry`: which actor holds which room.
+//! - `server`: the HTTP endpoints (`/ws`, `/healthz`).
+
+pub mod clock;
+pub mod config;
+pub mod messages;
+pub mod rate_limit;
+pub mod registry;
+pub mod room;
+pub mod rules;
+pub mod server;
+pub mod session;
+pub mod ticket;
+
+use actix_web::{web, App, HttpServer};
+use std::net::SocketAddr;
+
+pub use config::RoomServerConfig;
+
+/// A bound, not yet awaited server: await or spawn `server`; `handle` stops it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub handle: actix_web::dev::ServerHandle,
+    pub server: actix_web::dev::Server,
+}
+
+/// Binds and builds the room-server. Call from within an actix system (`#[actix_web::main]`,
+/// `#[actix_rt::test]`).
+pub fn start(config: RoomServerConfig) -> anyhow::Result<Running> {
+    let bind = config.bind;
+    let state = web::Data::from(server::state(config));
+    let http =
+        HttpServer::new(move || App::new().app_data(state.clone()).configure(server::routes))
+            .bind(bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let addr = http.addrs().first().copied().unwrap_or(bind);
+    let server = http.shutdown_timeout(5).run();
+    Ok(Running {
+        addr,
+        handle: server.handle(),
+        server,
+    })
+}

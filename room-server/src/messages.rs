@@ -1,0 +1,32 @@
+//! Human-readable English text for each error code (clients may show their own translation).
+
+use onair_shared::protocol::ErrorCode;
+
+pub fn error_message(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::BadJson => "the frame is not a JSON object",
+        ErrorCode::UnknownType => "unknown frame type",
+        ErrorCode::InvalidMessage => "the frame's fields are missing or of the wrong kind",
+        ErrorCode::FrameTooLarge => "the frame is larger than 64 KiB",
+        ErrorCode::RateLimited => "too many frames; slow down",
+        ErrorCode::NotHost => "only the host can do that",
+        ErrorCode::NotYourTurn => "it is not your turn to do that",
+        ErrorCode::NotAMember => "that person is not in this room",
+        ErrorCode::NotEnoughMembers => "a show needs at least 2 members",
+        ErrorCode::AlreadyStarted => "the show has already started",
+        ErrorCode::WrongPhase => "that cannot be done at this point of the show",
+        ErrorCode::AlreadyPerformed => "that member has already performed",
+        ErrorCode::AlreadyScored => "you have already scored this act",
+        ErrorCode::RoundClosed => "scoring for that act is closed",
+        ErrorCode::ScoreOutOfRange => "a score is a whole number from 0 to 100",
+        ErrorCode::CannotScoreOwnAct => "you cannot score your own act",
+        ErrorCode::NotEligible => "you joined after this act ended, so you cannot score it",
+        ErrorCode::InvalidChat => "a chat message is 1 to 500 characters",
+        ErrorCode::SignalTooLarge => "the video signal payload is larger than 16 KiB",
+        ErrorCode::CannotKickSelf => "you cannot kick yourself",
+        ErrorCode::RoomFull => "the room is full",
+        ErrorCode::Kicked => "the host removed you from this room",
+        ErrorCode::Replaced => "you opened this room on another connection",
+        ErrorCode::Internal => "something went wrong on the server",
+    }
+}

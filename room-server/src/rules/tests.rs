@@ -1,0 +1,386 @@
+//! One test per rule of DESIGN.md §3, driving the engine directly with explicit times.
+
+use super::{Settings, Show};
+use onair_shared::auth::TicketRoom;
+use onair_shared::protocol::{ErrorCode, EventKind, LeaveReason, Phase, ReactionKind};
+use onair_shared::room::{Category, Mode};
+use onair_shared::{RoomId, RoundId, UserId};
+
+const HOST: UserId = UserId(1);
+const B: UserId = UserId(2);
+const C: UserId = UserId(3);
+const D: UserId = UserId(4);
+
+fn room(limit: u8) -> Show {
+    Show::new(
+        TicketRoom {
+            id: RoomId(9),
+            title: "Friday".into(),
+            mode: Mode::Rank,
+            category: Category::Singing,
+            host: HOST,
+            member_limit: limit,
+        },
+        Settings::default(),
+    )
+}
+
+/// A room with the host and `others` joined, in that order.
+fn room_with(others: &[UserId]) -> Show {
+    let mut show = room(8);
+    show.join(HOST, "host", 0).unwrap();
+    for &u in others {
+        show.join(u, &format!("user{}", u.0), 0).unwrap();
+    }
+    show
+}
+
+fn types(events: &[EventKind]) -> Vec<&'static str> {
+    events.iter().map(EventKind::type_name).collect()
+}
+
+/// Host starts, performs, ends; returns the open round's id.
+fn started_and_ended(show: &mut Show) -> RoundId {
+    show.start(HOST, None).unwrap();
+    show.end_performance(HOST, 1_000).unwrap();
+    show.snapshot().round.unwrap().id
+}
+
+#[test]
+fn only_the_host_starts_and_only_with_two_members() {
+    let mut show = room_with(&[]);
+    assert_eq!(show.start(HOST, None), Err(ErrorCode::NotEnoughMembers));
+    show.join(B, "b", 0).unwrap();
+    assert_eq!(show.start(B, None), Err(ErrorCode::NotHost));
+    assert_eq!(
+        show.phase(),
+        Phase::Lobby,
+        "a refused start changes nothing"
+    );
+    let events = show.start(HOST, None).unwrap();
+    assert_eq!(types(&events), ["show_started", "on_air"]);
+    assert_eq!(
+        show.snapshot().performer,
+        Some(HOST),
+        "the host performs first by default"
+    );
+    assert_eq!(show.start(HOST, None), Err(ErrorCode::AlreadyStarted));
+}
+
+#[test]
+fn start_can_name_another_first_performer() {
+    let mut show = room_with(&[B]);
+    assert_eq!(show.start(HOST, Some(D)), Err(ErrorCode::NotAMember));
+    show.start(HOST, Some(B)).unwrap();
+    assert_eq!(show.snapshot().performer, Some(B));
+}
+
+#[test]
+fn reactions_and_chat_reach_everyone_with_real_names() {
+    let mut show = room_with(&[B]);
+    let ev = show.react(B, ReactionKind::Mirrorball).unwrap();
+    assert_eq!(
+        ev,
+        vec![EventKind::Reaction {
+            from: B,
+            kind: ReactionKind::Mirrorball
+        }]
+    );
+    let ev = show.chat(B, "  bravo\n!  ", 5).unwrap();
+    let EventKind::Chat { line } = &ev[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (line.name.as_str(), line.text.as_str(), line.at),
+        ("user2", "bravo !", 5)
+    );
+    assert_eq!(show.chat(B, "   ", 5), Err(ErrorCode::InvalidChat));
+    assert_eq!(
+        show.chat(B, &"a".repeat(501), 5),
+        Err(ErrorCode::InvalidChat)
+    );
+    assert!(
+        show.chat(B, &"가".repeat(500), 5).is_ok(),
+        "the limit counts characters"
+    );
+    assert_eq!(show.chat(D, "hi", 5), Err(ErrorCode::NotAMember));
+    assert_eq!(show.snapshot().chat.len(), 2);
+}
+
+#[test]
+fn only_host_or_performer_ends_an_act() {
+    let mut show = room_with(&[B, C]);
+    show.start(HOST, Some(B)).unwrap();
+    assert_eq!(show.end_performance(C, 0), Err(ErrorCode::NotYourTurn));
+    let ev = show.end_performance(B, 1_000).unwrap();
+    assert_eq!(types(&ev), ["performance_ended"]);
+    let round = show.snapshot().round.unwrap();
+    assert_eq!(
+        (round.performer, round.eligible, round.deadline),
+        (B, 2, 31_000)
+    );
+    assert_eq!(show.end_performance(HOST, 0), Err(ErrorCode::WrongPhase));
+}
+
+#[test]
+fn scoring_rules() {
+    let mut show = room_with(&[B, C]);
+    let r = started_and_ended(&mut show);
+    assert_eq!(
+        show.score(HOST, r, 50, 2),
+        Err(ErrorCode::CannotScoreOwnAct)
+    );
+    assert_eq!(show.score(B, r, 101, 2), Err(ErrorCode::ScoreOutOfRange));
+    assert_eq!(show.score(B, r, -1, 2), Err(ErrorCode::ScoreOutOfRange));
+    assert_eq!(
+        show.score(B, RoundId(r.0 + 1), 50, 2),
+        Err(ErrorCode::RoundClosed)
+    );
+    let ev = show.score(B, r, 90, 2).unwrap();
+    assert_eq!(types(&ev), ["score_progress"]);
+    assert_eq!(show.score(B, r, 10, 3), Err(ErrorCode::AlreadyScored));
+    // The last eligible score closes the round at once, with the mean to two decimals.
+    let ev = show.score(C, r, 91, 4).unwrap();
+    assert_eq!(types(&ev), ["score_progress", "round_closed"]);
+    assert_eq!(
+        ev[1],
+        EventKind::RoundClosed {
+            round: r,
+            performer: HOST,
+            average: Some(90.5),
+            count: 2
+        }
+    );
+    assert_eq!(show.score(C, r, 10, 5), Err(ErrorCode::RoundClosed));
+    let snap = show.snapshot();
+    assert_eq!(snap.phase, Phase::Nominating);
+    assert_eq!(
+        snap.members[0].score,
+        Some(90.5),
+        "the result shows under the performer"
+    );
+}
+
+#[test]
+fn a_late_joiner_cannot_score_the_open_round_but_can_be_nominated() {
+    let mut show = room_with(&[B]);
+    let r = started_and_ended(&mut show);
+    show.join(C, "late", 2).unwrap();
+    assert_eq!(show.score(C, r, 70, 3), Err(ErrorCode::NotEligible));
+    show.nominate(HOST, C).unwrap();
+    show.score(B, r, 70, 4).unwrap();
+    assert_eq!(show.snapshot().performer, Some(C));
+    assert_eq!(show.phase(), Phase::OnAir);
+}
+
+#[test]
+fn the_deadline_closes_the_round_with_the_scores_received() {
+    let mut show = room_with(&[B, C]);
+    let r = started_and_ended(&mut show);
+    show.score(B, r, 80, 2).unwrap();
+    assert_eq!(show.next_wakeup(), Some(31_000));
+    assert!(show.tick(30_999).is_empty());
+    let ev = show.tick(31_000);
+    assert_eq!(
+        ev[0],
+        EventKind::RoundClosed {
+            round: r,
+            performer: HOST,
+            average: Some(80.0),
+            count: 1
+        }
+    );
+}
+
+#[test]
+fn a_round_nobody_scored_has_no_mean() {
+    let mut show = room_with(&[B]);
+    let r = started_and_ended(&mut show);
+    let ev = show.tick(31_000);
+    assert_eq!(
+        ev[0],
+        EventKind::RoundClosed {
+            round: r,
+            performer: HOST,
+            average: None,
+            count: 0
+        }
+    );
+    assert_eq!(show.snapshot().members[0].score, None);
+}
+
+#[test]
+fn nomination_by_the_performer_among_those_who_have_not_performed() {
+    let mut show = room_with(&[B, C]);
+    let r = started_and_ended(&mut show);
+    assert_eq!(show.nominate(B, C), Err(ErrorCode::NotYourTurn));
+    assert_eq!(show.nominate(HOST, HOST), Err(ErrorCode::AlreadyPerformed));
+    assert_eq!(show.nominate(HOST, D), Err(ErrorCode::NotAMember));
+    // Nominating during scoring waits for the round to close.
+    let ev = show.nominate(HOST, B).unwrap();
+    assert_eq!(types(&ev), ["nominated"]);
+    assert_eq!(show.phase(), Phase::Scoring);
+    show.score(B, r, 60, 2).unwrap();
+    let ev = show.score(C, r, 70, 2).unwrap();
+    assert_eq!(types(&ev), ["score_progress", "round_closed", "on_air"]);
+    assert_eq!(show.snapshot().performer, Some(B));
+}
+
+#[test]
+fn nominating_after_the_round_closed_puts_the_nominee_on_air() {
+    let mut show = room_with(&[B]);
+    started_and_ended(&mut show);
+    show.tick(31_000);
+    assert_eq!(show.phase(), Phase::Nominating);
+    let ev = show.nominate(HOST, B).unwrap();
+    assert_eq!(types(&ev), ["nominated", "on_air"]);
+}
+
+#[test]
+fn the_show_ends_with_a_results_board_when_everyone_has_performed() {
+    let mut show = room_with(&[B]);
+    let r1 = started_and_ended(&mut show);
+    show.nominate(HOST, B).unwrap();
+    show.score(B, r1, 100, 2).unwrap();
+    show.end_performance(B, 3).unwrap();
+    let r2 = show.snapshot().round.unwrap().id;
+    let ev = show.score(HOST, r2, 40, 4).unwrap();
+    assert_eq!(types(&ev), ["score_progress", "round_closed", "show_ended"]);
+    let EventKind::ShowEnded { results, early } = &ev[2] else {
+        panic!()
+    };
+    assert!(!early);
+    let board: Vec<_> = results.iter().map(|r| (r.performer, r.average)).collect();
+    assert_eq!(board, [(HOST, Some(100.0)), (B, Some(40.0))]);
+    assert_eq!(show.phase(), Phase::Ended);
+}
+
+#[test]
+fn the_host_can_end_the_show_early_and_open_scores_count() {
+    let mut show = room_with(&[B, C]);
+    let r = started_and_ended(&mut show);
+    show.score(B, r, 77, 2).unwrap();
+    assert_eq!(show.end_show(B, 3), Err(ErrorCode::NotHost));
+    let ev = show.end_show(HOST, 3).unwrap();
+    assert_eq!(types(&ev), ["round_closed", "show_ended"]);
+    assert!(matches!(&ev[1], EventKind::ShowEnded { early: true, results } if results.len() == 1));
+    assert_eq!(show.end_show(HOST, 4), Err(ErrorCode::WrongPhase));
+}
+
+#[test]
+fn the_host_role_passes_to_the_longest_present_member() {
+    let mut show = room_with(&[B, C]);
+    let ev = show.leave(HOST, 0).unwrap();
+    assert_eq!(
+        ev,
+        vec![
+            EventKind::MemberLeft {
+                user: HOST,
+                reason: LeaveReason::Left
+            },
+            EventKind::HostChanged { host: B }
+        ]
+    );
+    assert_eq!(show.host(), B);
+}
+
+#[test]
+fn a_disconnected_member_keeps_the_seat_for_the_grace_period() {
+    let mut show = room_with(&[B]);
+    assert_eq!(
+        show.disconnect(B, 1_000),
+        vec![EventKind::MemberOffline { user: B }]
+    );
+    assert!(!show.snapshot().members[1].online);
+    assert_eq!(show.next_wakeup(), Some(31_000));
+    assert!(show.tick(30_999).is_empty());
+    assert_eq!(
+        show.join(B, "user2", 2_000).unwrap(),
+        vec![EventKind::MemberOnline { user: B }]
+    );
+    assert_eq!(show.next_wakeup(), None);
+    show.disconnect(B, 5_000);
+    let ev = show.tick(35_000);
+    assert_eq!(
+        ev,
+        vec![EventKind::MemberLeft {
+            user: B,
+            reason: LeaveReason::TimedOut
+        }]
+    );
+}
+
+#[test]
+fn a_performer_gone_past_the_grace_period_ends_the_act_and_the_host_nominates() {
+    let mut show = room_with(&[B, C]);
+    show.start(HOST, Some(B)).unwrap();
+    show.disconnect(B, 0);
+    let ev = show.tick(30_000);
+    assert_eq!(types(&ev), ["member_left", "performance_ended"]);
+    let r = show.snapshot().round.unwrap();
+    assert_eq!((r.performer, r.eligible), (B, 2));
+    assert_eq!(show.nominate(C, C), Err(ErrorCode::NotYourTurn));
+    show.nominate(HOST, C).unwrap();
+    show.score(HOST, r.id, 50, 1).unwrap();
+    let ev = show.score(C, r.id, 70, 1).unwrap();
+    assert_eq!(types(&ev), ["score_progress", "round_closed", "on_air"]);
+    assert_eq!(
+        show.snapshot().results[0].name,
+        "user2",
+        "the board still names them"
+    );
+}
+
+#[test]
+fn a_leaving_scorer_no_longer_holds_the_round_open() {
+    let mut show = room_with(&[B, C]);
+    let r = started_and_ended(&mut show);
+    show.score(B, r, 10, 1).unwrap();
+    let ev = show.leave(C, 2).unwrap();
+    assert_eq!(types(&ev), ["member_left", "round_closed"]);
+}
+
+#[test]
+fn the_host_can_kick_and_the_kicked_cannot_return() {
+    let mut show = room_with(&[B, C]);
+    assert_eq!(show.kick(B, C, 0), Err(ErrorCode::NotHost));
+    assert_eq!(show.kick(HOST, HOST, 0), Err(ErrorCode::CannotKickSelf));
+    let ev = show.kick(HOST, C, 0).unwrap();
+    assert_eq!(
+        ev,
+        vec![EventKind::MemberLeft {
+            user: C,
+            reason: LeaveReason::Kicked
+        }]
+    );
+    assert_eq!(show.join(C, "c", 1), Err(ErrorCode::Kicked));
+}
+
+#[test]
+fn a_full_room_refuses_new_members_but_not_returning_ones() {
+    let mut show = room(2);
+    show.join(HOST, "h", 0).unwrap();
+    show.join(B, "b", 0).unwrap();
+    assert_eq!(show.join(C, "c", 0), Err(ErrorCode::RoomFull));
+    show.disconnect(B, 1);
+    assert!(show.join(B, "b", 2).is_ok());
+}
+
+#[test]
+fn an_empty_room_closes() {
+    let mut show = room_with(&[B]);
+    show.leave(HOST, 0).unwrap();
+    assert!(!show.is_empty());
+    show.leave(B, 0).unwrap();
+    assert!(show.is_empty());
+}
+
+#[test]
+fn everyone_leaving_but_performers_ends_the_show_while_nominating() {
+    let mut show = room_with(&[B]);
+    started_and_ended(&mut show);
+    show.tick(31_000);
+    assert_eq!(show.phase(), Phase::Nominating);
+    let ev = show.leave(B, 32_000).unwrap();
+    assert_eq!(types(&ev), ["member_left", "show_ended"]);
+}

@@ -1,0 +1,118 @@
+//! HTTP side of the room-server: the WebSocket endpoint and health checks.
+
+use crate::config::RoomServerConfig;
+use crate::registry::Registry;
+use crate::session::Session;
+use crate::ticket::{TicketError, TicketVerifier};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web_actors::ws;
+use onair_shared::api::{ErrorBody, ErrorDetail};
+use onair_shared::protocol::MAX_FRAME_BYTES;
+use onair_shared::RoomId;
+use serde::Deserialize;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub config: RoomServerConfig,
+    pub tickets: TicketVerifier,
+    pub registry: Registry,
+}
+
+/// Errors before the WebSocket is open, as JSON like the api-server's.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("{0}")]
+    Ticket(#[from] TicketError),
+    #[error("the ticket is for room {ticket}, not room {asked}")]
+    WrongRoom { ticket: RoomId, asked: RoomId },
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+impl ResponseError for HttpError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            HttpError::Ticket(_) | HttpError::WrongRoom { .. } => StatusCode::UNAUTHORIZED,
+            HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let code = match self {
+            HttpError::Ticket(TicketError::Expired) => "ticket_expired",
+            HttpError::Ticket(TicketError::Invalid) => "invalid_ticket",
+            HttpError::WrongRoom { .. } => "wrong_room",
+            HttpError::BadRequest(_) => "bad_request",
+        };
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message: self.to_string(),
+            },
+        })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WsQuery {
+    ticket: String,
+    /// Optional: when given, it must be the ticket's room.
+    room: Option<RoomId>,
+}
+
+/// `GET /ws?ticket=...`: verify the ticket, then hand the socket to a session actor.
+async fn websocket(
+    req: HttpRequest,
+    stream: web::Payload,
+    query: web::Query<WsQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let claims = state
+        .tickets
+        .verify(&query.ticket)
+        .map_err(HttpError::from)?;
+    if let Some(asked) = query.room.filter(|&r| r != claims.room.id) {
+        return Err(HttpError::WrongRoom {
+            ticket: claims.room.id,
+            asked,
+        }
+        .into());
+    }
+    let room = state.registry.get_or_open(&claims.room);
+    let session = Session::new(
+        claims.sub,
+        claims.name,
+        room,
+        state.config.heartbeat_interval,
+        state.config.client_timeout,
+    );
+    // Frames up to 4 × 64 KiB are read and answered with `frame_too_large`; past that the
+    // codec refuses them and the connection closes (abuse).
+    ws::WsResponseBuilder::new(session, &req, stream)
+        .frame_size(4 * MAX_FRAME_BYTES)
+        .start()
+}
+
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "status": "ok",
+        "live_rooms": state.registry.live_rooms(),
+    }))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::QueryConfig::default().error_handler(|err, _| {
+        HttpError::BadRequest(format!("{err}: open /ws?ticket=<room ticket>")).into()
+    }))
+    .route("/ws", web::get().to(websocket))
+    .route("/healthz", web::get().to(healthz));
+}
+
+pub fn state(config: RoomServerConfig) -> Arc<AppState> {
+    Arc::new(AppState {
+        tickets: TicketVerifier::new(&config.jwt_secret),
+        registry: Registry::new(config.rules.clone(), config.event_buffer),
+        config,
+    })
+}

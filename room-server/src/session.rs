@@ -1,0 +1,237 @@
+//! One actor per WebSocket: heartbeat and idle timeout, frame limits, parsing, per-member rate
+//! limits; everything that changes the room is forwarded to the `Room` actor.
+
+use crate::rate_limit::Budget;
+use crate::room::{error_frame, Disconnected, FromMember, Join, Room};
+use actix::prelude::*;
+use actix_web_actors::ws;
+use bytestring::ByteString;
+use onair_shared::protocol::{
+    ClientMsg, ErrorCode, CLIENT_MSG_TYPES, MAX_FRAME_BYTES, MAX_SIGNAL_BYTES,
+};
+use onair_shared::UserId;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Tells a member's newer connection from an older one that has not noticed it was replaced.
+pub type ConnId = u64;
+
+static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+
+/// What the room sends a session.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub enum ToSession {
+    Text(ByteString),
+    Close,
+}
+
+pub struct Session {
+    user: UserId,
+    name: String,
+    conn: ConnId,
+    room: Addr<Room>,
+    last_heard: Instant,
+    heartbeat_interval: Duration,
+    client_timeout: Duration,
+    /// A message split over continuation frames, as it arrives.
+    partial: Option<Vec<u8>>,
+    budget: Budget,
+}
+
+impl Session {
+    pub fn new(
+        user: UserId,
+        name: String,
+        room: Addr<Room>,
+        heartbeat_interval: Duration,
+        client_timeout: Duration,
+    ) -> Session {
+        Session {
+            user,
+            name,
+            conn: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
+            room,
+            last_heard: Instant::now(),
+            heartbeat_interval,
+            client_timeout,
+            partial: None,
+            budget: Budget::new(),
+        }
+    }
+
+    fn refuse(&self, ctx: &mut ws::WebsocketContext<Self>, code: ErrorCode) {
+        ctx.text(error_frame(code));
+    }
+
+    fn on_text(&mut self, text: &[u8], ctx: &mut ws::WebsocketContext<Self>) {
+        if text.len() > MAX_FRAME_BYTES {
+            return self.refuse(ctx, ErrorCode::FrameTooLarge);
+        }
+        let msg = match parse(text) {
+            Ok(msg) => msg,
+            Err(code) => return self.refuse(ctx, code),
+        };
+        match self.budget.admit(&msg, Instant::now()) {
+            Ok(()) => {}
+            Err(Some(code)) => return self.refuse(ctx, code),
+            Err(None) => return, // already told this second
+        }
+        if self.budget.is_abusive() {
+            log::warn!("closing flooding connection of user {}", self.user);
+            ctx.close(Some(ws::CloseReason {
+                code: ws::CloseCode::Policy,
+                description: Some("flooding".into()),
+            }));
+            return ctx.stop();
+        }
+        if let ClientMsg::Signal { data, .. } = &msg {
+            if serde_json::to_string(data).map_or(true, |s| s.len() > MAX_SIGNAL_BYTES) {
+                return self.refuse(ctx, ErrorCode::SignalTooLarge);
+            }
+        }
+        self.room.do_send(FromMember {
+            user: self.user,
+            conn: self.conn,
+            msg,
+        });
+    }
+}
+
+/// Tells apart the three ways a frame can be wrong, so the client gets a useful code.
+fn parse(text: &[u8]) -> Result<ClientMsg, ErrorCode> {
+    match serde_json::from_slice::<ClientMsg>(text) {
+        Ok(msg) => Ok(msg),
+        Err(_) => {
+            let value: serde_json::Value =
+                serde_json::from_slice(text).map_err(|_| ErrorCode::BadJson)?;
+            let Some(obj) = value.as_object() else {
+                return Err(ErrorCode::BadJson);
+            };
+            match obj.get("type").and_then(|t| t.as_str()) {
+                Some(t) if CLIENT_MSG_TYPES.contains(&t) => Err(ErrorCode::InvalidMessage),
+                _ => Err(ErrorCode::UnknownType),
+            }
+        }
+    }
+}
+
+impl Actor for Session {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(self.heartbeat_interval, |session, ctx| {
+            if session.last_heard.elapsed() > session.client_timeout {
+                log::debug!("user {} timed out", session.user);
+                ctx.stop();
+            } else {
+                ctx.ping(b"");
+            }
+        });
+        let join = Join {
+            user: self.user,
+            name: self.name.clone(),
+            conn: self.conn,
+            session: ctx.address().recipient(),
+        };
+        // Nothing from the client is handled until the room has given us a seat.
+        self.room
+            .send(join)
+            .into_actor(self)
+            .map(|result, session, ctx| {
+                let code = match result {
+                    Ok(Ok(())) => return,
+                    Ok(Err(code)) => code,
+                    Err(_) => ErrorCode::Internal,
+                };
+                session.refuse(ctx, code);
+                ctx.close(Some(ws::CloseReason {
+                    code: ws::CloseCode::Policy,
+                    description: Some(code.as_str().into()),
+                }));
+                ctx.stop();
+            })
+            .wait(ctx);
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.room.do_send(Disconnected {
+            user: self.user,
+            conn: self.conn,
+        });
+    }
+}
+
+impl Handler<ToSession> for Session {
+    type Result = ();
+
+    fn handle(&mut self, msg: ToSession, ctx: &mut Self::Context) {
+        match msg {
+            ToSession::Text(text) => ctx.text(text),
+            ToSession::Close => {
+                ctx.close(Some(ws::CloseCode::Normal.into()));
+                ctx.stop();
+            }
+        }
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
+    fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        self.last_heard = Instant::now();
+        let msg = match item {
+            Ok(msg) => msg,
+            Err(e) => {
+                // Only a broken or oversized (> 4 × 64 KiB) frame gets here: abuse, not a typo.
+                log::debug!("protocol error from user {}: {e}", self.user);
+                ctx.close(Some(ws::CloseCode::Size.into()));
+                return ctx.stop();
+            }
+        };
+        match msg {
+            ws::Message::Ping(bytes) => ctx.pong(&bytes),
+            ws::Message::Pong(_) => {}
+            ws::Message::Text(text) => self.on_text(text.as_bytes(), ctx),
+            ws::Message::Binary(_) => self.refuse(ctx, ErrorCode::BadJson),
+            ws::Message::Continuation(item) => self.on_continuation(item, ctx),
+            ws::Message::Close(_) => ctx.stop(),
+            ws::Message::Nop => {}
+        }
+    }
+}
+
+impl Session {
+    fn on_continuation(
+        &mut self,
+        item: actix_http::ws::Item,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
+        let (chunk, last) = match item {
+            actix_http::ws::Item::FirstText(b) => {
+                self.partial = Some(Vec::new());
+                (b, false)
+            }
+            actix_http::ws::Item::FirstBinary(b) => {
+                self.partial = None;
+                self.refuse(ctx, ErrorCode::BadJson);
+                drop(b);
+                return;
+            }
+            actix_http::ws::Item::Continue(b) => (b, false),
+            actix_http::ws::Item::Last(b) => (b, true),
+        };
+        let Some(buf) = self.partial.as_mut() else {
+            return;
+        };
+        if buf.len() + chunk.len() > MAX_FRAME_BYTES {
+            self.partial = None;
+            return self.refuse(ctx, ErrorCode::FrameTooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+        if last {
+            if let Some(whole) = self.partial.take() {
+                self.on_text(&whole, ctx);
+            }
+        }
+    }
+}

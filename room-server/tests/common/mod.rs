@@ -1,0 +1,159 @@
+//! A real room-server on a loopback port, and WebSocket clients that talk to it.
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use jsonwebtoken::{encode, EncodingKey, Header};
+use onair_room_server::{start, RoomServerConfig};
+use onair_shared::auth::{TicketClaims, TicketRoom, TokenKind};
+use onair_shared::protocol::{Direct, ErrorCode, Event, EventKind, RoomSnapshot, ServerMsg};
+use onair_shared::room::{Category, Mode};
+use onair_shared::{RoomId, UserId};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret!";
+
+pub struct Server {
+    pub addr: SocketAddr,
+}
+
+pub fn server_with(tweak: impl FnOnce(&mut RoomServerConfig)) -> Server {
+    let mut config = RoomServerConfig::local(SECRET);
+    tweak(&mut config);
+    let running = start(config).expect("room-server starts");
+    actix_rt::spawn(running.server);
+    Server { addr: running.addr }
+}
+
+pub fn server() -> Server {
+    server_with(|_| {})
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+pub fn room(id: i64, host: i64) -> TicketRoom {
+    TicketRoom {
+        id: RoomId(id),
+        title: format!("room {id}"),
+        mode: Mode::Normal,
+        category: Category::Free,
+        host: UserId(host),
+        member_limit: 8,
+    }
+}
+
+/// Signs a ticket the way the api-server does.
+pub fn ticket_for(user: i64, room: &TicketRoom, exp_in: i64, kind: TokenKind) -> String {
+    let claims = TicketClaims {
+        kind,
+        sub: UserId(user),
+        name: format!("user{user}"),
+        room: room.clone(),
+        iat: now(),
+        exp: now() + exp_in,
+    };
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+pub fn ticket(user: i64, room: &TicketRoom) -> String {
+    ticket_for(user, room, 60, TokenKind::Ticket)
+}
+
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub user: UserId,
+    pub last_seq: u64,
+}
+
+impl Client {
+    /// Connects and reads the `welcome`.
+    pub async fn join(server: &Server, user: i64, room: &TicketRoom) -> (Client, RoomSnapshot) {
+        let url = format!("ws://{}/ws?ticket={}", server.addr, ticket(user, room));
+        let (ws, _) = connect_async(url).await.expect("websocket opens");
+        let mut client = Client {
+            ws,
+            user: UserId(user),
+            last_seq: 0,
+        };
+        match client.recv().await {
+            ServerMsg::Direct(Direct::Welcome { you, seq, room }) => {
+                assert_eq!(you, UserId(user));
+                client.last_seq = seq;
+                (client, room)
+            }
+            other => panic!("expected welcome, got {other:?}"),
+        }
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.ws
+            .send(Message::text(frame.to_string()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn send_raw(&mut self, text: String) {
+        self.ws.send(Message::text(text)).await.expect("send");
+    }
+
+    /// The next frame from the server (pings are answered by tungstenite as we read).
+    pub async fn recv(&mut self) -> ServerMsg {
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(5), self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("user {} waited 5 s for a frame", self.user));
+            match next {
+                Some(Ok(Message::Text(t))) => {
+                    let msg: ServerMsg = serde_json::from_str(&t)
+                        .unwrap_or_else(|e| panic!("undecodable frame {t}: {e}"));
+                    if let ServerMsg::Event(e) = &msg {
+                        assert_eq!(e.seq, self.last_seq + 1, "seq must grow by exactly 1");
+                        self.last_seq = e.seq;
+                    }
+                    return msg;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("user {}: expected a text frame, got {other:?}", self.user),
+            }
+        }
+    }
+
+    pub async fn event(&mut self) -> EventKind {
+        match self.recv().await {
+            ServerMsg::Event(Event { kind, .. }) => kind,
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+
+    pub async fn error(&mut self) -> ErrorCode {
+        match self.recv().await {
+            ServerMsg::Direct(Direct::Error { code, .. }) => code,
+            other => panic!("expected an error frame, got {other:?}"),
+        }
+    }
+
+    /// Waits for the connection to be closed by the server.
+    pub async fn closed(&mut self) {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), self.ws.next()).await {
+                Err(_) => panic!("the server did not close the connection"),
+                Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+}

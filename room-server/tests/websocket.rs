@@ -1,0 +1,266 @@
+//! The room-server over real WebSockets: joining, chat, seq, resync, bad frames, tickets,
+//! heartbeat.
+
+mod common;
+
+use common::*;
+use onair_shared::auth::TokenKind;
+use onair_shared::protocol::{Direct, ErrorCode, EventKind, LeaveReason, Phase, ServerMsg};
+use onair_shared::UserId;
+use serde_json::json;
+use std::time::Duration;
+
+#[actix_rt::test]
+async fn members_see_each_other_join_and_chat_in_seq_order() {
+    let server = server();
+    let r = room(1, 10);
+    let (mut host, snap) = Client::join(&server, 10, &r).await;
+    assert_eq!(snap.phase, Phase::Lobby);
+    assert_eq!(snap.members.len(), 1);
+    let (mut guest, snap) = Client::join(&server, 11, &r).await;
+    assert_eq!(
+        snap.members.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [UserId(10), UserId(11)]
+    );
+    assert_eq!(
+        guest.last_seq, 2,
+        "welcome carries the seq of the state it shows"
+    );
+
+    let EventKind::MemberJoined { member } = host.event().await else {
+        panic!()
+    };
+    assert_eq!((member.id, member.name.as_str()), (UserId(11), "user11"));
+
+    guest
+        .send(json!({"type":"chat","text":"안녕하세요!"}))
+        .await;
+    for client in [&mut host, &mut guest] {
+        let EventKind::Chat { line } = client.event().await else {
+            panic!()
+        };
+        assert_eq!(
+            (line.from, line.name.as_str(), line.text.as_str()),
+            (UserId(11), "user11", "안녕하세요!")
+        );
+    }
+    assert_eq!(host.last_seq, guest.last_seq);
+
+    // A third member sees the chat in the welcome snapshot.
+    let (_third, snap) = Client::join(&server, 12, &r).await;
+    assert_eq!(
+        snap.chat.last().map(|l| l.text.as_str()),
+        Some("안녕하세요!")
+    );
+}
+
+#[actix_rt::test]
+async fn rooms_are_separate() {
+    let server = server();
+    let (mut a, _) = Client::join(&server, 1, &room(100, 1)).await;
+    let (mut b, _) = Client::join(&server, 2, &room(200, 2)).await;
+    a.send(json!({"type":"chat","text":"only room 100"})).await;
+    assert!(matches!(a.event().await, EventKind::Chat { .. }));
+    b.send(json!({"type":"chat","text":"room 200"})).await;
+    let EventKind::Chat { line } = b.event().await else {
+        panic!()
+    };
+    assert_eq!(line.text, "room 200", "room 200 never saw room 100's chat");
+    // Signals do not cross rooms either.
+    a.send(json!({"type":"signal","to":2,"data":{"sdp":"x"}}))
+        .await;
+    assert_eq!(a.error().await, ErrorCode::NotAMember);
+}
+
+#[actix_rt::test]
+async fn bad_frames_get_error_frames_and_the_connection_lives_on() {
+    let server = server();
+    let r = room(2, 1);
+    let (mut c, _) = Client::join(&server, 1, &r).await;
+    c.send_raw("{not json".into()).await;
+    assert_eq!(c.error().await, ErrorCode::BadJson);
+    c.send_raw("[1,2]".into()).await;
+    assert_eq!(c.error().await, ErrorCode::BadJson);
+    c.send(json!({"type":"dance_battle"})).await;
+    assert_eq!(c.error().await, ErrorCode::UnknownType);
+    c.send(json!({"type":"chat"})).await;
+    assert_eq!(c.error().await, ErrorCode::InvalidMessage);
+    c.send(json!({"type":"chat","text":"x".repeat(70 * 1024)}))
+        .await;
+    assert_eq!(c.error().await, ErrorCode::FrameTooLarge);
+    c.send(json!({"type":"chat","text":""})).await;
+    assert_eq!(c.error().await, ErrorCode::InvalidChat);
+    c.send(json!({"type":"start"})).await;
+    assert_eq!(c.error().await, ErrorCode::NotEnoughMembers);
+    assert_eq!(c.last_seq, 1, "refused frames change nothing");
+    c.send(json!({"type":"chat","text":"still here"})).await;
+    assert!(matches!(c.event().await, EventKind::Chat { .. }));
+}
+
+#[actix_rt::test]
+async fn a_chat_flood_is_rate_limited_without_closing() {
+    let server = server();
+    let (mut c, _) = Client::join(&server, 1, &room(3, 1)).await;
+    for i in 0..30 {
+        c.send(json!({"type":"chat","text":format!("spam {i}")}))
+            .await;
+    }
+    let mut chats = 0;
+    let mut limited = 0;
+    for _ in 0..9 {
+        match c.recv().await {
+            ServerMsg::Event(_) => chats += 1,
+            ServerMsg::Direct(Direct::Error {
+                code: ErrorCode::RateLimited,
+                ..
+            }) => limited += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        (chats, limited),
+        (8, 1),
+        "a burst of 8, then one rate_limited notice"
+    );
+}
+
+#[actix_rt::test]
+async fn tickets_are_checked_before_the_socket_opens() {
+    let server = server();
+    let r = room(4, 1);
+    let base = format!("http://{}/ws", server.addr);
+    let http = reqwest_like_get;
+    assert_eq!(http(&base).await.0, 400, "no ticket");
+    let (status, body) = http(&format!("{base}?ticket=garbage")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("invalid_ticket"))
+    );
+    let expired = ticket_for(1, &r, -60, TokenKind::Ticket);
+    let (status, body) = http(&format!("{base}?ticket={expired}")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("ticket_expired"))
+    );
+    let login_token = ticket_for(1, &r, 60, TokenKind::Access);
+    assert_eq!(http(&format!("{base}?ticket={login_token}")).await.0, 401);
+    let good = ticket(1, &r);
+    assert_eq!(
+        http(&format!("{base}?ticket={good}&room=5")).await.0,
+        401,
+        "wrong room"
+    );
+    let mut tampered = good.clone();
+    tampered.pop();
+    assert_eq!(http(&format!("{base}?ticket={tampered}")).await.0, 401);
+}
+
+/// A plain HTTP GET (no upgrade headers) over a raw socket, so the test needs no HTTP client.
+async fn reqwest_like_get(url: &str) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).await.unwrap();
+    let status = buf[9..12].parse().unwrap();
+    let body = buf.split("\r\n\r\n").nth(1).unwrap_or("");
+    (
+        status,
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[actix_rt::test]
+async fn leaving_and_dropping_are_seen_by_the_others() {
+    let server = server();
+    let r = room(5, 1);
+    let (mut host, _) = Client::join(&server, 1, &r).await;
+    let (guest, _) = Client::join(&server, 2, &r).await;
+    host.event().await; // guest joined
+    drop(guest.ws);
+    assert_eq!(
+        host.event().await,
+        EventKind::MemberOffline { user: UserId(2) }
+    );
+    let (mut guest, snap) = Client::join(&server, 2, &r).await;
+    assert!(
+        snap.members.iter().all(|m| m.online),
+        "back within the grace period"
+    );
+    assert_eq!(
+        host.event().await,
+        EventKind::MemberOnline { user: UserId(2) }
+    );
+    guest.send(json!({"type":"leave"})).await;
+    guest.closed().await;
+    assert_eq!(
+        host.event().await,
+        EventKind::MemberLeft {
+            user: UserId(2),
+            reason: LeaveReason::Left
+        }
+    );
+}
+
+#[actix_rt::test]
+async fn a_second_connection_replaces_the_first() {
+    let server = server();
+    let r = room(6, 1);
+    let (mut first, _) = Client::join(&server, 1, &r).await;
+    let (_second, _) = Client::join(&server, 1, &r).await;
+    assert_eq!(first.error().await, ErrorCode::Replaced);
+    first.closed().await;
+}
+
+#[actix_rt::test]
+async fn resync_replays_missed_events_or_sends_a_fresh_welcome() {
+    let server = server_with(|c| c.event_buffer = 4);
+    let r = room(7, 1);
+    let (mut host, _) = Client::join(&server, 1, &r).await;
+    for i in 0..3 {
+        host.send(json!({"type":"chat","text":format!("line {i}")}))
+            .await;
+        host.event().await;
+    }
+    assert_eq!(host.last_seq, 4);
+    // Pretend we missed everything after seq 2.
+    host.last_seq = 2;
+    host.send(json!({"type":"resync","since":2})).await;
+    let EventKind::Chat { line } = host.event().await else {
+        panic!()
+    };
+    assert_eq!(line.text, "line 1");
+    host.event().await;
+    assert_eq!(host.last_seq, 4);
+    // seq 1 is no longer buffered (4 kept: 1..=4 fits, so push one more out).
+    host.send(json!({"type":"chat","text":"line 3"})).await;
+    host.event().await;
+    host.send(json!({"type":"resync","since":0})).await;
+    match host.recv().await {
+        ServerMsg::Direct(Direct::Welcome { seq, room, .. }) => {
+            assert_eq!(seq, 5);
+            assert_eq!(room.chat.len(), 4);
+        }
+        other => panic!("expected a fresh welcome, got {other:?}"),
+    }
+}
+
+#[actix_rt::test]
+async fn a_silent_client_is_dropped_after_the_timeout() {
+    let server = server_with(|c| {
+        c.heartbeat_interval = Duration::from_millis(200);
+        c.client_timeout = Duration::from_millis(700);
+    });
+    let r = room(8, 1);
+    let (mut host, _) = Client::join(&server, 1, &r).await;
+    // The guest connects and then never reads, so it never answers a ping.
+    let (_silent, _) = Client::join(&server, 2, &r).await;
+    host.event().await; // joined
+    assert_eq!(
+        host.event().await,
+        EventKind::MemberOffline { user: UserId(2) }
+    );
+}
