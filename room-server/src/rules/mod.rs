@@ -8,3 +8,6 @@ pub use show::{Settings, Show};
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod proptests;

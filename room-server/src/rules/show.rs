@@ -77,6 +77,8 @@ pub struct Show {
     members: Vec<Member>,
     stage: Stage,
     kicked: HashSet<UserId>,
+    /// Everyone who has been on air in this show, even if they left and came back since.
+    performed: HashSet<UserId>,
     last_round: u32,
     results: Vec<ActResult>,
     chat: VecDeque<ChatLine>,
@@ -93,6 +95,7 @@ impl Show {
             members: Vec::new(),
             stage: Stage::Lobby,
             kicked: HashSet::new(),
+            performed: HashSet::new(),
             last_round: 0,
             results: Vec::new(),
             chat: VecDeque::new(),
@@ -148,16 +151,30 @@ impl Show {
         if self.members.len() >= usize::from(self.info.member_limit) {
             return Err(ErrorCode::RoomFull);
         }
+        // Someone who left and came back keeps their place in the show's history.
+        let score = self
+            .results
+            .iter()
+            .rev()
+            .find(|r| r.performer == user)
+            .and_then(|r| r.average);
         let member = Member {
             id: user,
             name: name.to_owned(),
             offline_since: None,
-            performed: false,
-            score: None,
+            performed: self.performed.contains(&user),
+            score,
         };
         let view = member_view(&member);
         self.members.push(member);
-        Ok(vec![EventKind::MemberJoined { member: view }])
+        let mut events = vec![EventKind::MemberJoined { member: view }];
+        // The creator is the host, but a room must always have one present: whoever enters a
+        // room whose host is not in it takes the role.
+        if !self.is_member(self.host) || (self.members.len() == 1 && self.host != user) {
+            self.host = user;
+            events.push(EventKind::HostChanged { host: user });
+        }
+        Ok(events)
     }
 
     /// The member's connection dropped; the seat is kept for the grace period.
@@ -439,6 +456,7 @@ impl Show {
     }
 
     fn put_on_air(&mut self, performer: UserId) -> Vec<EventKind> {
+        self.performed.insert(performer);
         if let Some(m) = self.member_mut(performer) {
             m.performed = true;
         }
@@ -541,6 +559,10 @@ impl Show {
         let name = self.members.remove(pos).name;
         let mut events = vec![EventKind::MemberLeft { user, reason }];
         if self.members.is_empty() {
+            // Nobody is left to see anything: the room closes, and a running show is over.
+            if !matches!(self.stage, Stage::Lobby) {
+                self.stage = Stage::Ended;
+            }
             return events;
         }
         if self.host == user {
@@ -559,9 +581,12 @@ impl Show {
                 if *nominee == Some(user) {
                     *nominee = None;
                 }
-                round.eligible.remove(&user);
-                // A score already given stays: it was given while the member was present.
-                let everyone_scored = round.eligible.iter().all(|u| round.scores.contains_key(u));
+                // A score already given stays (it was given while the member was present), and
+                // so does its place among the eligible; only a missing score stops being awaited.
+                if !round.scores.contains_key(&user) {
+                    round.eligible.remove(&user);
+                }
+                let everyone_scored = round.scores.len() == round.eligible.len();
                 if everyone_scored {
                     events.extend(self.close_round(now));
                 }

@@ -384,3 +384,29 @@ fn everyone_leaving_but_performers_ends_the_show_while_nominating() {
     let ev = show.leave(B, 32_000).unwrap();
     assert_eq!(types(&ev), ["member_left", "show_ended"]);
 }
+
+#[test]
+fn whoever_enters_a_room_without_its_host_becomes_host() {
+    let mut show = room(8);
+    let ev = show.join(B, "b", 0).unwrap();
+    assert_eq!(types(&ev), ["member_joined", "host_changed"]);
+    assert_eq!(show.host(), B);
+    let ev = show.join(HOST, "creator", 1).unwrap();
+    assert_eq!(
+        types(&ev),
+        ["member_joined"],
+        "the role does not bounce back"
+    );
+    assert_eq!(show.start(B, None).map(|e| e.len()), Ok(2));
+}
+
+#[test]
+fn leaving_and_coming_back_does_not_give_a_second_turn() {
+    let mut show = room_with(&[B]);
+    show.start(HOST, Some(B)).unwrap();
+    show.leave(B, 0).unwrap();
+    show.join(B, "b", 1).unwrap();
+    assert!(show.snapshot().members[1].performed);
+    // Back in the room, B is the one who nominates next, but not themself again.
+    assert_eq!(show.nominate(B, B), Err(ErrorCode::AlreadyPerformed));
+}
