@@ -18,6 +18,15 @@ pub struct RoomServerConfig {
     pub client_timeout: Duration,
     /// `ONAIR_EVENT_BUFFER` (512): events kept per room to answer `resync` without a snapshot.
     pub event_buffer: usize,
+    /// `ONAIR_API_INTERNAL_URL` and `ONAIR_SERVICE_TOKEN`: where ranked results and room status
+    /// go. Without them nothing is reported (fine for a quick local run, logged as a warning).
+    pub api: Option<ApiLink>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiLink {
+    pub url: String,
+    pub service_token: String,
 }
 
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -32,6 +41,7 @@ impl RoomServerConfig {
             heartbeat_interval: Duration::from_secs(10),
             client_timeout: Duration::from_secs(30),
             event_buffer: 512,
+            api: None,
         }
     }
 
@@ -57,6 +67,29 @@ impl RoomServerConfig {
         config.client_timeout =
             Duration::from_secs(secs(&get, "ONAIR_CLIENT_TIMEOUT_SECS", 30)? as u64);
         config.event_buffer = parse(&get, "ONAIR_EVENT_BUFFER", "512")?;
+        config.api = match (get("ONAIR_API_INTERNAL_URL"), get("ONAIR_SERVICE_TOKEN")) {
+            (None, None) => None,
+            (Some(url), Some(token)) => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(format!(
+                        "ONAIR_API_INTERNAL_URL: not an http(s) URL: {url:?}"
+                    ));
+                }
+                if token.len() < MIN_SECRET_BYTES {
+                    return Err(format!(
+                        "ONAIR_SERVICE_TOKEN must be at least {MIN_SECRET_BYTES} bytes"
+                    ));
+                }
+                Some(ApiLink {
+                    url,
+                    service_token: token,
+                })
+            }
+            _ => return Err(
+                "ONAIR_API_INTERNAL_URL and ONAIR_SERVICE_TOKEN go together: set both or neither"
+                    .into(),
+            ),
+        };
         if config.client_timeout <= config.heartbeat_interval {
             return Err(
                 "ONAIR_CLIENT_TIMEOUT_SECS must be longer than ONAIR_HEARTBEAT_SECS".into(),

@@ -5,6 +5,7 @@
 //! - `room`: the actor wrapping the rules: membership, `seq`, fan-out, timers.
 //! - `session`: one WebSocket: heartbeat, frame limits, parsing, rate limits.
 //! - `registry`: which actor holds which room.
+//! - `reporter`: ranked results and room status, sent to the api-server.
 //! - `server`: the HTTP endpoints (`/ws`, `/healthz`).
 
 pub mod clock;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod messages;
 pub mod rate_limit;
 pub mod registry;
+pub mod reporter;
 pub mod room;
 pub mod rules;
 pub mod server;

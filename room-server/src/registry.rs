@@ -1,5 +1,6 @@
 //! Which `Room` actor holds which live room on this instance.
 
+use crate::reporter::Reporter;
 use crate::room::Room;
 use crate::rules::Settings;
 use actix::{Actor, Addr};
@@ -13,14 +14,16 @@ pub struct Registry {
     rooms: Arc<Mutex<HashMap<RoomId, Addr<Room>>>>,
     rules: Settings,
     event_buffer: usize,
+    reporter: Reporter,
 }
 
 impl Registry {
-    pub fn new(rules: Settings, event_buffer: usize) -> Registry {
+    pub fn new(rules: Settings, event_buffer: usize, reporter: Reporter) -> Registry {
         Registry {
             rooms: Arc::default(),
             rules,
             event_buffer,
+            reporter,
         }
     }
 
@@ -35,6 +38,7 @@ impl Registry {
             self.rules.clone(),
             self.event_buffer,
             self.clone(),
+            self.reporter.clone(),
         )
         .start();
         rooms.insert(info.id, addr.clone());

@@ -4,13 +4,16 @@
 //! clock (scoring deadline, reconnect grace).
 
 use crate::registry::Registry;
+use crate::reporter::Reporter;
 use crate::rules::{Settings, Show};
 use crate::session::{ConnId, ToSession};
 use actix::prelude::*;
 use actix_web::web::Bytes;
 use bytestring::ByteString;
+use onair_shared::api::RoomStatusReport;
 use onair_shared::auth::TicketRoom;
-use onair_shared::protocol::{ClientMsg, Direct, ErrorCode, Event, EventKind};
+use onair_shared::protocol::{ClientMsg, Direct, ErrorCode, Event, EventKind, Phase};
+use onair_shared::room::RoomStatus;
 use onair_shared::UserId;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -56,10 +59,19 @@ pub struct Room {
     conns: HashMap<UserId, Conn>,
     timer: Option<(i64, SpawnHandle)>,
     registry: Registry,
+    reporter: Reporter,
+    /// The status last reported, so an unchanged one is not sent again.
+    reported: Option<RoomStatusReport>,
 }
 
 impl Room {
-    pub fn new(info: TicketRoom, rules: Settings, event_buffer: usize, registry: Registry) -> Room {
+    pub fn new(
+        info: TicketRoom,
+        rules: Settings,
+        event_buffer: usize,
+        registry: Registry,
+        reporter: Reporter,
+    ) -> Room {
         Room {
             show: Show::new(info, rules),
             seq: 0,
@@ -68,6 +80,8 @@ impl Room {
             conns: HashMap::new(),
             timer: None,
             registry,
+            reporter,
+            reported: None,
         }
     }
 
@@ -188,10 +202,34 @@ impl Room {
     }
 
     fn after_change(&mut self, ctx: &mut Context<Self>) {
+        let id = self.show.info().id;
+        for round in self.show.take_ranked_rounds() {
+            self.reporter.record(id, round);
+        }
+        self.report_status();
         if self.show.is_empty() {
             ctx.stop();
         } else {
             self.reschedule(ctx);
+        }
+    }
+}
+
+impl Room {
+    fn report_status(&mut self) {
+        let status = match self.show.phase() {
+            _ if self.show.is_empty() => RoomStatus::Ended,
+            Phase::Lobby => RoomStatus::Open,
+            Phase::OnAir | Phase::Scoring | Phase::Nominating => RoomStatus::Live,
+            Phase::Ended => RoomStatus::Ended,
+        };
+        let report = RoomStatusReport {
+            status,
+            member_count: self.conns.len() as u32,
+        };
+        if self.reported.as_ref() != Some(&report) {
+            self.reporter.status(self.show.info().id, report.clone());
+            self.reported = Some(report);
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::config::RoomServerConfig;
 use crate::registry::Registry;
+use crate::reporter::Reporter;
 use crate::session::Session;
 use crate::ticket::{TicketError, TicketVerifier};
 use actix_web::http::StatusCode;
@@ -109,10 +110,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/healthz", web::get().to(healthz));
 }
 
+/// Call within an actix system: the reporter's tasks start on it.
 pub fn state(config: RoomServerConfig) -> Arc<AppState> {
+    let reporter = match &config.api {
+        Some(link) => Reporter::spawn(link.url.clone(), link.service_token.clone()),
+        None => Reporter::disabled(),
+    };
     Arc::new(AppState {
         tickets: TicketVerifier::new(&config.jwt_secret),
-        registry: Registry::new(config.rules.clone(), config.event_buffer),
+        registry: Registry::new(config.rules.clone(), config.event_buffer, reporter),
         config,
     })
 }

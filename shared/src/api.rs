@@ -107,3 +107,33 @@ pub struct ClientConfig {
     pub dev_login: bool,
     pub kakao_login: bool,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Internal: room-server -> api-server, authorised by the service token
+// ---------------------------------------------------------------------------------------------
+
+/// One scorer's score of a ranked act.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreEntry {
+    pub scorer: UserId,
+    pub value: u8,
+}
+
+/// `PUT /internal/v1/rooms/{room}/rounds/{round}`: a closed round of a ranked room. Idempotent
+/// by `(room, round)`: sending it again (a retry, a failover) records nothing twice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankedRoundReport {
+    pub performer: UserId,
+    pub scores: Vec<ScoreEntry>,
+    /// Mean to two decimals; `None` when nobody scored (the act is recorded, scoring nothing).
+    pub average: Option<f64>,
+    /// Unix milliseconds when the round closed.
+    pub closed_at: i64,
+}
+
+/// `PUT /internal/v1/rooms/{room}/status`: where a room is and how many are in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomStatusReport {
+    pub status: RoomStatus,
+    pub member_count: u32,
+}

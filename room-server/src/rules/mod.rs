@@ -4,7 +4,7 @@
 
 mod show;
 
-pub use show::{Settings, Show};
+pub use show::{RankedRound, Settings, Show};
 
 #[cfg(test)]
 mod tests;

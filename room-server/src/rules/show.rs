@@ -1,8 +1,10 @@
+use onair_shared::api::{RankedRoundReport, ScoreEntry};
 use onair_shared::auth::TicketRoom;
 use onair_shared::protocol::{
     mean_two_decimals, ActResult, ChatLine, ErrorCode, EventKind, LeaveReason, MemberView, Phase,
     ReactionKind, RoomSnapshot, RoundView, CHAT_MAX_CHARS, SCORE_MAX, SCORE_MIN,
 };
+use onair_shared::room::Mode;
 use onair_shared::{RoundId, UserId};
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
@@ -82,6 +84,15 @@ pub struct Show {
     last_round: u32,
     results: Vec<ActResult>,
     chat: VecDeque<ChatLine>,
+    /// Closed rounds of a ranked room, waiting for the actor to send them to the api-server.
+    ranked_outbox: Vec<RankedRound>,
+}
+
+/// A ranked act to record, exactly once, under `(room, round)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedRound {
+    pub round: RoundId,
+    pub report: RankedRoundReport,
 }
 
 type Outcome = Result<Vec<EventKind>, ErrorCode>;
@@ -99,6 +110,7 @@ impl Show {
             last_round: 0,
             results: Vec::new(),
             chat: VecDeque::new(),
+            ranked_outbox: Vec::new(),
         }
     }
 
@@ -392,6 +404,11 @@ impl Show {
         grace.chain(deadline).min()
     }
 
+    /// Ranked rounds closed since the last call, oldest first.
+    pub fn take_ranked_rounds(&mut self) -> Vec<RankedRound> {
+        std::mem::take(&mut self.ranked_outbox)
+    }
+
     pub fn snapshot(&self) -> RoomSnapshot {
         let (performer, round, nominee) = match &self.stage {
             Stage::OnAir { performer } => (Some(*performer), None, None),
@@ -494,10 +511,32 @@ impl Show {
     }
 
     /// Closes the open round and records its result, leaving the stage at `Nominating`.
-    fn close_round_without_advancing(&mut self, _now: i64) -> Vec<EventKind> {
+    fn close_round_without_advancing(&mut self, now: i64) -> Vec<EventKind> {
         let Stage::Scoring { round, .. } = &self.stage else {
             return vec![];
         };
+        // Normal-mode scores are shown and then discarded; only ranked acts are recorded.
+        if self.info.mode == Mode::Rank {
+            self.ranked_outbox.push(RankedRound {
+                round: round.id,
+                report: RankedRoundReport {
+                    performer: round.performer,
+                    scores: round
+                        .scores
+                        .iter()
+                        .map(|(&scorer, &v)| ScoreEntry {
+                            scorer,
+                            value: v as u8,
+                        })
+                        .collect(),
+                    average: mean_two_decimals(
+                        round.scores.values().sum(),
+                        round.scores.len() as u32,
+                    ),
+                    closed_at: now,
+                },
+            });
+        }
         let count = round.scores.len() as u32;
         let average = mean_two_decimals(round.scores.values().sum(), count);
         let (id, performer, name) = (round.id, round.performer, round.performer_name.clone());

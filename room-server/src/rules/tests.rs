@@ -410,3 +410,49 @@ fn leaving_and_coming_back_does_not_give_a_second_turn() {
     // Back in the room, B is the one who nominates next, but not themself again.
     assert_eq!(show.nominate(B, B), Err(ErrorCode::AlreadyPerformed));
 }
+
+#[test]
+fn ranked_rounds_are_queued_for_recording_with_every_score() {
+    let mut show = room_with(&[B, C]);
+    let r = started_and_ended(&mut show);
+    show.score(B, r, 90, 2).unwrap();
+    assert!(
+        show.take_ranked_rounds().is_empty(),
+        "nothing before the round closes"
+    );
+    show.score(C, r, 71, 3).unwrap();
+    let queued = show.take_ranked_rounds();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].round, r);
+    assert_eq!(queued[0].report.performer, HOST);
+    assert_eq!(queued[0].report.average, Some(80.5));
+    let scores: Vec<_> = queued[0]
+        .report
+        .scores
+        .iter()
+        .map(|s| (s.scorer, s.value))
+        .collect();
+    assert_eq!(scores, [(B, 90), (C, 71)]);
+    assert!(show.take_ranked_rounds().is_empty(), "taken once");
+}
+
+#[test]
+fn normal_mode_scores_are_never_queued() {
+    let mut show = Show::new(
+        TicketRoom {
+            id: RoomId(1),
+            title: "t".into(),
+            mode: Mode::Normal,
+            category: Category::Free,
+            host: HOST,
+            member_limit: 8,
+        },
+        Settings::default(),
+    );
+    show.join(HOST, "h", 0).unwrap();
+    show.join(B, "b", 0).unwrap();
+    let r = started_and_ended(&mut show);
+    show.score(B, r, 50, 2).unwrap();
+    assert_eq!(show.phase(), Phase::Nominating);
+    assert!(show.take_ranked_rounds().is_empty());
+}
