@@ -1,0 +1,161 @@
+use super::User;
+use crate::db::schema::{rooms, users};
+use crate::db::{last_insert_id, DbConn};
+use crate::error::ApiError;
+use diesel::prelude::*;
+use onair_shared::api::RoomView;
+use onair_shared::auth::TicketRoom;
+use onair_shared::room::{Category, Mode, RoomStatus};
+use onair_shared::{RoomId, UserId};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, Associations)]
+#[diesel(table_name = rooms)]
+#[diesel(belongs_to(User, foreign_key = host_id))]
+pub struct Room {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub mode: String,
+    pub host_id: i64,
+    pub member_limit: i32,
+    pub status: String,
+    pub member_count: i32,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = rooms)]
+pub struct NewRoom<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub category: &'a str,
+    pub mode: &'a str,
+    pub host_id: i64,
+    pub member_limit: i32,
+    pub status: &'a str,
+    pub created_at: i64,
+}
+
+/// Catalogue filters; `None` means any.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoomFilter {
+    pub category: Option<Category>,
+    pub mode: Option<Mode>,
+}
+
+impl Room {
+    pub fn room_id(&self) -> RoomId {
+        RoomId(self.id)
+    }
+
+    // The stored strings are only ever written from the shared enums; a value that does not
+    // parse means the row was edited by hand or by a newer version, which is a server fault.
+    pub fn category(&self) -> Result<Category, ApiError> {
+        Category::parse(&self.category).ok_or_else(|| {
+            ApiError::internal(format!(
+                "room {} has unknown category {:?}",
+                self.id, self.category
+            ))
+        })
+    }
+
+    pub fn mode(&self) -> Result<Mode, ApiError> {
+        Mode::parse(&self.mode).ok_or_else(|| {
+            ApiError::internal(format!("room {} has unknown mode {:?}", self.id, self.mode))
+        })
+    }
+
+    pub fn status(&self) -> Result<RoomStatus, ApiError> {
+        RoomStatus::parse(&self.status).ok_or_else(|| {
+            ApiError::internal(format!(
+                "room {} has unknown status {:?}",
+                self.id, self.status
+            ))
+        })
+    }
+
+    pub fn member_limit(&self) -> Result<u8, ApiError> {
+        u8::try_from(self.member_limit).map_err(|_| {
+            ApiError::internal(format!(
+                "room {} has member limit {}",
+                self.id, self.member_limit
+            ))
+        })
+    }
+
+    pub fn to_view(&self, host: &User) -> Result<RoomView, ApiError> {
+        Ok(RoomView {
+            id: self.room_id(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            category: self.category()?,
+            mode: self.mode()?,
+            host: host.to_summary(),
+            member_limit: self.member_limit()?,
+            member_count: u32::try_from(self.member_count).unwrap_or(0),
+            status: self.status()?,
+            created_at: self.created_at,
+        })
+    }
+
+    pub fn to_ticket_room(&self) -> Result<TicketRoom, ApiError> {
+        Ok(TicketRoom {
+            id: self.room_id(),
+            title: self.title.clone(),
+            mode: self.mode()?,
+            category: self.category()?,
+            host: UserId(self.host_id),
+            member_limit: self.member_limit()?,
+        })
+    }
+
+    pub fn create(conn: &mut DbConn, new: &NewRoom<'_>) -> QueryResult<Room> {
+        conn.transaction(|conn| {
+            diesel::insert_into(rooms::table)
+                .values(new)
+                .execute(conn)?;
+            let id = last_insert_id(conn)?;
+            rooms::table.find(id).select(Room::as_select()).first(conn)
+        })
+    }
+
+    pub fn find(conn: &mut DbConn, id: RoomId) -> QueryResult<Option<Room>> {
+        rooms::table
+            .find(id.0)
+            .select(Room::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_with_host(conn: &mut DbConn, id: RoomId) -> QueryResult<Option<(Room, User)>> {
+        rooms::table
+            .inner_join(users::table)
+            .filter(rooms::id.eq(id.0))
+            .select((Room::as_select(), User::as_select()))
+            .first(conn)
+            .optional()
+    }
+
+    /// Rooms people can still join (open or live), newest first.
+    pub fn list_joinable(
+        conn: &mut DbConn,
+        filter: RoomFilter,
+        limit: i64,
+    ) -> QueryResult<Vec<(Room, User)>> {
+        let mut query = rooms::table
+            .inner_join(users::table)
+            .filter(rooms::status.eq_any([RoomStatus::Open.as_str(), RoomStatus::Live.as_str()]))
+            .select((Room::as_select(), User::as_select()))
+            .order((rooms::created_at.desc(), rooms::id.desc()))
+            .limit(limit)
+            .into_boxed();
+        if let Some(category) = filter.category {
+            query = query.filter(rooms::category.eq(category.as_str()));
+        }
+        if let Some(mode) = filter.mode {
+            query = query.filter(rooms::mode.eq(mode.as_str()));
+        }
+        query.load(conn)
+    }
+}

@@ -1,0 +1,164 @@
+//! The one error type every handler returns, and the one place it becomes an HTTP response.
+//!
+//! Every error body is `{"error":{"code":"snake_case","message":"..."}}`
+//! ([`onair_shared::api::ErrorBody`]). Clients branch on `code`; `message` is for people.
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use onair_shared::api::{ErrorBody, ErrorDetail};
+
+/// Request bodies are small JSON objects; anything bigger is a mistake or abuse.
+pub const JSON_BODY_LIMIT: usize = 16 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request could not be read: malformed JSON, wrong types, bad path or query.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request was well-formed but a value breaks a rule; the message names the field.
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("this account has been banned")]
+    Banned,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("dev login is disabled on this server")]
+    DevLoginDisabled,
+    #[error("room not found")]
+    RoomNotFound,
+    #[error("this room has ended")]
+    RoomEnded,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request body is too large (limit {0} bytes)")]
+    PayloadTooLarge(usize),
+    #[error("the database is unavailable; try again in a moment")]
+    DatabaseUnavailable,
+    /// The detail is logged, never sent: it may hold SQL or paths.
+    #[error("internal server error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Banned => "banned",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::DevLoginDisabled => "dev_login_disabled",
+            ApiError::RoomNotFound => "room_not_found",
+            ApiError::RoomEnded => "room_ended",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::DatabaseUnavailable => "database_unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(detail.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) | ApiError::Validation(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Banned | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) | ApiError::DevLoginDisabled | ApiError::RoomNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::RoomEnded | ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(detail) = self {
+            log::error!("internal error: {detail}");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+            },
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::Unauthorized(_)) {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.json(body)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> ApiError {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => {
+                log::warn!("database connection lost: {}", info.message());
+                ApiError::DatabaseUnavailable
+            }
+            other => ApiError::Internal(format!("database error: {other}")),
+        }
+    }
+}
+
+/// `Json<T>` extractor settings: size limit and errors in our shape.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(JSON_BODY_LIMIT)
+        .error_handler(json_error)
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req: &HttpRequest| {
+        let PathError::Deserialize(inner) = &err else {
+            return ApiError::BadRequest(format!("invalid path: {err}")).into();
+        };
+        ApiError::BadRequest(format!("invalid path parameter: {inner}")).into()
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req: &HttpRequest| {
+        let QueryPayloadError::Deserialize(inner) = &err else {
+            return ApiError::BadRequest(format!("invalid query string: {err}")).into();
+        };
+        ApiError::BadRequest(format!("invalid query string: {inner}")).into()
+    })
+}
+
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api = match &err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::PayloadTooLarge(JSON_BODY_LIMIT)
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::BadRequest("expected a JSON body with Content-Type: application/json".into())
+        }
+        JsonPayloadError::Deserialize(inner) => {
+            ApiError::BadRequest(format!("invalid JSON body: {inner}"))
+        }
+        other => ApiError::BadRequest(format!("could not read the request body: {other}")),
+    };
+    api.into()
+}

@@ -1,0 +1,170 @@
+use crate::auth::AuthUser;
+use crate::db;
+use crate::db::models::{NewRoom, Room, RoomFilter, User};
+use crate::error::ApiError;
+use crate::{unix_now, AppState};
+use actix_web::http::header::LOCATION;
+use actix_web::{web, HttpResponse};
+use onair_shared::api::{CreateRoomRequest, RoomList, RoomView};
+use onair_shared::room::{
+    validate_description, validate_member_limit, validate_title, Category, Mode, RoomStatus,
+    DEFAULT_MEMBER_LIMIT,
+};
+use onair_shared::RoomId;
+use serde::Deserialize;
+
+/// The catalogue shows at most this many rooms; there is no paging yet.
+pub const ROOM_LIST_LIMIT: i64 = 100;
+
+/// `GET /rooms?category=&mode=`. Taken as strings so an empty value means "any" and an
+/// unknown one gets a message listing the valid values.
+#[derive(Debug, Deserialize)]
+pub struct RoomQuery {
+    pub category: Option<String>,
+    pub mode: Option<String>,
+}
+
+impl RoomQuery {
+    fn filter(&self) -> Result<RoomFilter, ApiError> {
+        let category = match self
+            .category
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(s) => Some(Category::parse(s).ok_or_else(|| {
+                ApiError::Validation(format!(
+                    "unknown category {s:?}; expected one of {}",
+                    Category::ALL.map(Category::as_str).join(", ")
+                ))
+            })?),
+        };
+        let mode = match self
+            .mode
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(s) => Some(Mode::parse(s).ok_or_else(|| {
+                ApiError::Validation(format!(
+                    "unknown mode {s:?}; expected one of {}",
+                    Mode::ALL.map(Mode::as_str).join(", ")
+                ))
+            })?),
+        };
+        Ok(RoomFilter { category, mode })
+    }
+}
+
+/// `GET /rooms`: rooms people can join (open or live), newest first.
+pub async fn list_rooms(
+    state: web::Data<AppState>,
+    query: web::Query<RoomQuery>,
+) -> Result<web::Json<RoomList>, ApiError> {
+    let filter = query.filter()?;
+    let rows = db::run(&state.pool, move |conn| {
+        Ok(Room::list_joinable(conn, filter, ROOM_LIST_LIMIT)?)
+    })
+    .await?;
+    let rooms = rows
+        .iter()
+        .map(|(room, host)| room.to_view(host))
+        .collect::<Result<_, _>>()?;
+    Ok(web::Json(RoomList { rooms }))
+}
+
+/// `POST /rooms`: the signed-in user opens a room and becomes its host.
+pub async fn create_room(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let request = parse_create_room(body.into_inner())?;
+    let title = validate_title(&request.title).map_err(|m| ApiError::Validation(m.into()))?;
+    if title.chars().any(char::is_control) {
+        return Err(ApiError::Validation(
+            "title must not contain line breaks or tabs".into(),
+        ));
+    }
+    let description =
+        validate_description(&request.description).map_err(|m| ApiError::Validation(m.into()))?;
+    if description
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(ApiError::Validation(
+            "description must not contain control characters".into(),
+        ));
+    }
+    let member_limit = validate_member_limit(request.member_limit.unwrap_or(DEFAULT_MEMBER_LIMIT))
+        .map_err(|m| ApiError::Validation(m.into()))?;
+    let now = unix_now();
+
+    let (room, host) = db::run(&state.pool, move |conn| {
+        let host = User::find(conn, auth.id)?.ok_or(ApiError::Unauthorized(
+            "this account no longer exists; sign in again",
+        ))?;
+        if host.banned {
+            return Err(ApiError::Banned);
+        }
+        let room = Room::create(
+            conn,
+            &NewRoom {
+                title: &title,
+                description: &description,
+                category: request.category.as_str(),
+                mode: request.mode.as_str(),
+                host_id: host.id,
+                member_limit: i32::from(member_limit),
+                status: RoomStatus::Open.as_str(),
+                created_at: now,
+            },
+        )?;
+        Ok((room, host))
+    })
+    .await?;
+    let view = room.to_view(&host)?;
+    log::info!(
+        "user {} opened room {} ({:?})",
+        host.id,
+        view.id,
+        view.title
+    );
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/rooms/{}", view.id)))
+        .json(view))
+}
+
+/// Reads the body of `POST /rooms`. A member limit such as 300 or -1 does not fit the wire
+/// type's `u8`; to the user it is just an out-of-range limit, so it gets the same message as 13.
+fn parse_create_room(body: serde_json::Value) -> Result<CreateRoomRequest, ApiError> {
+    // serde would also accept a struct written as an array, which nobody means.
+    if !body.is_object() {
+        return Err(ApiError::BadRequest(
+            "invalid JSON body: expected an object".into(),
+        ));
+    }
+    let limit = body.get("member_limit").and_then(serde_json::Value::as_f64);
+    if let Some(limit) = limit.filter(|n| !(0.0..=f64::from(u8::MAX)).contains(n)) {
+        let message = validate_member_limit(0)
+            .err()
+            .unwrap_or("member limit is out of range");
+        return Err(ApiError::Validation(format!("{message} (got {limit})")));
+    }
+    serde_json::from_value(body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+}
+
+/// `GET /rooms/{id}`: any room, including ended ones (links to a finished show still work).
+pub async fn get_room(
+    state: web::Data<AppState>,
+    path: web::Path<RoomId>,
+) -> Result<web::Json<RoomView>, ApiError> {
+    let id = path.into_inner();
+    let (room, host) = db::run(&state.pool, move |conn| Ok(Room::find_with_host(conn, id)?))
+        .await?
+        .ok_or(ApiError::RoomNotFound)?;
+    Ok(web::Json(room.to_view(&host)?))
+}

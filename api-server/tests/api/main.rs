@@ -1,0 +1,10 @@
+//! End-to-end tests of the api-server over HTTP, each on SQLite and on MariaDB/MySQL.
+//! One test binary for all areas: every extra binary is another slow link.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod auth;
+mod rooms;
+mod server;
+mod tickets;
