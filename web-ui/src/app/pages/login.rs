@@ -1,0 +1,135 @@
+use crate::app::{return_route, NextQuery};
+use crate::context::{use_lang, use_session, use_toaster, SessionAction};
+use crate::i18n::Key;
+use crate::services::api;
+use onair_shared::api::ClientConfig;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+/// Sign in with a display name (dev login); then back to where the user was headed.
+#[function_component(Login)]
+pub fn login() -> Html {
+    let lang = use_lang();
+    let session = use_session();
+    let toaster = use_toaster();
+    let navigator = use_navigator();
+    let location = use_location();
+    let name = use_state(String::new);
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<String>);
+    let config = use_state(|| None::<ClientConfig>);
+    let input_ref = use_node_ref();
+
+    let next = location
+        .and_then(|l| l.query::<NextQuery>().ok())
+        .and_then(|q| q.next);
+
+    // Signed in already (or just now): go on.
+    {
+        let navigator = navigator.clone();
+        let next = next.clone();
+        use_effect_with(session.signed_in(), move |&signed_in| {
+            if signed_in {
+                if let Some(nav) = navigator {
+                    nav.replace(&return_route(next.as_deref()));
+                }
+            }
+        });
+    }
+
+    {
+        let config = config.clone();
+        let input_ref = input_ref.clone();
+        use_effect_with((), move |_| {
+            if let Some(input) = input_ref.cast::<HtmlInputElement>() {
+                let _ = input.focus();
+            }
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(c) = api::config().await {
+                    config.set(Some(c));
+                }
+            });
+        });
+    }
+
+    let on_input = {
+        let name = name.clone();
+        let error = error.clone();
+        Callback::from(move |e: InputEvent| {
+            name.set(e.target_unchecked_into::<HtmlInputElement>().value());
+            error.set(None);
+        })
+    };
+
+    let on_submit = {
+        let name = name.clone();
+        let busy = busy.clone();
+        let error = error.clone();
+        let session = session.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let name = (*name).clone();
+            let busy = busy.clone();
+            let error = error.clone();
+            let session = session.clone();
+            let toaster = toaster.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::dev_login(name.trim()).await {
+                    // The effect above navigates once the session is set.
+                    Ok(resp) => session.dispatch(SessionAction::LoggedIn(resp)),
+                    Err(err) => {
+                        toaster.api(&err);
+                        error.set(Some(if err.is_network() {
+                            String::new()
+                        } else {
+                            err.message.clone()
+                        }));
+                    }
+                }
+                busy.set(false);
+            });
+        })
+    };
+
+    let dev_login = config.as_ref().is_none_or(|c| c.dev_login);
+    let kakao = config.as_ref().is_some_and(|c| c.kakao_login);
+
+    html! {
+        <section class="page page-center login-page">
+            <div class="panel login-card">
+                <div class="spotlight" aria-hidden="true"></div>
+                <span class="badge-onair badge-onair-lg">{ "ON AIR" }</span>
+                <h1>{ lang.t(Key::LoginTitle) }</h1>
+                <p class="subtitle">{ lang.t(Key::LoginSubtitle) }</p>
+                if dev_login {
+                    <form class="login-form" onsubmit={on_submit}>
+                        <label class="field">
+                            <span class="label">{ lang.t(Key::LoginNameLabel) }</span>
+                            <input id="login-name" ref={input_ref} type="text" autocomplete="nickname"
+                                class={classes!(error.as_ref().is_some_and(|e| !e.is_empty()).then_some("invalid"))}
+                                placeholder={lang.t(Key::LoginNamePlaceholder)}
+                                value={(*name).clone()} oninput={on_input} />
+                        </label>
+                        if let Some(msg) = error.as_ref().filter(|m| !m.is_empty()) {
+                            <p class="form-error" role="alert">{ msg.clone() }</p>
+                        }
+                        <button id="login-submit" type="submit" class="btn btn-primary btn-block" disabled={*busy}>
+                            { lang.t(if *busy { Key::LoginWorking } else { Key::LoginSubmit }) }
+                        </button>
+                    </form>
+                } else {
+                    <p class="hint">{ lang.t(Key::DevLoginDisabled) }</p>
+                }
+                if kakao {
+                    <a class="btn btn-kakao btn-block" href={api::KAKAO_LOGIN_URL}>{ lang.t(Key::LoginKakao) }</a>
+                }
+            </div>
+        </section>
+    }
+}

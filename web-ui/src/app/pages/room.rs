@@ -1,0 +1,164 @@
+use crate::app::Route;
+use crate::components::chat::Chat;
+use crate::components::connection_banner::ConnectionBanner;
+use crate::components::member_list::MemberList;
+use crate::components::stage::Stage;
+use crate::context::use_lang;
+use crate::hooks::{use_room_socket, ConnStatus, StopReason};
+use crate::i18n::{Key, Lang};
+use crate::services::api;
+use onair_shared::api::RoomView;
+use onair_shared::protocol::{ClientMsg, Phase};
+use onair_shared::room::Mode;
+use onair_shared::RoomId;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct RoomPageProps {
+    pub id: RoomId,
+}
+
+/// One room: title and phase, the stage, members and chat, kept live over the WebSocket.
+#[function_component(RoomPage)]
+pub fn room_page(props: &RoomPageProps) -> Html {
+    let lang = use_lang();
+    let socket = use_room_socket(props.id);
+    let navigator = use_navigator();
+    // The catalogue entry, for the description (the live snapshot has no description).
+    let info = use_state(|| None::<RoomView>);
+    {
+        let info = info.clone();
+        use_effect_with(props.id, move |&id| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(room) = api::room(id).await {
+                    info.set(Some(room));
+                }
+            });
+        });
+    }
+
+    let leave = {
+        let send = socket.send.clone();
+        let navigator = navigator.clone();
+        Callback::from(move |_: MouseEvent| {
+            send.emit(ClientMsg::Leave);
+            if let Some(nav) = &navigator {
+                nav.push(&Route::Lobby);
+            }
+        })
+    };
+    let on_chat = {
+        let send = socket.send.clone();
+        Callback::from(move |text: String| send.emit(ClientMsg::Chat { text }))
+    };
+
+    let view = &socket.view;
+    let room = view.room.clone();
+    let title = room
+        .as_ref()
+        .map(|r| r.title.clone())
+        .or_else(|| info.as_ref().map(|i| i.title.clone()))
+        .unwrap_or_else(|| "…".into());
+    let category = room
+        .as_ref()
+        .map(|r| r.category)
+        .or_else(|| info.as_ref().map(|i| i.category));
+    let mode = room
+        .as_ref()
+        .map(|r| r.mode)
+        .or_else(|| info.as_ref().map(|i| i.mode));
+    let description = info
+        .as_ref()
+        .map(|i| i.description.clone())
+        .unwrap_or_default();
+    let connected = socket.is_live();
+
+    html! {
+        <section class="page room-page" data-room-id={props.id.to_string()}>
+            <ConnectionBanner status={view.status.clone()} />
+            <div class="room-head">
+                <div class="room-head-main">
+                    <div class="chips">
+                        if let Some(c) = category { <span class="chip">{ lang.category(c) }</span> }
+                        if let Some(m) = mode {
+                            <span class={classes!("chip", if m == Mode::Rank { "chip-rank" } else { "chip-normal" })}>
+                                { lang.mode(m) }
+                            </span>
+                        }
+                        if let Some(r) = &room {
+                            <span id="room-phase" class={classes!("phase-pill", phase_class(r.phase))}
+                                data-phase={phase_code(r.phase)}>
+                                if r.phase == Phase::OnAir { <span class="live-dot"></span> }
+                                { lang.phase(r.phase) }
+                            </span>
+                        }
+                    </div>
+                    <h1 id="room-title">{ title }</h1>
+                    if !description.is_empty() {
+                        <p class="room-desc">{ description }</p>
+                    }
+                </div>
+                <button id="leave-room" type="button" class="btn btn-ghost" onclick={leave}>
+                    <span aria-hidden="true">{ "← " }</span>{ lang.t(Key::Leave) }
+                </button>
+            </div>
+
+            if let ConnStatus::Stopped(reason) = &view.status {
+                <div class="panel notice stopped" role="alert">
+                    <p>{ stop_text(lang, reason) }</p>
+                    <Link<Route> to={Route::Lobby} classes="btn btn-primary">{ lang.t(Key::BackToLobby) }</Link<Route>>
+                </div>
+            }
+
+            if let Some(room) = room {
+                <div class="room-grid">
+                    <div class="room-main">
+                        <Stage room={room.clone()} you={view.you} on_send={socket.send.clone()}
+                            reaction={view.reaction.clone()} />
+                        <Chat room={room.clone()} you={view.you} {connected} on_send={on_chat} />
+                    </div>
+                    <aside class="room-side">
+                        <MemberList room={room.clone()} you={view.you} />
+                    </aside>
+                </div>
+            } else if !matches!(view.status, ConnStatus::Stopped(_)) {
+                <div class="panel connecting">
+                    <span class="spinner" aria-hidden="true"></span>
+                    <span>{ lang.t(Key::Connecting) }</span>
+                </div>
+            }
+        </section>
+    }
+}
+
+fn stop_text(lang: Lang, reason: &StopReason) -> String {
+    match reason {
+        StopReason::Kicked => lang.t(Key::KickedNotice).into(),
+        StopReason::Replaced => lang.t(Key::ReplacedNotice).into(),
+        StopReason::RoomFull => lang.t(Key::ErrRoomFull).into(),
+        StopReason::Refused(msg) if !msg.is_empty() => msg.clone(),
+        StopReason::Refused(_) => lang.t(Key::Disconnected).into(),
+        StopReason::Unauthorized => lang.t(Key::SessionExpired).into(),
+    }
+}
+
+fn phase_code(p: Phase) -> &'static str {
+    match p {
+        Phase::Lobby => "lobby",
+        Phase::OnAir => "on_air",
+        Phase::Scoring => "scoring",
+        Phase::Nominating => "nominating",
+        Phase::Ended => "ended",
+    }
+}
+
+fn phase_class(p: Phase) -> &'static str {
+    match p {
+        Phase::Lobby => "phase-lobby",
+        Phase::OnAir => "phase-onair",
+        Phase::Scoring => "phase-scoring",
+        Phase::Nominating => "phase-nominating",
+        Phase::Ended => "phase-ended",
+    }
+}

@@ -1,0 +1,80 @@
+use crate::components::header::initial;
+use crate::context::use_lang;
+use crate::i18n::Key;
+use onair_shared::protocol::{Phase, RoomSnapshot};
+use onair_shared::UserId;
+use std::rc::Rc;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct MemberListProps {
+    pub room: Rc<RoomSnapshot>,
+    pub you: Option<UserId>,
+}
+
+/// Everyone in the room, in join order: host crown, on-air badge, presence, "you", score.
+#[function_component(MemberList)]
+pub fn member_list(props: &MemberListProps) -> Html {
+    let lang = use_lang();
+    let room = &props.room;
+    html! {
+        <section class="panel members" aria-label={lang.t(Key::MembersTitle)}>
+            <h2 class="panel-title">
+                { lang.t(Key::MembersTitle) }
+                <span class="count">{ format!("{}/{}", room.members.len(), room.member_limit) }</span>
+            </h2>
+            <ul class="member-list">
+                { for room.members.iter().map(|m| {
+                    let is_host = m.id == room.host;
+                    let is_you = Some(m.id) == props.you;
+                    let on_air = room.phase == Phase::OnAir && room.performer == Some(m.id);
+                    let presence = if m.online { Key::Online } else { Key::Offline };
+                    html! {
+                        <li key={m.id.0}
+                            class={classes!(
+                                "member",
+                                if m.online { "online" } else { "offline" },
+                                is_you.then_some("you"),
+                                on_air.then_some("on-air"),
+                            )}
+                            data-user-id={m.id.to_string()}>
+                            <span class="avatar" aria-hidden="true">
+                                { initial(&m.name) }
+                                <span class="presence" title={lang.t(presence)}></span>
+                            </span>
+                            <span class="member-main">
+                                <span class="member-name">{ &m.name }</span>
+                                <span class="member-tags">
+                                    if is_host {
+                                        <span class="crown" title={lang.t(Key::HostLabel)}
+                                            aria-label={lang.t(Key::HostLabel)}>{ "👑" }</span>
+                                    }
+                                    if is_you {
+                                        <span class="tag tag-you">{ lang.t(Key::You) }</span>
+                                    }
+                                    if on_air {
+                                        <span class="badge-onair">{ lang.t(Key::OnAirBadge) }</span>
+                                    }
+                                    if room.nominee == Some(m.id) {
+                                        <span class="tag tag-next">{ lang.t(Key::UpNext) }</span>
+                                    }
+                                    if m.performed && m.score.is_none() && !on_air {
+                                        <span class="tag">{ lang.t(Key::Performed) }</span>
+                                    }
+                                    if !m.online {
+                                        <span class="tag tag-offline">{ lang.t(Key::Offline) }</span>
+                                    }
+                                </span>
+                            </span>
+                            if let Some(score) = m.score {
+                                <span class="member-score">
+                                    { format!("{score:.2}") }<small>{ lang.t(Key::Points) }</small>
+                                </span>
+                            }
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,7 @@
+//! Custom hooks.
+
+pub mod use_interval;
+pub mod use_room_socket;
+
+pub use use_interval::use_interval;
+pub use use_room_socket::{use_room_socket, ConnStatus, RoomSocket, StopReason};

@@ -1,0 +1,424 @@
+//! `use_room_socket`: one live connection to a room on the room-server.
+//!
+//! The hook owns a task (`spawn_local`) that lives as long as the page shows the room:
+//! 1. it asks the api-server for a ticket (`POST /rooms/{id}/ticket`), opens `ws_url`,
+//! 2. feeds every frame to a [`Tracker`] (pure, see `state.rs`), which applies room events once
+//!    and in order and says when to send `resync { since }`,
+//! 3. forwards the page's [`ClientMsg`]s to the socket,
+//! 4. on a dropped connection shows "Reconnecting…", waits (exponential backoff with jitter,
+//!    0.5 s doubling up to 10 s), fetches a fresh ticket and connects again; the server's fresh
+//!    `welcome` then replaces the state,
+//! 5. stops for good on `kicked`, `replaced` or `room_full`, when the room is gone (a 4xx on
+//!    the ticket), on a `401` (back to login), after `leave`, or when the page goes away.
+
+use crate::context::{use_session, use_toaster, SessionAction, ToastText, Toaster};
+use crate::i18n::Key;
+use crate::services::api;
+use crate::state::{Ingest, Tracker};
+use futures_channel::mpsc::{self, TryRecvError, UnboundedReceiver, UnboundedSender};
+use futures_util::future::{select, Either};
+use futures_util::{pin_mut, SinkExt, StreamExt};
+use gloo_net::websocket::futures::WebSocket;
+use gloo_net::websocket::{Message, WebSocketError};
+use gloo_timers::future::TimeoutFuture;
+use onair_shared::protocol::{ClientMsg, ErrorCode, EventKind, ReactionKind, RoomSnapshot};
+use onair_shared::{RoomId, UserId};
+use std::rc::Rc;
+use wasm_bindgen_futures::spawn_local;
+use yew::prelude::*;
+
+/// Where the connection is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnStatus {
+    /// The first connection is being opened.
+    Connecting,
+    /// Synced with the room.
+    Live,
+    /// The connection dropped; trying again (attempt counts from 1).
+    Reconnecting { attempt: u32 },
+    /// Not coming back; the reason is shown to the user.
+    Stopped(StopReason),
+    /// We sent `leave`.
+    Left,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StopReason {
+    Kicked,
+    Replaced,
+    RoomFull,
+    /// The api-server refused a ticket (room closed, not found, banned, ...): its message.
+    Refused(String),
+    /// The login is no longer valid.
+    Unauthorized,
+}
+
+/// A reaction to animate: `n` counts up so the same reaction twice is still a change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReactionFlash {
+    pub n: u32,
+    pub from: UserId,
+    pub kind: ReactionKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SocketView {
+    pub status: ConnStatus,
+    pub you: Option<UserId>,
+    pub room: Option<Rc<RoomSnapshot>>,
+    pub reaction: Option<ReactionFlash>,
+}
+
+impl Default for SocketView {
+    fn default() -> Self {
+        SocketView {
+            status: ConnStatus::Connecting,
+            you: None,
+            room: None,
+            reaction: None,
+        }
+    }
+}
+
+pub enum SocketAction {
+    Status(ConnStatus),
+    Synced { you: UserId, room: RoomSnapshot },
+    Reaction { from: UserId, kind: ReactionKind },
+}
+
+impl Reducible for SocketView {
+    type Action = SocketAction;
+
+    fn reduce(self: Rc<Self>, action: SocketAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            SocketAction::Status(status) => {
+                if next.status == status {
+                    return self;
+                }
+                next.status = status;
+            }
+            SocketAction::Synced { you, room } => {
+                next.you = Some(you);
+                next.room = Some(Rc::new(room));
+            }
+            SocketAction::Reaction { from, kind } => {
+                let n = next.reaction.as_ref().map_or(1, |r| r.n.wrapping_add(1));
+                next.reaction = Some(ReactionFlash { n, from, kind });
+            }
+        }
+        Rc::new(next)
+    }
+}
+
+/// What the room page gets: the state to draw and a way to send.
+#[derive(Clone, PartialEq)]
+pub struct RoomSocket {
+    pub view: Rc<SocketView>,
+    pub send: Callback<ClientMsg>,
+}
+
+impl RoomSocket {
+    pub fn is_live(&self) -> bool {
+        self.view.status == ConnStatus::Live
+    }
+}
+
+enum Cmd {
+    Send(ClientMsg),
+    Shutdown,
+}
+
+#[hook]
+pub fn use_room_socket(room: RoomId) -> RoomSocket {
+    let view = use_reducer(SocketView::default);
+    let session = use_session();
+    let toaster = use_toaster();
+    let outbox = use_mut_ref(|| None::<UnboundedSender<Cmd>>);
+
+    {
+        let out = view.dispatcher();
+        let session = session.dispatcher();
+        let outbox = outbox.clone();
+        use_effect_with(room, move |&room| {
+            // A new room (or the first render): start from a clean view.
+            out.dispatch(SocketAction::Status(ConnStatus::Connecting));
+            let (tx, rx) = mpsc::unbounded();
+            *outbox.borrow_mut() = Some(tx.clone());
+            let task = Task {
+                room,
+                out,
+                toaster,
+                session,
+            };
+            spawn_local(task.run(rx));
+            move || {
+                let _ = tx.unbounded_send(Cmd::Shutdown);
+                outbox.borrow_mut().take();
+            }
+        });
+    }
+
+    let send = {
+        let outbox = outbox.clone();
+        Callback::from(move |msg: ClientMsg| {
+            if let Some(tx) = outbox.borrow().as_ref() {
+                let _ = tx.unbounded_send(Cmd::Send(msg));
+            }
+        })
+    };
+
+    RoomSocket {
+        view: Rc::new((*view).clone()),
+        send,
+    }
+}
+
+/// How a connection ended.
+enum Ended {
+    /// The page went away or we left: stop quietly.
+    Shutdown,
+    /// The socket dropped: reconnect.
+    Dropped,
+    Stop(StopReason),
+}
+
+struct Task {
+    room: RoomId,
+    out: UseReducerDispatcher<SocketView>,
+    toaster: Toaster,
+    session: UseReducerDispatcher<crate::context::Session>,
+}
+
+impl Task {
+    async fn run(self, mut rx: UnboundedReceiver<Cmd>) {
+        let mut tracker = Tracker::default();
+        // Failed attempts since the last good connection.
+        let mut failures: u32 = 0;
+        loop {
+            if failures > 0 {
+                self.status(ConnStatus::Reconnecting { attempt: failures });
+                if !self.wait(backoff_ms(failures), &mut rx).await {
+                    return;
+                }
+            }
+
+            let ticket = match api::ticket(self.room).await {
+                Ok(t) => t,
+                Err(e) if e.is_unauthorized() => {
+                    self.stop(StopReason::Unauthorized);
+                    self.session.dispatch(SessionAction::LoggedOut);
+                    return;
+                }
+                Err(e) if !e.is_transient() => {
+                    self.toaster.api(&e);
+                    self.stop(StopReason::Refused(e.message));
+                    return;
+                }
+                Err(_) => {
+                    failures += 1;
+                    continue;
+                }
+            };
+            // The page may have gone while the ticket was on its way.
+            if !self.drain_while_offline(&mut rx) {
+                return;
+            }
+
+            let ws = match WebSocket::open(&ticket.ws_url) {
+                Ok(ws) => ws,
+                Err(_) => {
+                    failures += 1;
+                    continue;
+                }
+            };
+            let mut synced = false;
+            match self
+                .connection(ws, &mut rx, &mut tracker, &mut synced)
+                .await
+            {
+                Ended::Shutdown => return,
+                Ended::Stop(reason) => {
+                    self.stop(reason);
+                    return;
+                }
+                Ended::Dropped => {
+                    failures = if synced { 1 } else { failures + 1 };
+                }
+            }
+        }
+    }
+
+    /// One WebSocket, from open to close.
+    async fn connection(
+        &self,
+        mut ws: WebSocket,
+        rx: &mut UnboundedReceiver<Cmd>,
+        tracker: &mut Tracker,
+        synced: &mut bool,
+    ) -> Ended {
+        loop {
+            // Bind the outcome first so both borrows of `ws` end before we use it again.
+            let next = match select(ws.next(), rx.next()).await {
+                Either::Left((frame, _)) => Either::Left(frame),
+                Either::Right((cmd, _)) => Either::Right(cmd),
+            };
+            match next {
+                Either::Left(Some(Ok(Message::Text(text)))) => {
+                    let Ok(msg) = serde_json::from_str(&text) else {
+                        continue;
+                    };
+                    match tracker.ingest(msg) {
+                        Ingest::Welcomed => {
+                            *synced = true;
+                            self.publish(tracker);
+                            self.status(ConnStatus::Live);
+                        }
+                        Ingest::Applied(kind) => {
+                            if let EventKind::Reaction { from, kind } = kind {
+                                self.out.dispatch(SocketAction::Reaction { from, kind });
+                            } else {
+                                self.publish(tracker);
+                            }
+                        }
+                        Ingest::Gap { since } => {
+                            if send(&mut ws, &ClientMsg::Resync { since }).await.is_err() {
+                                return Ended::Dropped;
+                            }
+                        }
+                        Ingest::Stale
+                        | Ingest::AwaitingResync
+                        | Ingest::NotSynced
+                        | Ingest::Signal => {}
+                        Ingest::Error { code, message } => {
+                            self.toaster.show(ToastText::Code(code, message));
+                            let stop = match code {
+                                ErrorCode::Kicked => Some(StopReason::Kicked),
+                                ErrorCode::Replaced => Some(StopReason::Replaced),
+                                ErrorCode::RoomFull => Some(StopReason::RoomFull),
+                                _ => None,
+                            };
+                            if let Some(reason) = stop {
+                                let _ = ws.close(Some(1000), None);
+                                return Ended::Stop(reason);
+                            }
+                        }
+                        Ingest::Removed(_) => {
+                            self.publish(tracker);
+                            let _ = ws.close(Some(1000), None);
+                            return Ended::Stop(StopReason::Kicked);
+                        }
+                    }
+                }
+                Either::Left(Some(Ok(Message::Bytes(_)))) => {}
+                // An error event, a close event or the end of the stream: the socket is gone.
+                Either::Left(Some(Err(WebSocketError::ConnectionClose(_))))
+                | Either::Left(Some(Err(_)))
+                | Either::Left(None) => return Ended::Dropped,
+                Either::Right(Some(Cmd::Send(msg))) => {
+                    let leaving = matches!(msg, ClientMsg::Leave);
+                    if !*synced && !leaving {
+                        self.toaster.key(Key::NotConnected);
+                        continue;
+                    }
+                    let sent = send(&mut ws, &msg).await;
+                    if leaving {
+                        // The browser sends queued frames before the close frame.
+                        let _ = ws.close(Some(1000), Some("leave"));
+                        self.status(ConnStatus::Left);
+                        return Ended::Shutdown;
+                    }
+                    if sent.is_err() {
+                        return Ended::Dropped;
+                    }
+                }
+                Either::Right(Some(Cmd::Shutdown)) | Either::Right(None) => {
+                    let _ = ws.close(Some(1000), None);
+                    return Ended::Shutdown;
+                }
+            }
+        }
+    }
+
+    /// Sleeps `ms` unless the page goes away first (then `false`). Messages the user tries
+    /// to send meanwhile get a "not connected" notice.
+    async fn wait(&self, ms: u32, rx: &mut UnboundedReceiver<Cmd>) -> bool {
+        let sleep = TimeoutFuture::new(ms);
+        pin_mut!(sleep);
+        loop {
+            match select(sleep.as_mut(), rx.next()).await {
+                Either::Left(_) => return true,
+                Either::Right((Some(Cmd::Send(ClientMsg::Leave)), _)) => {
+                    self.status(ConnStatus::Left);
+                    return false;
+                }
+                Either::Right((Some(Cmd::Send(_)), _)) => self.toaster.key(Key::NotConnected),
+                Either::Right((Some(Cmd::Shutdown) | None, _)) => return false,
+            }
+        }
+    }
+
+    /// Handles what queued up while no socket was open; `false` when the task should end.
+    fn drain_while_offline(&self, rx: &mut UnboundedReceiver<Cmd>) -> bool {
+        loop {
+            match rx.try_recv() {
+                Ok(Cmd::Send(ClientMsg::Leave)) => {
+                    self.status(ConnStatus::Left);
+                    return false;
+                }
+                Ok(Cmd::Send(_)) => self.toaster.key(Key::NotConnected),
+                Ok(Cmd::Shutdown) | Err(TryRecvError::Closed) => return false,
+                Err(TryRecvError::Empty) => return true,
+            }
+        }
+    }
+
+    fn publish(&self, tracker: &Tracker) {
+        if let Some(s) = tracker.synced.as_ref() {
+            self.out.dispatch(SocketAction::Synced {
+                you: s.you,
+                room: s.room.clone(),
+            });
+        }
+    }
+
+    fn status(&self, status: ConnStatus) {
+        self.out.dispatch(SocketAction::Status(status));
+    }
+
+    fn stop(&self, reason: StopReason) {
+        self.status(ConnStatus::Stopped(reason));
+    }
+}
+
+async fn send(ws: &mut WebSocket, msg: &ClientMsg) -> Result<(), WebSocketError> {
+    let text = serde_json::to_string(msg).expect("client messages always serialize");
+    ws.send(Message::Text(text)).await
+}
+
+/// 0.5 s, 1 s, 2 s, 4 s, 8 s, then 10 s, each with up to 30 % random jitter so a room full of
+/// browsers does not reconnect in lockstep after a server restart.
+pub fn backoff_ms(attempt: u32) -> u32 {
+    let base = base_backoff_ms(attempt);
+    let jitter = (js_sys::Math::random() * 0.3 * f64::from(base)) as u32;
+    base + jitter
+}
+
+/// The backoff without jitter.
+pub fn base_backoff_ms(attempt: u32) -> u32 {
+    let exp = attempt.saturating_sub(1).min(5);
+    (500u32 << exp).min(10_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_a_cap() {
+        let seq: Vec<u32> = (1..=8).map(base_backoff_ms).collect();
+        assert_eq!(seq, [500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]);
+        assert_eq!(base_backoff_ms(0), 500);
+        assert_eq!(base_backoff_ms(u32::MAX), 10_000);
+    }
+}

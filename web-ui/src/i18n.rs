@@ -1,0 +1,370 @@
+//! Every user-visible string, in English and Korean.
+//!
+//! Strings are looked up by [`Key`]; the `strings!` table below defines each key together with
+//! both translations, so a key cannot exist in one language only. The chosen language is kept
+//! in localStorage (`onair.lang`); English is the default.
+
+use onair_shared::protocol::{ErrorCode, Phase};
+use onair_shared::room::{Category, Mode, RoomStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Lang {
+    #[default]
+    En,
+    Ko,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ko => "ko",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "en" => Some(Lang::En),
+            "ko" => Some(Lang::Ko),
+            _ => None,
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Ko,
+            Lang::Ko => Lang::En,
+        }
+    }
+
+    /// The language's own name, as the switch shows it.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Ko => "한국어",
+        }
+    }
+
+    pub fn t(self, key: Key) -> &'static str {
+        t(self, key)
+    }
+
+    pub fn category(self, c: Category) -> &'static str {
+        match self {
+            Lang::En => c.label_en(),
+            Lang::Ko => c.label_ko(),
+        }
+    }
+
+    pub fn mode(self, m: Mode) -> &'static str {
+        self.t(match m {
+            Mode::Rank => Key::ModeRank,
+            Mode::Normal => Key::ModeNormal,
+        })
+    }
+
+    pub fn status(self, s: RoomStatus) -> &'static str {
+        self.t(match s {
+            RoomStatus::Open => Key::StatusOpen,
+            RoomStatus::Live => Key::StatusLive,
+            RoomStatus::Ended => Key::StatusEnded,
+        })
+    }
+
+    pub fn phase(self, p: Phase) -> &'static str {
+        self.t(match p {
+            Phase::Lobby => Key::PhaseLobby,
+            Phase::OnAir => Key::PhaseOnAir,
+            Phase::Scoring => Key::PhaseScoring,
+            Phase::Nominating => Key::PhaseNominating,
+            Phase::Ended => Key::PhaseEnded,
+        })
+    }
+
+    pub fn error(self, code: ErrorCode) -> &'static str {
+        self.t(error_key(code))
+    }
+}
+
+macro_rules! strings {
+    ($($key:ident => $en:expr, $ko:expr;)*) => {
+        /// A user-visible string.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Key { $($key),* }
+
+        impl Key {
+            pub const ALL: &'static [Key] = &[$(Key::$key),*];
+        }
+
+        pub fn t(lang: Lang, key: Key) -> &'static str {
+            match key {
+                $(Key::$key => match lang { Lang::En => $en, Lang::Ko => $ko },)*
+            }
+        }
+    };
+}
+
+strings! {
+    // Header
+    Tagline => "the online talent show", "온라인 장기자랑";
+    Logout => "Log out", "로그아웃";
+    SwitchLanguage => "Switch language", "언어 바꾸기";
+
+    // Login
+    LoginTitle => "Step into the spotlight", "무대에 오를 시간이에요";
+    LoginSubtitle => "Pick a stage name to join the show.", "공연에 참여할 이름을 정해 주세요.";
+    LoginNameLabel => "Display name", "표시 이름";
+    LoginNamePlaceholder => "e.g. Karaoke King", "예: 노래왕";
+    LoginSubmit => "Enter", "입장하기";
+    LoginWorking => "Signing in…", "로그인 중…";
+    LoginKakao => "Continue with Kakao", "카카오로 계속하기";
+    DevLoginDisabled => "Name-only sign-in is turned off on this server.", "이 서버에서는 이름만으로 로그인할 수 없습니다.";
+
+    // Lobby
+    LobbyTitle => "Open rooms", "열린 방";
+    LobbySubtitle => "Join a room or open your own stage.", "방에 들어가거나 나만의 무대를 열어 보세요.";
+    Refresh => "Refresh", "새로고침";
+    Loading => "Loading…", "불러오는 중…";
+    NoRooms => "No rooms yet. Open the first one!", "아직 열린 방이 없어요. 첫 방을 열어 보세요!";
+    HostLabel => "Host", "호스트";
+    MembersLabel => "Members", "인원";
+    ModeRank => "Ranked", "랭크";
+    ModeNormal => "Casual", "일반";
+    StatusOpen => "Open", "대기 중";
+    StatusLive => "Live", "공연 중";
+    StatusEnded => "Ended", "종료";
+
+    // Create room
+    CreateTitle => "Open a room", "방 만들기";
+    FieldTitle => "Title", "방 제목";
+    FieldTitlePlaceholder => "Friday night talent show", "금요일 밤 장기자랑";
+    FieldDescription => "Description", "설명";
+    FieldDescriptionPlaceholder => "What kind of show is it? (optional)", "어떤 공연인가요? (선택)";
+    FieldCategory => "Category", "분야";
+    FieldMode => "Mode", "모드";
+    FieldLimit => "Member limit", "최대 인원";
+    ModeRankHint => "scores count toward the global ranking", "점수가 전체 랭킹에 반영됩니다";
+    ModeNormalHint => "just for fun, scores are not kept", "재미로! 점수는 저장되지 않습니다";
+    CreateSubmit => "Open room", "방 열기";
+    Creating => "Opening…", "여는 중…";
+    TitleEmpty => "title must not be empty", "방 제목을 입력해 주세요";
+    TitleTooLong => "title must be at most 60 characters", "방 제목은 60자 이하여야 합니다";
+    DescriptionTooLong => "description must be at most 500 characters", "설명은 500자 이하여야 합니다";
+    LimitRange => "member limit must be between 2 and 12", "최대 인원은 2명에서 12명 사이여야 합니다";
+
+    // Room
+    PhaseLobby => "Waiting room", "대기실";
+    PhaseOnAir => "On air", "공연 중";
+    PhaseScoring => "Scoring", "채점 중";
+    PhaseNominating => "Choosing who's next", "다음 순서 지목 중";
+    PhaseEnded => "Show over", "공연 종료";
+    OnAirBadge => "ON AIR", "ON AIR";
+    You => "you", "나";
+    Online => "online", "접속 중";
+    Offline => "offline", "연결 끊김";
+    Performed => "performed", "공연 완료";
+    Leave => "Leave", "나가기";
+    StartShow => "Start the show", "공연 시작";
+    EndAct => "End act", "공연 끝내기";
+    StageWaiting => "Waiting for the host to start the show.", "호스트가 공연을 시작하기를 기다리고 있어요.";
+    StageHostHint => "You're the host: start when at least 2 members are here.", "당신이 호스트예요. 2명 이상 모이면 시작하세요.";
+    NowPerforming => "Now performing", "지금 무대 위";
+    ScoringNow => "Scores are coming in", "채점이 진행 중이에요";
+    UpNext => "Up next", "다음 순서";
+    Results => "Results", "결과";
+    NoScore => "no score", "점수 없음";
+    Points => "pts", "점";
+    MembersTitle => "Members", "참가자";
+    ChatTitle => "Chat", "채팅";
+    ChatPlaceholder => "Say something…", "메시지를 입력하세요…";
+    Send => "Send", "보내기";
+    ChatEmpty => "No messages yet. Say hi!", "아직 메시지가 없어요. 인사해 보세요!";
+    ChatTooLong => "A message can be at most 500 characters", "메시지는 500자 이하여야 합니다";
+    EndShow => "End the show", "공연 마치기";
+    ScoreLabel => "Your score (0–100)", "내 점수 (0–100)";
+    ScoreSubmit => "Score", "점수 주기";
+    ScoreInvalid => "Enter a whole number from 0 to 100.", "0에서 100 사이의 정수를 입력해 주세요.";
+    YouScored => "Thanks! Your score is in.", "점수를 보냈어요!";
+    ScoredCount => "scored", "명 채점";
+    SecondsLeft => "s left", "초 남음";
+    NominatePrompt => "Pick who performs next:", "다음 공연자를 지목하세요:";
+    WaitingNomination => "Waiting for the next performer to be picked.", "다음 공연자 지목을 기다리는 중이에요.";
+    Clap => "Clap", "박수";
+    Mirrorball => "Mirror ball", "미러볼";
+    Connecting => "Connecting…", "연결 중…";
+    Reconnecting => "Connection lost. Reconnecting…", "연결이 끊겼어요. 다시 연결하는 중…";
+    NotConnected => "Not connected right now; try again in a moment.", "지금은 연결되어 있지 않아요. 잠시 후 다시 시도해 주세요.";
+    Disconnected => "You are no longer connected to this room.", "이 방과의 연결이 끊어졌습니다.";
+    KickedNotice => "The host removed you from this room.", "호스트가 당신을 이 방에서 내보냈습니다.";
+    ReplacedNotice => "You opened this room somewhere else, so this window was disconnected.", "다른 창에서 이 방에 들어가서 이 창의 연결이 끊어졌습니다.";
+    BackToLobby => "Back to the lobby", "로비로 돌아가기";
+
+    // 404
+    NotFoundTitle => "Nothing on this stage", "이 무대에는 아무것도 없어요";
+    NotFoundText => "The page you were looking for does not exist.", "찾으시는 페이지가 없습니다.";
+
+    // Transport
+    NetworkError => "Cannot reach the server. Check your connection.", "서버에 연결할 수 없습니다. 네트워크를 확인해 주세요.";
+    SessionExpired => "Your session has expired. Please sign in again.", "로그인이 만료되었습니다. 다시 로그인해 주세요.";
+    Dismiss => "Dismiss", "닫기";
+
+    // Room-server error codes
+    ErrBadJson => "The server could not read that message.", "서버가 메시지를 읽지 못했습니다.";
+    ErrUnknownType => "The server did not understand that request.", "서버가 요청을 이해하지 못했습니다.";
+    ErrInvalidMessage => "That request was not valid.", "올바르지 않은 요청입니다.";
+    ErrFrameTooLarge => "That message is too large.", "메시지가 너무 큽니다.";
+    ErrRateLimited => "Slow down a little: too many messages.", "너무 빨라요! 잠시 후 다시 보내 주세요.";
+    ErrNotHost => "Only the host can do that.", "호스트만 할 수 있어요.";
+    ErrNotYourTurn => "It's not your turn.", "지금은 당신 차례가 아니에요.";
+    ErrNotAMember => "You are not a member of this room.", "이 방의 참가자가 아닙니다.";
+    ErrNotEnoughMembers => "At least 2 members are needed to start the show.", "공연을 시작하려면 2명 이상이 필요해요.";
+    ErrAlreadyStarted => "The show has already started.", "공연이 이미 시작되었어요.";
+    ErrWrongPhase => "That can't be done at this point of the show.", "지금 단계에서는 할 수 없어요.";
+    ErrAlreadyPerformed => "That member has already performed.", "이미 공연한 참가자예요.";
+    ErrAlreadyScored => "You have already scored this act.", "이미 이 공연에 점수를 줬어요.";
+    ErrRoundClosed => "Scoring for that act is closed.", "이 공연의 채점이 끝났어요.";
+    ErrScoreOutOfRange => "A score must be between 0 and 100.", "점수는 0점에서 100점 사이여야 해요.";
+    ErrCannotScoreOwnAct => "You can't score your own act.", "자신의 공연에는 점수를 줄 수 없어요.";
+    ErrNotEligible => "You can't score this act.", "이 공연에는 점수를 줄 수 없어요.";
+    ErrInvalidChat => "A message must be 1 to 500 characters.", "메시지는 1자에서 500자 사이여야 해요.";
+    ErrSignalTooLarge => "Video setup data was too large.", "영상 연결 정보가 너무 큽니다.";
+    ErrCannotKickSelf => "You can't remove yourself.", "자기 자신은 내보낼 수 없어요.";
+    ErrRoomFull => "This room is full.", "방이 가득 찼어요.";
+    ErrKicked => "The host removed you from this room.", "호스트가 당신을 이 방에서 내보냈습니다.";
+    ErrReplaced => "You opened this room somewhere else, so this window was disconnected.", "다른 창에서 이 방에 들어가서 이 창의 연결이 끊어졌습니다.";
+    ErrInternal => "Something went wrong on the server.", "서버에 문제가 생겼어요.";
+}
+
+/// The message shown for a room-server error code.
+pub fn error_key(code: ErrorCode) -> Key {
+    match code {
+        ErrorCode::BadJson => Key::ErrBadJson,
+        ErrorCode::UnknownType => Key::ErrUnknownType,
+        ErrorCode::InvalidMessage => Key::ErrInvalidMessage,
+        ErrorCode::FrameTooLarge => Key::ErrFrameTooLarge,
+        ErrorCode::RateLimited => Key::ErrRateLimited,
+        ErrorCode::NotHost => Key::ErrNotHost,
+        ErrorCode::NotYourTurn => Key::ErrNotYourTurn,
+        ErrorCode::NotAMember => Key::ErrNotAMember,
+        ErrorCode::NotEnoughMembers => Key::ErrNotEnoughMembers,
+        ErrorCode::AlreadyStarted => Key::ErrAlreadyStarted,
+        ErrorCode::WrongPhase => Key::ErrWrongPhase,
+        ErrorCode::AlreadyPerformed => Key::ErrAlreadyPerformed,
+        ErrorCode::AlreadyScored => Key::ErrAlreadyScored,
+        ErrorCode::RoundClosed => Key::ErrRoundClosed,
+        ErrorCode::ScoreOutOfRange => Key::ErrScoreOutOfRange,
+        ErrorCode::CannotScoreOwnAct => Key::ErrCannotScoreOwnAct,
+        ErrorCode::NotEligible => Key::ErrNotEligible,
+        ErrorCode::InvalidChat => Key::ErrInvalidChat,
+        ErrorCode::SignalTooLarge => Key::ErrSignalTooLarge,
+        ErrorCode::CannotKickSelf => Key::ErrCannotKickSelf,
+        ErrorCode::RoomFull => Key::ErrRoomFull,
+        ErrorCode::Kicked => Key::ErrKicked,
+        ErrorCode::Replaced => Key::ErrReplaced,
+        ErrorCode::Internal => Key::ErrInternal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use onair_shared::room::{validate_description, validate_member_limit, validate_title};
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_key_has_text_in_both_languages() {
+        for &key in Key::ALL {
+            for lang in [Lang::En, Lang::Ko] {
+                let s = t(lang, key);
+                assert!(!s.trim().is_empty(), "{key:?} is empty in {lang:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn korean_is_really_translated() {
+        // Brand-like strings may be the same in both; everything else must differ.
+        let same: Vec<_> = Key::ALL
+            .iter()
+            .filter(|&&k| t(Lang::En, k) == t(Lang::Ko, k))
+            .collect();
+        assert_eq!(same, [&Key::OnAirBadge]);
+        let hangul = |s: &str| s.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c));
+        for &key in Key::ALL {
+            if key != Key::OnAirBadge {
+                assert!(hangul(t(Lang::Ko, key)), "{key:?} has no Korean text");
+            }
+        }
+    }
+
+    #[test]
+    fn every_error_code_has_its_own_message() {
+        use ErrorCode::*;
+        let all = [
+            BadJson,
+            UnknownType,
+            InvalidMessage,
+            FrameTooLarge,
+            RateLimited,
+            NotHost,
+            NotYourTurn,
+            NotAMember,
+            NotEnoughMembers,
+            AlreadyStarted,
+            WrongPhase,
+            AlreadyPerformed,
+            AlreadyScored,
+            RoundClosed,
+            ScoreOutOfRange,
+            CannotScoreOwnAct,
+            NotEligible,
+            InvalidChat,
+            SignalTooLarge,
+            CannotKickSelf,
+            RoomFull,
+            Kicked,
+            Replaced,
+            Internal,
+        ];
+        let keys: HashSet<Key> = all.iter().map(|&c| error_key(c)).collect();
+        assert_eq!(keys.len(), all.len(), "two error codes share a message key");
+        for code in all {
+            assert!(!Lang::Ko.error(code).is_empty());
+        }
+    }
+
+    #[test]
+    fn english_validation_messages_match_the_shared_validators() {
+        assert_eq!(
+            t(Lang::En, Key::TitleEmpty),
+            validate_title("").unwrap_err()
+        );
+        assert_eq!(
+            t(Lang::En, Key::TitleTooLong),
+            validate_title(&"x".repeat(61)).unwrap_err()
+        );
+        assert_eq!(
+            t(Lang::En, Key::DescriptionTooLong),
+            validate_description(&"x".repeat(501)).unwrap_err()
+        );
+        assert_eq!(
+            t(Lang::En, Key::LimitRange),
+            validate_member_limit(13).unwrap_err()
+        );
+    }
+
+    #[test]
+    fn lang_codes_round_trip_and_labels_follow_the_language() {
+        for lang in [Lang::En, Lang::Ko] {
+            assert_eq!(Lang::parse(lang.code()), Some(lang));
+            assert_eq!(lang.other().other(), lang);
+        }
+        assert_eq!(Lang::parse("fr"), None);
+        assert_eq!(Lang::default(), Lang::En);
+        assert_eq!(Lang::Ko.category(Category::Singing), "노래");
+        assert_eq!(Lang::En.category(Category::Impression), "Impressions");
+        assert_eq!(Lang::Ko.phase(Phase::OnAir), "공연 중");
+        assert_eq!(Lang::En.mode(Mode::Rank), "Ranked");
+        assert_eq!(Lang::En.status(RoomStatus::Live), "Live");
+    }
+}

@@ -1,0 +1,610 @@
+//! The room as this browser knows it, kept in step with the room-server.
+//!
+//! Everything here is pure (no I/O, no DOM), so it runs in host unit tests:
+//! - [`apply`] folds one room event into a snapshot;
+//! - [`Tracker`] follows the `seq` numbers: it applies each event exactly once, ignores replays,
+//!   and asks for a `resync` when it sees a gap.
+
+use onair_shared::protocol::{
+    ActResult, Direct, ErrorCode, Event, EventKind, LeaveReason, Phase, RoomSnapshot, ServerMsg,
+};
+use onair_shared::UserId;
+
+/// How many chat lines the client keeps; older ones scroll away.
+pub const CHAT_KEEP: usize = 200;
+
+/// Folds one room event into the snapshot. Idempotent where it can be (a member who joins
+/// twice is listed once, a round's result is recorded once), so a replay cannot corrupt state.
+pub fn apply(room: &mut RoomSnapshot, event: &EventKind) {
+    match event {
+        EventKind::MemberJoined { member } => {
+            match room.members.iter_mut().find(|m| m.id == member.id) {
+                Some(existing) => *existing = member.clone(),
+                None => room.members.push(member.clone()),
+            }
+        }
+        EventKind::MemberLeft { user, .. } => {
+            room.members.retain(|m| m.id != *user);
+            if room.nominee == Some(*user) {
+                room.nominee = None;
+            }
+        }
+        EventKind::MemberOffline { user } => set_online(room, *user, false),
+        EventKind::MemberOnline { user } => set_online(room, *user, true),
+        EventKind::Chat { line } => {
+            room.chat.push(line.clone());
+            if room.chat.len() > CHAT_KEEP {
+                let extra = room.chat.len() - CHAT_KEEP;
+                room.chat.drain(..extra);
+            }
+        }
+        // Reactions are moments, not state: the UI animates them from the event itself.
+        EventKind::Reaction { .. } => {}
+        EventKind::ShowStarted { first } => {
+            room.phase = Phase::OnAir;
+            room.performer = Some(*first);
+            room.nominee = None;
+            room.round = None;
+        }
+        EventKind::OnAir { performer } => {
+            room.phase = Phase::OnAir;
+            room.performer = Some(*performer);
+            room.nominee = None;
+            room.round = None;
+        }
+        EventKind::PerformanceEnded { round } => {
+            room.phase = Phase::Scoring;
+            room.performer = Some(round.performer);
+            if let Some(m) = room.members.iter_mut().find(|m| m.id == round.performer) {
+                m.performed = true;
+            }
+            room.round = Some(round.clone());
+        }
+        EventKind::ScoreProgress {
+            round,
+            scorer,
+            eligible,
+            ..
+        } => {
+            if let Some(open) = room.round.as_mut().filter(|r| r.id == *round) {
+                if !open.scored.contains(scorer) {
+                    open.scored.push(*scorer);
+                }
+                open.eligible = *eligible;
+            }
+        }
+        EventKind::RoundClosed {
+            round,
+            performer,
+            average,
+            count,
+        } => {
+            if room.round.as_ref().is_some_and(|r| r.id == *round) {
+                room.round = None;
+            }
+            room.phase = Phase::Nominating;
+            room.performer = Some(*performer);
+            let mut name = String::new();
+            if let Some(m) = room.members.iter_mut().find(|m| m.id == *performer) {
+                m.performed = true;
+                m.score = *average;
+                name = m.name.clone();
+            }
+            if !room.results.iter().any(|r| r.round == *round) {
+                room.results.push(ActResult {
+                    round: *round,
+                    performer: *performer,
+                    name,
+                    average: *average,
+                    count: *count,
+                });
+            }
+        }
+        EventKind::Nominated { user, .. } => room.nominee = Some(*user),
+        EventKind::HostChanged { host } => room.host = *host,
+        EventKind::ShowEnded { results, .. } => {
+            room.phase = Phase::Ended;
+            room.performer = None;
+            room.round = None;
+            room.nominee = None;
+            room.results = results.clone();
+        }
+    }
+}
+
+fn set_online(room: &mut RoomSnapshot, user: UserId, online: bool) {
+    if let Some(m) = room.members.iter_mut().find(|m| m.id == user) {
+        m.online = online;
+    }
+}
+
+/// The synced room: who we are, the snapshot and the `seq` of the last event folded into it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Synced {
+    pub you: UserId,
+    pub seq: u64,
+    pub room: RoomSnapshot,
+}
+
+/// What the connection should do after a frame was taken in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ingest {
+    /// A `welcome` replaced the whole state.
+    Welcomed,
+    /// The event was applied; the state changed.
+    Applied(EventKind),
+    /// Already applied (`seq` ≤ the last one): ignored.
+    Stale,
+    /// Events are missing: send `resync { since }`. The event that revealed the gap was not
+    /// applied; the server's replay brings it again.
+    Gap { since: u64 },
+    /// Still waiting for the replay of an earlier gap: ignored.
+    AwaitingResync,
+    /// An event before any `welcome`: ignored.
+    NotSynced,
+    /// An `error` frame for this member.
+    Error { code: ErrorCode, message: String },
+    /// A WebRTC signal from another member (video comes in a later version).
+    Signal,
+    /// We were removed from the room (kicked): stop.
+    Removed(LeaveReason),
+}
+
+/// A replay that never comes would stall the room; after this many dropped events the tracker
+/// asks again.
+const RESYNC_RETRY_AFTER: u32 = 64;
+
+/// Follows the room's `seq` and applies each event exactly once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tracker {
+    pub synced: Option<Synced>,
+    /// `since` of the resync asked for and not yet answered.
+    pending_since: Option<u64>,
+    dropped_while_pending: u32,
+}
+
+impl Tracker {
+    pub fn you(&self) -> Option<UserId> {
+        self.synced.as_ref().map(|s| s.you)
+    }
+
+    pub fn seq(&self) -> Option<u64> {
+        self.synced.as_ref().map(|s| s.seq)
+    }
+
+    pub fn room(&self) -> Option<&RoomSnapshot> {
+        self.synced.as_ref().map(|s| &s.room)
+    }
+
+    /// Takes in one decoded server frame.
+    pub fn ingest(&mut self, msg: ServerMsg) -> Ingest {
+        match msg {
+            ServerMsg::Direct(Direct::Welcome { you, seq, room }) => {
+                self.synced = Some(Synced { you, seq, room });
+                self.pending_since = None;
+                self.dropped_while_pending = 0;
+                Ingest::Welcomed
+            }
+            ServerMsg::Direct(Direct::Error { code, message }) => Ingest::Error { code, message },
+            ServerMsg::Direct(Direct::Signal { .. }) => Ingest::Signal,
+            ServerMsg::Event(event) => self.event(event),
+        }
+    }
+
+    fn event(&mut self, Event { seq, kind }: Event) -> Ingest {
+        let Some(synced) = self.synced.as_mut() else {
+            return Ingest::NotSynced;
+        };
+        if seq <= synced.seq {
+            return Ingest::Stale;
+        }
+        if seq > synced.seq + 1 {
+            let since = synced.seq;
+            if self.pending_since == Some(since) && self.dropped_while_pending < RESYNC_RETRY_AFTER
+            {
+                self.dropped_while_pending += 1;
+                return Ingest::AwaitingResync;
+            }
+            self.pending_since = Some(since);
+            self.dropped_while_pending = 0;
+            return Ingest::Gap { since };
+        }
+        apply(&mut synced.room, &kind);
+        synced.seq = seq;
+        self.pending_since = None;
+        self.dropped_while_pending = 0;
+        if let EventKind::MemberLeft {
+            user,
+            reason: LeaveReason::Kicked,
+        } = &kind
+        {
+            if *user == synced.you {
+                return Ingest::Removed(LeaveReason::Kicked);
+            }
+        }
+        Ingest::Applied(kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use onair_shared::protocol::{ChatLine, MemberView, ReactionKind, RoundView};
+    use onair_shared::room::{Category, Mode};
+    use onair_shared::{RoomId, RoundId};
+
+    fn member(id: i64, name: &str) -> MemberView {
+        MemberView {
+            id: UserId(id),
+            name: name.into(),
+            online: true,
+            performed: false,
+            score: None,
+        }
+    }
+
+    fn snapshot() -> RoomSnapshot {
+        RoomSnapshot {
+            id: RoomId(1),
+            title: "Friday night".into(),
+            mode: Mode::Rank,
+            category: Category::Singing,
+            member_limit: 8,
+            host: UserId(1),
+            phase: Phase::Lobby,
+            performer: None,
+            round: None,
+            nominee: None,
+            members: vec![member(1, "Ada"), member(2, "Bo")],
+            chat: vec![],
+            results: vec![],
+        }
+    }
+
+    fn round(id: u32, performer: i64) -> RoundView {
+        RoundView {
+            id: RoundId(id),
+            performer: UserId(performer),
+            deadline: 1_000,
+            scored: vec![],
+            eligible: 1,
+        }
+    }
+
+    fn line(from: i64, text: &str) -> ChatLine {
+        ChatLine {
+            from: UserId(from),
+            name: format!("user{from}"),
+            text: text.into(),
+            at: 5,
+        }
+    }
+
+    #[test]
+    fn member_joined_adds_once() {
+        let mut r = snapshot();
+        apply(
+            &mut r,
+            &EventKind::MemberJoined {
+                member: member(3, "Cy"),
+            },
+        );
+        apply(
+            &mut r,
+            &EventKind::MemberJoined {
+                member: member(3, "Cy"),
+            },
+        );
+        assert_eq!(r.members.len(), 3);
+        assert_eq!(r.members[2].name, "Cy");
+    }
+
+    #[test]
+    fn member_left_removes_and_clears_nominee() {
+        let mut r = snapshot();
+        r.nominee = Some(UserId(2));
+        apply(
+            &mut r,
+            &EventKind::MemberLeft {
+                user: UserId(2),
+                reason: LeaveReason::Left,
+            },
+        );
+        assert_eq!(r.members.len(), 1);
+        assert_eq!(r.nominee, None);
+    }
+
+    #[test]
+    fn offline_and_online_toggle_presence() {
+        let mut r = snapshot();
+        apply(&mut r, &EventKind::MemberOffline { user: UserId(2) });
+        assert!(!r.members[1].online);
+        apply(&mut r, &EventKind::MemberOnline { user: UserId(2) });
+        assert!(r.members[1].online);
+        // Unknown users are ignored.
+        apply(&mut r, &EventKind::MemberOffline { user: UserId(99) });
+        assert_eq!(r.members.len(), 2);
+    }
+
+    #[test]
+    fn chat_appends_and_is_bounded() {
+        let mut r = snapshot();
+        apply(
+            &mut r,
+            &EventKind::Chat {
+                line: line(1, "hi"),
+            },
+        );
+        assert_eq!(r.chat.last().unwrap().text, "hi");
+        for i in 0..CHAT_KEEP + 10 {
+            apply(
+                &mut r,
+                &EventKind::Chat {
+                    line: line(2, &i.to_string()),
+                },
+            );
+        }
+        assert_eq!(r.chat.len(), CHAT_KEEP);
+        assert_eq!(r.chat.last().unwrap().text, (CHAT_KEEP + 9).to_string());
+    }
+
+    #[test]
+    fn reaction_changes_nothing() {
+        let mut r = snapshot();
+        let before = r.clone();
+        apply(
+            &mut r,
+            &EventKind::Reaction {
+                from: UserId(2),
+                kind: ReactionKind::Clap,
+            },
+        );
+        assert_eq!(r, before);
+    }
+
+    #[test]
+    fn a_whole_act_from_start_to_results() {
+        let mut r = snapshot();
+        apply(&mut r, &EventKind::ShowStarted { first: UserId(1) });
+        assert_eq!((r.phase, r.performer), (Phase::OnAir, Some(UserId(1))));
+
+        apply(
+            &mut r,
+            &EventKind::OnAir {
+                performer: UserId(1),
+            },
+        );
+        assert_eq!(r.phase, Phase::OnAir);
+
+        apply(&mut r, &EventKind::PerformanceEnded { round: round(1, 1) });
+        assert_eq!(r.phase, Phase::Scoring);
+        assert!(r.members[0].performed);
+        assert_eq!(r.round.as_ref().unwrap().id, RoundId(1));
+
+        let progress = EventKind::ScoreProgress {
+            round: RoundId(1),
+            scorer: UserId(2),
+            count: 1,
+            eligible: 1,
+        };
+        apply(&mut r, &progress);
+        apply(&mut r, &progress);
+        assert_eq!(r.round.as_ref().unwrap().scored, vec![UserId(2)]);
+        // Progress for another round is ignored.
+        apply(
+            &mut r,
+            &EventKind::ScoreProgress {
+                round: RoundId(9),
+                scorer: UserId(1),
+                count: 1,
+                eligible: 1,
+            },
+        );
+        assert_eq!(r.round.as_ref().unwrap().scored, vec![UserId(2)]);
+
+        let closed = EventKind::RoundClosed {
+            round: RoundId(1),
+            performer: UserId(1),
+            average: Some(87.5),
+            count: 1,
+        };
+        apply(&mut r, &closed);
+        apply(&mut r, &closed);
+        assert_eq!(r.phase, Phase::Nominating);
+        assert_eq!(r.round, None);
+        assert_eq!(r.members[0].score, Some(87.5));
+        assert_eq!(
+            r.results.len(),
+            1,
+            "a replayed round_closed is recorded once"
+        );
+        assert_eq!(r.results[0].name, "Ada");
+
+        apply(
+            &mut r,
+            &EventKind::Nominated {
+                by: UserId(1),
+                user: UserId(2),
+            },
+        );
+        assert_eq!(r.nominee, Some(UserId(2)));
+
+        apply(
+            &mut r,
+            &EventKind::OnAir {
+                performer: UserId(2),
+            },
+        );
+        assert_eq!(
+            (r.phase, r.performer, r.nominee),
+            (Phase::OnAir, Some(UserId(2)), None)
+        );
+    }
+
+    #[test]
+    fn host_changed_and_show_ended() {
+        let mut r = snapshot();
+        apply(&mut r, &EventKind::HostChanged { host: UserId(2) });
+        assert_eq!(r.host, UserId(2));
+
+        r.phase = Phase::OnAir;
+        r.performer = Some(UserId(2));
+        let results = vec![ActResult {
+            round: RoundId(1),
+            performer: UserId(1),
+            name: "Ada".into(),
+            average: None,
+            count: 0,
+        }];
+        apply(
+            &mut r,
+            &EventKind::ShowEnded {
+                results: results.clone(),
+                early: true,
+            },
+        );
+        assert_eq!(r.phase, Phase::Ended);
+        assert_eq!(r.performer, None);
+        assert_eq!(r.results, results);
+    }
+
+    fn welcome(seq: u64) -> ServerMsg {
+        ServerMsg::Direct(Direct::Welcome {
+            you: UserId(2),
+            seq,
+            room: snapshot(),
+        })
+    }
+
+    fn chat_event(seq: u64, text: &str) -> ServerMsg {
+        ServerMsg::Event(Event {
+            seq,
+            kind: EventKind::Chat {
+                line: line(1, text),
+            },
+        })
+    }
+
+    #[test]
+    fn events_before_welcome_are_ignored() {
+        let mut t = Tracker::default();
+        assert_eq!(t.ingest(chat_event(1, "x")), Ingest::NotSynced);
+        assert_eq!(t.ingest(welcome(4)), Ingest::Welcomed);
+        assert_eq!((t.you(), t.seq()), (Some(UserId(2)), Some(4)));
+    }
+
+    #[test]
+    fn in_order_events_apply_once_and_replays_are_stale() {
+        let mut t = Tracker::default();
+        t.ingest(welcome(4));
+        assert!(matches!(t.ingest(chat_event(5, "a")), Ingest::Applied(_)));
+        assert!(matches!(t.ingest(chat_event(6, "b")), Ingest::Applied(_)));
+        assert_eq!(t.ingest(chat_event(6, "b")), Ingest::Stale);
+        assert_eq!(t.ingest(chat_event(3, "old")), Ingest::Stale);
+        assert_eq!(t.seq(), Some(6));
+        assert_eq!(t.room().unwrap().chat.len(), 2);
+    }
+
+    #[test]
+    fn a_gap_asks_for_resync_once_then_the_replay_fills_it() {
+        let mut t = Tracker::default();
+        t.ingest(welcome(4));
+        assert_eq!(t.ingest(chat_event(7, "c")), Ingest::Gap { since: 4 });
+        assert_eq!(t.ingest(chat_event(8, "d")), Ingest::AwaitingResync);
+        assert_eq!(t.seq(), Some(4), "nothing past the gap is applied");
+        // The replay: 5..=8, then live events.
+        for (seq, text) in [(5, "a"), (6, "b"), (7, "c"), (8, "d"), (9, "e")] {
+            assert!(matches!(
+                t.ingest(chat_event(seq, text)),
+                Ingest::Applied(_)
+            ));
+        }
+        let texts: Vec<_> = t
+            .room()
+            .unwrap()
+            .chat
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect();
+        assert_eq!(texts, ["a", "b", "c", "d", "e"]);
+        // A later gap asks again.
+        assert_eq!(t.ingest(chat_event(12, "x")), Ingest::Gap { since: 9 });
+    }
+
+    #[test]
+    fn an_unanswered_resync_is_asked_again() {
+        let mut t = Tracker::default();
+        t.ingest(welcome(0));
+        assert_eq!(t.ingest(chat_event(2, "x")), Ingest::Gap { since: 0 });
+        for i in 0..RESYNC_RETRY_AFTER {
+            assert_eq!(
+                t.ingest(chat_event(3 + u64::from(i), "x")),
+                Ingest::AwaitingResync
+            );
+        }
+        assert_eq!(t.ingest(chat_event(100, "x")), Ingest::Gap { since: 0 });
+    }
+
+    #[test]
+    fn a_fresh_welcome_replaces_state_and_clears_a_pending_resync() {
+        let mut t = Tracker::default();
+        t.ingest(welcome(4));
+        t.ingest(chat_event(5, "a"));
+        assert_eq!(t.ingest(chat_event(9, "z")), Ingest::Gap { since: 5 });
+        assert_eq!(t.ingest(welcome(20)), Ingest::Welcomed);
+        assert_eq!(t.seq(), Some(20));
+        assert!(t.room().unwrap().chat.is_empty());
+        assert!(matches!(t.ingest(chat_event(21, "b")), Ingest::Applied(_)));
+        assert_eq!(t.ingest(chat_event(23, "d")), Ingest::Gap { since: 21 });
+    }
+
+    #[test]
+    fn being_kicked_is_reported() {
+        let mut t = Tracker::default();
+        t.ingest(welcome(1));
+        let kicked = ServerMsg::Event(Event {
+            seq: 2,
+            kind: EventKind::MemberLeft {
+                user: UserId(2),
+                reason: LeaveReason::Kicked,
+            },
+        });
+        assert_eq!(t.ingest(kicked), Ingest::Removed(LeaveReason::Kicked));
+        let other = ServerMsg::Event(Event {
+            seq: 3,
+            kind: EventKind::MemberLeft {
+                user: UserId(1),
+                reason: LeaveReason::Kicked,
+            },
+        });
+        assert!(matches!(t.ingest(other), Ingest::Applied(_)));
+    }
+
+    #[test]
+    fn wire_frames_decode_into_the_tracker() {
+        let mut t = Tracker::default();
+        let frame = serde_json::json!({
+            "type": "welcome", "you": 2, "seq": 3,
+            "room": serde_json::to_value(snapshot()).unwrap(),
+        });
+        let msg: ServerMsg = serde_json::from_value(frame).unwrap();
+        assert_eq!(t.ingest(msg), Ingest::Welcomed);
+        let msg: ServerMsg = serde_json::from_str(
+            r#"{"seq":4,"type":"chat","line":{"from":1,"name":"Ada","text":"hello","at":1}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            t.ingest(msg),
+            Ingest::Applied(EventKind::Chat { .. })
+        ));
+        let msg: ServerMsg =
+            serde_json::from_str(r#"{"type":"error","code":"not_host","message":"no"}"#).unwrap();
+        assert_eq!(
+            t.ingest(msg),
+            Ingest::Error {
+                code: ErrorCode::NotHost,
+                message: "no".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! `cargo xtask test`: every test of the workspace against real MariaDB, Redis and Chromium,
+//! which it installs or starts first.
+
+use crate::{dist, setup, workspace_root, StatusOk};
+use anyhow::Result;
+
+pub fn run(extra: &[String]) -> Result<()> {
+    let root = workspace_root();
+    let ci = setup::in_ci();
+    setup::ensure_packages(&["libmariadb-dev", "pkg-config"])?;
+    setup::ensure_wasm_target()?;
+
+    let mut cmd = crate::cargo(&root);
+    cmd.args(["test", "--workspace"]);
+    // Each service: in CI its absence fails the run; elsewhere the tests needing it skip.
+    match setup::ensure_mariadb() {
+        Ok(url) => {
+            cmd.env("ONAIR_TEST_MYSQL_URL", url);
+        }
+        Err(e) if !ci => eprintln!("xtask: warning: MariaDB unavailable ({e:#}); its tests skip"),
+        Err(e) => return Err(e.context("MariaDB is required in CI")),
+    }
+    match setup::ensure_redis() {
+        Ok(url) => {
+            cmd.env("ONAIR_TEST_REDIS_URL", url);
+        }
+        Err(e) if !ci => eprintln!("xtask: warning: Redis unavailable ({e:#}); its tests skip"),
+        Err(e) => return Err(e.context("Redis is required in CI")),
+    }
+    match setup::ensure_chromium() {
+        Ok((chromium, driver)) => {
+            cmd.env("ONAIR_CHROMIUM", chromium).env("ONAIR_CHROMEDRIVER", driver);
+        }
+        Err(e) if !ci => eprintln!("xtask: warning: Chromium unavailable ({e:#}); browser tests skip"),
+        Err(e) => return Err(e.context("Chromium is required in CI")),
+    }
+    // The browser tests load the real bundle.
+    let dist = dist::build()?;
+    cmd.env("ONAIR_WEB_DIST", dist);
+    cmd.args(extra);
+    cmd.status_ok()
+}
