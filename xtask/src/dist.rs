@@ -2,10 +2,10 @@
 //! library, pinned to the same version as the `wasm-bindgen` crate the UI links) and copies
 //! `web-ui/static/*` beside the output, giving a directory any static file server can serve.
 
+use crate::workspace_root;
 use anyhow::{bail, Context, Result};
 use std::env;
 use std::fs;
-use crate::workspace_root;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -68,7 +68,9 @@ pub trait StatusOk {
 
 impl StatusOk for Command {
     fn status_ok(&mut self) -> Result<()> {
-        let status = self.status().with_context(|| format!("cannot start {self:?}"))?;
+        let status = self
+            .status()
+            .with_context(|| format!("cannot start {self:?}"))?;
         if !status.success() {
             bail!("{self:?} failed ({status})");
         }

@@ -17,7 +17,9 @@ pub fn run() -> Result<()> {
     setup::ensure_packages(&["libmariadb-dev", "pkg-config"])?;
     setup::ensure_wasm_target()?;
     let dist = dist::build()?;
-    crate::cargo(&root).args(["build", "--workspace", "--bins"]).status_ok()?;
+    crate::cargo(&root)
+        .args(["build", "--workspace", "--bins"])
+        .status_ok()?;
 
     for addr in [API_ADDR, ROOM_ADDR] {
         if TcpStream::connect(addr).is_ok() {
@@ -67,7 +69,10 @@ pub fn run() -> Result<()> {
     loop {
         std::thread::sleep(Duration::from_millis(300));
         let mut list = children.lock().unwrap_or_else(|e| e.into_inner());
-        if list.iter_mut().any(|c| c.try_wait().ok().flatten().is_some()) {
+        if list
+            .iter_mut()
+            .any(|c| c.try_wait().ok().flatten().is_some())
+        {
             drop(list);
             stop_all(&children);
             bail!("a server stopped; see its output above");

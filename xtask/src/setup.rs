@@ -20,11 +20,16 @@ fn run(cmd: &mut Command) -> Result<()> {
 }
 
 fn quiet(cmd: &mut Command) -> bool {
-    cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 pub fn ensure_wasm_target() -> Result<()> {
-    let out = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
     match out {
         Ok(out) if String::from_utf8_lossy(&out.stdout).contains("wasm32-unknown-unknown") => {
             Ok(())
@@ -46,7 +51,10 @@ fn is_installed(package: &str) -> bool {
 }
 
 fn as_root(program: &str) -> Command {
-    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
     if root {
         Command::new(program)
     } else {
@@ -58,7 +66,11 @@ fn as_root(program: &str) -> Command {
 
 /// Installs the Debian packages that are missing, with one `apt-get update` first.
 pub fn ensure_packages(packages: &[&str]) -> Result<()> {
-    let missing: Vec<&str> = packages.iter().copied().filter(|p| !is_installed(p)).collect();
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !is_installed(p))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -99,7 +111,9 @@ pub fn ensure_mariadb() -> Result<String> {
         ensure_packages(&["mariadb-server", "mariadb-client"])?;
         eprintln!("xtask: starting MariaDB");
         let _ = std::fs::create_dir_all("/run/mysqld");
-        let _ = Command::new("chown").args(["mysql:mysql", "/run/mysqld"]).status();
+        let _ = Command::new("chown")
+            .args(["mysql:mysql", "/run/mysqld"])
+            .status();
         run(as_root("start-stop-daemon").args([
             "--start",
             "--oknodo",
@@ -117,7 +131,11 @@ pub fn ensure_mariadb() -> Result<String> {
                CREATE USER IF NOT EXISTS 'onair_test'@'localhost' IDENTIFIED BY 'onair_test';\
                GRANT ALL PRIVILEGES ON `onair\\_test\\_%`.* TO 'onair_test'@'127.0.0.1';\
                GRANT ALL PRIVILEGES ON `onair\\_test\\_%`.* TO 'onair_test'@'localhost';";
-    let client = if Path::new("/usr/bin/mariadb").exists() { "mariadb" } else { "mysql" };
+    let client = if Path::new("/usr/bin/mariadb").exists() {
+        "mariadb"
+    } else {
+        "mysql"
+    };
     let made = quiet(as_root(client).args(["-uroot", "-e", sql]))
         || quiet(Command::new(client).args(["-uroot", "-h127.0.0.1", "-e", sql]));
     if !made {

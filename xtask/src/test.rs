@@ -29,9 +29,12 @@ pub fn run(extra: &[String]) -> Result<()> {
     }
     match setup::ensure_chromium() {
         Ok((chromium, driver)) => {
-            cmd.env("ONAIR_CHROMIUM", chromium).env("ONAIR_CHROMEDRIVER", driver);
+            cmd.env("ONAIR_CHROMIUM", chromium)
+                .env("ONAIR_CHROMEDRIVER", driver);
         }
-        Err(e) if !ci => eprintln!("xtask: warning: Chromium unavailable ({e:#}); browser tests skip"),
+        Err(e) if !ci => {
+            eprintln!("xtask: warning: Chromium unavailable ({e:#}); browser tests skip")
+        }
         Err(e) => return Err(e.context("Chromium is required in CI")),
     }
     // The browser tests load the real bundle.
