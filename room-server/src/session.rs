@@ -72,18 +72,20 @@ impl Session {
             Ok(msg) => msg,
             Err(code) => return self.refuse(ctx, code),
         };
-        match self.budget.admit(&msg, Instant::now()) {
-            Ok(()) => {}
-            Err(Some(code)) => return self.refuse(ctx, code),
-            Err(None) => return, // already told this second
-        }
-        if self.budget.is_abusive() {
-            log::warn!("closing flooding connection of user {}", self.user);
-            ctx.close(Some(ws::CloseReason {
-                code: ws::CloseCode::Policy,
-                description: Some("flooding".into()),
-            }));
-            return ctx.stop();
+        if let Err(told) = self.budget.admit(&msg, Instant::now()) {
+            if self.budget.is_abusive() {
+                log::warn!("closing flooding connection of user {}", self.user);
+                ctx.close(Some(ws::CloseReason {
+                    code: ws::CloseCode::Policy,
+                    description: Some("flooding".into()),
+                }));
+                return ctx.stop();
+            }
+            // `None`: already told less than a second ago; drop quietly.
+            if let Some(code) = told {
+                self.refuse(ctx, code);
+            }
+            return;
         }
         if let ClientMsg::Signal { data, .. } = &msg {
             if serde_json::to_string(data).map_or(true, |s| s.len() > MAX_SIGNAL_BYTES) {

@@ -264,3 +264,42 @@ async fn a_silent_client_is_dropped_after_the_timeout() {
         EventKind::MemberOffline { user: UserId(2) }
     );
 }
+
+#[actix_rt::test]
+async fn a_flooder_is_throttled_then_cut_off_and_the_room_stays_smooth() {
+    let server = server();
+    let r = room(9, 1);
+    let (mut flooder, _) = Client::join(&server, 1, &r).await;
+    let (mut calm, _) = Client::join(&server, 2, &r).await;
+    flooder.event().await; // calm joined
+    let frame = json!({"type":"react","kind":"clap"}).to_string();
+    for _ in 0..3_000 {
+        flooder.send_raw(frame.clone()).await;
+    }
+    let started = std::time::Instant::now();
+    calm.send(json!({"type":"chat","text":"still smooth"}))
+        .await;
+    let mut reactions = 0;
+    loop {
+        match calm.event().await {
+            EventKind::Reaction { .. } => reactions += 1,
+            EventKind::Chat { line } => {
+                assert_eq!(line.text, "still smooth");
+                break;
+            }
+            EventKind::MemberOffline { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        reactions <= 40,
+        "only the burst got through, not the flood: {reactions}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the calm member waited {:?}",
+        started.elapsed()
+    );
+    // Past the abuse threshold the flooder's socket is closed.
+    flooder.closed().await;
+}
