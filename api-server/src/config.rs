@@ -6,6 +6,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// HS256 with a shorter key is brute-forceable offline from any token a user holds.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -16,6 +17,10 @@ pub const DEFAULT_WEB_DIST: &str = "web-ui/dist";
 pub const DEFAULT_DB_POOL_SIZE: u32 = 10;
 pub const DEFAULT_ACCESS_TOKEN_TTL_SECS: i64 = 7 * 24 * 60 * 60;
 pub const DEFAULT_STUN_URLS: &str = "stun:stun.l.google.com:19302";
+pub const DEFAULT_DB_TIMEOUT_MS: u64 = 3000;
+pub const DEFAULT_KAKAO_AUTHORIZE_URL: &str = "https://kauth.kakao.com/oauth/authorize";
+pub const DEFAULT_KAKAO_TOKEN_URL: &str = "https://kauth.kakao.com/oauth/token";
+pub const DEFAULT_KAKAO_USERINFO_URL: &str = "https://kapi.kakao.com/v2/user/me";
 
 /// Which database to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +126,72 @@ pub struct ApiConfig {
     pub access_token_ttl_secs: i64,
     /// `ONAIR_STUN_URLS`: handed to browsers by `GET /config`; may be empty.
     pub stun_urls: Vec<String>,
+    /// `ONAIR_SERVICE_TOKEN`: the bearer token the room-server presents on `/internal/v1`.
+    /// Required outside dev mode; in dev mode, when unset, the internal endpoints answer 503
+    /// `internal_disabled` (a generated token could not reach the room-server anyway).
+    pub service_token: Option<Secret>,
+    /// `ONAIR_KAKAO_*`: Kakao login, on when the client id and redirect URI are set.
+    pub kakao: Option<KakaoConfig>,
+    /// `ONAIR_ADMIN_USERS`: `provider:provider_id` identities that get the admin role at login.
+    pub admin_users: Vec<Identity>,
+    /// `ONAIR_DB_TIMEOUT_MS`: how long a request waits for a database connection before it
+    /// fails with 503 `database_unavailable`.
+    pub db_timeout: Duration,
+}
+
+/// Kakao OAuth 2.0 (authorization code) settings. The three endpoint URLs are configurable so
+/// tests can run the real HTTP code path against a local fake.
+#[derive(Debug, Clone)]
+pub struct KakaoConfig {
+    /// `ONAIR_KAKAO_CLIENT_ID` (the app's REST API key).
+    pub client_id: String,
+    /// `ONAIR_KAKAO_CLIENT_SECRET`: only when the Kakao app has "client secret" switched on.
+    pub client_secret: Option<Secret>,
+    /// `ONAIR_KAKAO_REDIRECT_URI`: must be registered with Kakao and end at
+    /// `/api/v1/auth/kakao/callback` on this server.
+    pub redirect_uri: String,
+    /// `ONAIR_KAKAO_AUTHORIZE_URL`.
+    pub authorize_url: String,
+    /// `ONAIR_KAKAO_TOKEN_URL`.
+    pub token_url: String,
+    /// `ONAIR_KAKAO_USERINFO_URL`.
+    pub userinfo_url: String,
+}
+
+impl KakaoConfig {
+    /// Settings for a Kakao-compatible server at `base` (e.g. a test fake), using Kakao's paths.
+    pub fn at(base: &str, client_id: &str, redirect_uri: &str) -> KakaoConfig {
+        let base = base.trim_end_matches('/');
+        KakaoConfig {
+            client_id: client_id.to_owned(),
+            client_secret: None,
+            redirect_uri: redirect_uri.to_owned(),
+            authorize_url: format!("{base}/oauth/authorize"),
+            token_url: format!("{base}/oauth/token"),
+            userinfo_url: format!("{base}/v2/user/me"),
+        }
+    }
+
+    /// The cookie carrying the login state is marked `Secure` when the callback is https.
+    pub fn secure_cookie(&self) -> bool {
+        self.redirect_uri.starts_with("https://")
+    }
+}
+
+/// A login identity, `(provider, provider_id)`, as written in `ONAIR_ADMIN_USERS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub provider: String,
+    pub provider_id: String,
+}
+
+impl ApiConfig {
+    /// Whether this identity is listed in `ONAIR_ADMIN_USERS`.
+    pub fn is_admin(&self, provider: &str, provider_id: &str) -> bool {
+        self.admin_users
+            .iter()
+            .any(|i| i.provider == provider && i.provider_id == provider_id)
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -151,6 +222,10 @@ impl ApiConfig {
             db_pool_size: DEFAULT_DB_POOL_SIZE,
             access_token_ttl_secs: DEFAULT_ACCESS_TOKEN_TTL_SECS,
             stun_urls: vec![DEFAULT_STUN_URLS.to_owned()],
+            service_token: Some(Secret::generate()),
+            kakao: None,
+            admin_users: Vec::new(),
+            db_timeout: Duration::from_millis(DEFAULT_DB_TIMEOUT_MS),
         }
     }
 
@@ -263,6 +338,52 @@ impl ApiConfig {
             Some(list) => parse_stun_urls(&list).map_err(|m| invalid("ONAIR_STUN_URLS", m))?,
         };
 
+        let service_token = match get("ONAIR_SERVICE_TOKEN") {
+            Some(token) => {
+                check_secret(&token).map_err(|m| invalid("ONAIR_SERVICE_TOKEN", m))?;
+                Some(Secret::new(token))
+            }
+            None if dev_mode => {
+                log::warn!(
+                    "ONAIR_SERVICE_TOKEN is not set: the internal endpoints for the room-server \
+                     answer 503 internal_disabled, so ranked acts and room status are not recorded"
+                );
+                None
+            }
+            None => {
+                return Err(invalid(
+                    "ONAIR_SERVICE_TOKEN",
+                    format!(
+                    "required outside dev mode: the room-server's bearer token for /internal/v1, \
+                         a random string of at least {MIN_JWT_SECRET_BYTES} bytes (give the \
+                         room-server the same value)"
+                ),
+                ))
+            }
+        };
+
+        let kakao = parse_kakao(&get)?;
+
+        let admin_users = match get("ONAIR_ADMIN_USERS") {
+            None => Vec::new(),
+            Some(list) => parse_admin_users(&list).map_err(|m| invalid("ONAIR_ADMIN_USERS", m))?,
+        };
+
+        let db_timeout = match get("ONAIR_DB_TIMEOUT_MS") {
+            None => Duration::from_millis(DEFAULT_DB_TIMEOUT_MS),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (100..=60_000).contains(n))
+                .map(Duration::from_millis)
+                .ok_or_else(|| {
+                    invalid(
+                        "ONAIR_DB_TIMEOUT_MS",
+                        format!("expected milliseconds from 100 to 60000, got {v:?}"),
+                    )
+                })?,
+        };
+
         Ok(ApiConfig {
             bind,
             database,
@@ -273,6 +394,10 @@ impl ApiConfig {
             db_pool_size,
             access_token_ttl_secs,
             stun_urls,
+            service_token,
+            kakao,
+            admin_users,
+            db_timeout,
         })
     }
 
@@ -364,12 +489,107 @@ fn parse_stun_urls(list: &str) -> Result<Vec<String>, String> {
     Ok(urls)
 }
 
+fn parse_http_url(var: &'static str, value: &str) -> Result<String, ConfigError> {
+    let ok = url::Url::parse(value)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+    match ok {
+        Some(_) => Ok(value.to_owned()),
+        None => Err(invalid(
+            var,
+            format!("expected an http(s) URL, got {value:?}"),
+        )),
+    }
+}
+
+fn parse_kakao(get: &impl Fn(&str) -> Option<String>) -> Result<Option<KakaoConfig>, ConfigError> {
+    let client_id = get("ONAIR_KAKAO_CLIENT_ID");
+    let redirect_uri = get("ONAIR_KAKAO_REDIRECT_URI");
+    let (client_id, redirect_uri) = match (client_id, redirect_uri) {
+        (None, None) => {
+            for var in [
+                "ONAIR_KAKAO_CLIENT_SECRET",
+                "ONAIR_KAKAO_AUTHORIZE_URL",
+                "ONAIR_KAKAO_TOKEN_URL",
+                "ONAIR_KAKAO_USERINFO_URL",
+            ] {
+                if get(var).is_some() {
+                    return Err(invalid(
+                        var,
+                        "set, but Kakao login is off: also set ONAIR_KAKAO_CLIENT_ID and \
+                         ONAIR_KAKAO_REDIRECT_URI",
+                    ));
+                }
+            }
+            return Ok(None);
+        }
+        (Some(_), None) => {
+            return Err(invalid(
+                "ONAIR_KAKAO_REDIRECT_URI",
+                "required with ONAIR_KAKAO_CLIENT_ID: this server's callback URL, e.g. \
+                 https://onair.example.com/api/v1/auth/kakao/callback",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(invalid(
+                "ONAIR_KAKAO_CLIENT_ID",
+                "required with ONAIR_KAKAO_REDIRECT_URI: the Kakao app's REST API key",
+            ))
+        }
+        (Some(id), Some(uri)) => (id, uri),
+    };
+    let redirect_uri = parse_http_url("ONAIR_KAKAO_REDIRECT_URI", &redirect_uri)?;
+    let url = |var: &'static str, default: &str| {
+        parse_http_url(var, &get(var).unwrap_or_else(|| default.to_owned()))
+    };
+    Ok(Some(KakaoConfig {
+        client_id,
+        client_secret: get("ONAIR_KAKAO_CLIENT_SECRET").map(Secret::new),
+        redirect_uri,
+        authorize_url: url("ONAIR_KAKAO_AUTHORIZE_URL", DEFAULT_KAKAO_AUTHORIZE_URL)?,
+        token_url: url("ONAIR_KAKAO_TOKEN_URL", DEFAULT_KAKAO_TOKEN_URL)?,
+        userinfo_url: url("ONAIR_KAKAO_USERINFO_URL", DEFAULT_KAKAO_USERINFO_URL)?,
+    }))
+}
+
+/// `dev:alice, kakao:12345`. Dev ids are lower-cased, as dev login stores them.
+fn parse_admin_users(list: &str) -> Result<Vec<Identity>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let (provider, id) = entry
+                .split_once(':')
+                .map(|(p, i)| (p.trim(), i.trim()))
+                .filter(|(_, i)| !i.is_empty())
+                .ok_or_else(|| {
+                    format!("{entry:?} is not provider:id, e.g. dev:alice or kakao:1234567890")
+                })?;
+            let provider_id = match provider {
+                "dev" => id.to_lowercase(),
+                "kakao" if id.bytes().all(|b| b.is_ascii_digit()) => id.to_owned(),
+                "kakao" => return Err(format!("{entry:?}: a Kakao id is a number")),
+                other => {
+                    return Err(format!(
+                        "{entry:?}: unknown provider {other:?}; expected dev or kakao"
+                    ))
+                }
+            };
+            Ok(Identity {
+                provider: provider.to_owned(),
+                provider_id,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
 
     const GOOD_SECRET: &str = "0123456789abcdef0123456789abcdef-test";
+    const SERVICE_TOKEN: &str = "service-0123456789abcdef0123456789abcdef";
 
     fn parse(vars: &[(&str, &str)]) -> Result<ApiConfig, ConfigError> {
         let map: HashMap<String, String> = vars
@@ -383,6 +603,7 @@ mod tests {
         let mut vars = vec![
             ("ONAIR_JWT_SECRET", GOOD_SECRET),
             ("ONAIR_ROOM_SERVER_URLS", "wss://rooms.example.com"),
+            ("ONAIR_SERVICE_TOKEN", SERVICE_TOKEN),
         ];
         vars.extend_from_slice(extra);
         parse(&vars)
@@ -509,5 +730,109 @@ mod tests {
         assert_eq!(cfg.stun_urls, vec!["stun:a:1", "stun:b:2"]);
         let cfg = production(&[("ONAIR_STUN_URLS", "")]).unwrap();
         assert!(cfg.stun_urls.is_empty());
+    }
+
+    #[test]
+    fn service_token_is_required_outside_dev_mode_and_optional_in_it() {
+        let err = parse(&[
+            ("ONAIR_JWT_SECRET", GOOD_SECRET),
+            ("ONAIR_ROOM_SERVER_URLS", "ws://a:1"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "ONAIR_SERVICE_TOKEN");
+        assert!(err.message.contains("required outside dev mode"), "{err}");
+        let err = production(&[("ONAIR_SERVICE_TOKEN", "short")]).unwrap_err();
+        assert_eq!(err.var, "ONAIR_SERVICE_TOKEN");
+        assert_eq!(
+            production(&[]).unwrap().service_token.unwrap().expose(),
+            SERVICE_TOKEN
+        );
+        let dev = parse(&[("ONAIR_DEV_MODE", "1")]).unwrap();
+        assert!(dev.service_token.is_none(), "dev mode leaves it off");
+        assert!(!format!("{:?}", production(&[]).unwrap()).contains(SERVICE_TOKEN));
+    }
+
+    #[test]
+    fn kakao_is_on_with_client_id_and_redirect_uri() {
+        let cfg = production(&[]).unwrap();
+        assert!(cfg.kakao.is_none());
+        let cfg = production(&[
+            ("ONAIR_KAKAO_CLIENT_ID", "rest-key"),
+            (
+                "ONAIR_KAKAO_REDIRECT_URI",
+                "https://onair.example.com/api/v1/auth/kakao/callback",
+            ),
+        ])
+        .unwrap();
+        let kakao = cfg.kakao.unwrap();
+        assert_eq!(kakao.client_id, "rest-key");
+        assert!(kakao.client_secret.is_none());
+        assert_eq!(kakao.authorize_url, DEFAULT_KAKAO_AUTHORIZE_URL);
+        assert_eq!(kakao.token_url, DEFAULT_KAKAO_TOKEN_URL);
+        assert_eq!(kakao.userinfo_url, DEFAULT_KAKAO_USERINFO_URL);
+        assert!(kakao.secure_cookie());
+
+        let cfg = production(&[
+            ("ONAIR_KAKAO_CLIENT_ID", "k"),
+            ("ONAIR_KAKAO_CLIENT_SECRET", "s3cret"),
+            ("ONAIR_KAKAO_REDIRECT_URI", "http://127.0.0.1:8080/cb"),
+            ("ONAIR_KAKAO_TOKEN_URL", "http://127.0.0.1:9/token"),
+        ])
+        .unwrap();
+        let kakao = cfg.kakao.unwrap();
+        assert_eq!(kakao.client_secret.as_ref().unwrap().expose(), "s3cret");
+        assert_eq!(kakao.token_url, "http://127.0.0.1:9/token");
+        assert!(!kakao.secure_cookie());
+
+        for (vars, var) in [
+            (
+                vec![("ONAIR_KAKAO_CLIENT_ID", "k")],
+                "ONAIR_KAKAO_REDIRECT_URI",
+            ),
+            (
+                vec![("ONAIR_KAKAO_REDIRECT_URI", "https://x/cb")],
+                "ONAIR_KAKAO_CLIENT_ID",
+            ),
+            (
+                vec![
+                    ("ONAIR_KAKAO_CLIENT_ID", "k"),
+                    ("ONAIR_KAKAO_REDIRECT_URI", "/relative"),
+                ],
+                "ONAIR_KAKAO_REDIRECT_URI",
+            ),
+            (
+                vec![
+                    ("ONAIR_KAKAO_CLIENT_ID", "k"),
+                    ("ONAIR_KAKAO_REDIRECT_URI", "https://x/cb"),
+                    ("ONAIR_KAKAO_USERINFO_URL", "ftp://x/me"),
+                ],
+                "ONAIR_KAKAO_USERINFO_URL",
+            ),
+            (
+                vec![("ONAIR_KAKAO_CLIENT_SECRET", "s")],
+                "ONAIR_KAKAO_CLIENT_SECRET",
+            ),
+        ] {
+            let err = production(&vars).unwrap_err();
+            assert_eq!(err.var, var, "{vars:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn admin_users_and_db_timeout() {
+        let cfg = production(&[("ONAIR_ADMIN_USERS", " dev:Alice , kakao:12345,")]).unwrap();
+        assert!(cfg.is_admin("dev", "alice"));
+        assert!(cfg.is_admin("kakao", "12345"));
+        assert!(!cfg.is_admin("kakao", "alice"));
+        assert!(!cfg.is_admin("dev", "12345"));
+        for bad in ["alice", "github:x", "kakao:abc", "dev:"] {
+            let err = production(&[("ONAIR_ADMIN_USERS", bad)]).unwrap_err();
+            assert_eq!(err.var, "ONAIR_ADMIN_USERS", "{bad}");
+        }
+        assert_eq!(production(&[]).unwrap().db_timeout, Duration::from_secs(3));
+        let cfg = production(&[("ONAIR_DB_TIMEOUT_MS", "500")]).unwrap();
+        assert_eq!(cfg.db_timeout, Duration::from_millis(500));
+        let err = production(&[("ONAIR_DB_TIMEOUT_MS", "5")]).unwrap_err();
+        assert_eq!(err.var, "ONAIR_DB_TIMEOUT_MS");
     }
 }

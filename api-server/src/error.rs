@@ -35,6 +35,27 @@ pub enum ApiError {
     RoomEnded,
     #[error("{0}")]
     Conflict(String),
+    #[error("user not found")]
+    UserNotFound,
+    /// A `cursor`/`before` value this server did not hand out.
+    #[error("invalid cursor; use the next_cursor of a previous page")]
+    InvalidCursor,
+    #[error("you cannot follow yourself")]
+    CannotFollowSelf,
+    #[error("an admin cannot ban their own account")]
+    CannotBanSelf,
+    /// A ranked result reported for a room in `normal` mode.
+    #[error("this room is not a ranked room")]
+    NotRanked,
+    /// The same `(room, round)` was reported before with a different performer.
+    #[error("{0}")]
+    RoundConflict(String),
+    /// `POST /auth/exchange` with a code that is unknown, used or expired.
+    #[error("this login code is invalid, used or expired; sign in again")]
+    InvalidLoginCode,
+    /// Dev mode without `ONAIR_SERVICE_TOKEN`: the internal endpoints are off.
+    #[error("internal endpoints are disabled: ONAIR_SERVICE_TOKEN is not set")]
+    InternalDisabled,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("request body is too large (limit {0} bytes)")]
@@ -59,6 +80,14 @@ impl ApiError {
             ApiError::RoomNotFound => "room_not_found",
             ApiError::RoomEnded => "room_ended",
             ApiError::Conflict(_) => "conflict",
+            ApiError::UserNotFound => "user_not_found",
+            ApiError::InvalidCursor => "invalid_cursor",
+            ApiError::CannotFollowSelf => "cannot_follow_self",
+            ApiError::CannotBanSelf => "cannot_ban_self",
+            ApiError::NotRanked => "not_ranked",
+            ApiError::RoundConflict(_) => "round_conflict",
+            ApiError::InvalidLoginCode => "invalid_login_code",
+            ApiError::InternalDisabled => "internal_disabled",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::DatabaseUnavailable => "database_unavailable",
@@ -74,16 +103,27 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) | ApiError::Validation(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_)
+            | ApiError::Validation(_)
+            | ApiError::InvalidCursor
+            | ApiError::CannotFollowSelf
+            | ApiError::CannotBanSelf
+            | ApiError::InvalidLoginCode => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Banned | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) | ApiError::DevLoginDisabled | ApiError::RoomNotFound => {
-                StatusCode::NOT_FOUND
-            }
-            ApiError::RoomEnded | ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::NotFound(_)
+            | ApiError::DevLoginDisabled
+            | ApiError::RoomNotFound
+            | ApiError::UserNotFound => StatusCode::NOT_FOUND,
+            ApiError::RoomEnded
+            | ApiError::Conflict(_)
+            | ApiError::NotRanked
+            | ApiError::RoundConflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::DatabaseUnavailable | ApiError::InternalDisabled => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,9 +157,30 @@ impl From<diesel::result::Error> for ApiError {
                 log::warn!("database connection lost: {}", info.message());
                 ApiError::DatabaseUnavailable
             }
+            // MySQL reports a dropped link as an unclassified error (2006 "server has gone
+            // away", 2013 "lost connection"); it is an outage, not a bug.
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if is_connection_loss(info.message()) =>
+            {
+                log::warn!("database connection lost: {}", info.message());
+                ApiError::DatabaseUnavailable
+            }
             other => ApiError::Internal(format!("database error: {other}")),
         }
     }
+}
+
+fn is_connection_loss(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "gone away",
+        "lost connection",
+        "can't connect",
+        "connection refused",
+        "broken pipe",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
 }
 
 /// `Json<T>` extractor settings: size limit and errors in our shape.

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod metrics;
 pub mod routes;
 
 use actix_web::{middleware, web, App, HttpServer};
@@ -23,6 +24,22 @@ pub struct AppState {
     pub config: Arc<config::ApiConfig>,
     pub pool: db::DbPool,
     pub jwt: auth::JwtKeys,
+    /// Signs the OAuth `state` (a key derived from the JWT secret).
+    pub oauth_state: auth::oauth_state::StateKeys,
+    /// Outgoing HTTP (Kakao), with short timeouts.
+    pub http: reqwest::Client,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn pool_snapshot(&self) -> metrics::PoolSnapshot {
+        let state = self.pool.state();
+        metrics::PoolSnapshot {
+            max: self.pool.max_size(),
+            open: state.connections,
+            idle: state.idle_connections,
+        }
+    }
 }
 
 /// A server that is bound and ready; it serves once `server` is awaited or spawned.
@@ -38,7 +55,7 @@ pub struct Running {
 /// Needs to be called inside an actix or tokio runtime (`#[actix_web::main]`,
 /// `#[actix_web::test]`); connections queue on the socket until `server` is polled.
 pub fn start(config: config::ApiConfig) -> anyhow::Result<Running> {
-    let pool = db::open(&config.database, config.db_pool_size)?;
+    let pool = db::open(&config.database, config.db_pool_size, config.db_timeout)?;
     log::info!(
         "database: {} ({})",
         config.database.backend_name(),
@@ -53,16 +70,23 @@ pub fn start(config: config::ApiConfig) -> anyhow::Result<Running> {
     if config.dev_mode {
         log::warn!("dev mode: anyone can sign in by name alone (POST /api/v1/auth/dev)");
     }
+    if let Some(kakao) = &config.kakao {
+        log::info!("Kakao login on (callback {})", kakao.redirect_uri);
+    }
 
     let jwt = auth::JwtKeys::new(
         config.jwt_secret.expose().as_bytes(),
         config.access_token_ttl_secs,
     );
+    let oauth_state = auth::oauth_state::StateKeys::new(config.jwt_secret.expose().as_bytes());
     let bind = config.bind;
     let state = web::Data::new(AppState {
         config: Arc::new(config),
         pool,
         jwt,
+        oauth_state,
+        http: auth::kakao::http_client(),
+        metrics: Arc::default(),
     });
 
     let server = HttpServer::new(move || {
@@ -72,8 +96,13 @@ pub fn start(config: config::ApiConfig) -> anyhow::Result<Running> {
             .app_data(error::json_config())
             .app_data(error::path_config())
             .app_data(error::query_config())
+            .wrap(middleware::from_fn(metrics::track))
             .wrap(middleware::Compress::default())
-            .wrap(middleware::Logger::new(r#"%a "%r" %s %b %Dms"#))
+            // %U: the path without the query string, which may carry one-time login codes.
+            .wrap(
+                middleware::Logger::new(r#"%a "%{METHOD}xi %U" %s %b %Dms"#)
+                    .custom_request_replace("METHOD", |req| req.method().to_string()),
+            )
             .configure(routes::configure)
             .configure(|cfg| routes::web_ui::configure(cfg, &dist))
             .default_service(web::to(routes::web_ui::fallback))

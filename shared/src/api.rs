@@ -2,10 +2,15 @@
 
 use crate::auth::Role;
 use crate::room::{Category, Mode, RoomStatus};
-use crate::{RoomId, UserId};
+use crate::{RoomId, RoundId, UserId};
 use serde::{Deserialize, Serialize};
 
 pub const DISPLAY_NAME_MAX_CHARS: usize = 30;
+/// The one-line profile intro (`PATCH /me`).
+pub const INTRO_MAX_CHARS: usize = 150;
+/// Paginated lists take `?limit=` from 1 to this; the default is [`DEFAULT_PAGE_LIMIT`].
+pub const MAX_PAGE_LIMIT: u32 = 100;
+pub const DEFAULT_PAGE_LIMIT: u32 = 20;
 
 /// Every error response: `{"error":{"code":"snake_case","message":"..."}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +113,96 @@ pub struct ClientConfig {
     pub kakao_login: bool,
 }
 
+/// `POST /auth/exchange`: trades the one-time code from `/login/complete?code=...` (the end of
+/// the Kakao login redirect) for a login token. A code works once, within 60 seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExchangeCodeRequest {
+    pub code: String,
+}
+
+/// `PATCH /me`: the fields a user edits. The intro is one line, at most [`INTRO_MAX_CHARS`]
+/// characters after trimming; an empty string clears it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdateMeRequest {
+    pub intro: String,
+}
+
+/// One page of a keyset-paginated list (`followers`, `following`, score history, admin
+/// rooms). Pass `next_cursor` back as `?cursor=` (score history: `?before=`) for the next
+/// page; `None` means this was the last page. Cursors are opaque.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /users/{id}`: a public profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserProfile {
+    pub id: UserId,
+    pub name: String,
+    pub avatar_url: Option<String>,
+    pub intro: String,
+    pub follower_count: u64,
+    pub following_count: u64,
+    /// Sum of the averages of the user's ranked acts, two decimals.
+    pub cumulative_score: f64,
+    /// Place in the global ranking (ties share a place); `None` until a ranked act was scored.
+    pub rank: Option<u64>,
+    /// Ranked acts recorded, including acts nobody scored.
+    pub acts: u32,
+    /// Whether the caller follows this user; `false` without a login token.
+    pub followed_by_me: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// `PUT|DELETE /users/{id}/follow`: the state after the call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FollowStatus {
+    pub following: bool,
+    pub follower_count: u64,
+}
+
+/// One ranked act in `GET /users/{id}/scores` (newest first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreHistoryItem {
+    pub room: RoomId,
+    pub room_title: String,
+    pub round: RoundId,
+    /// When the scoring round closed, unix seconds.
+    pub date: i64,
+    /// The act's mean score, two decimals; `None` when nobody scored it.
+    pub average: Option<f64>,
+    /// How many members scored it.
+    pub count: u32,
+}
+
+/// One row of `GET /rankings`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankingEntry {
+    /// Competition ranking: equal scores share a rank and the next rank skips (1, 1, 3).
+    pub rank: u64,
+    pub user: UserSummary,
+    pub cumulative_score: f64,
+    pub acts: u32,
+}
+
+/// `GET /rankings?limit=&offset=`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankingPage {
+    pub items: Vec<RankingEntry>,
+    /// Ranked users in total (users with at least one scored ranked act).
+    pub total: u64,
+}
+
+/// Admin actions on a user (`POST /admin/users/{id}/ban|unban`): the state after the call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BanStatus {
+    pub user: UserId,
+    pub banned: bool,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Internal: room-server -> api-server, authorised by the service token
 // ---------------------------------------------------------------------------------------------
@@ -134,6 +229,24 @@ pub struct RankedRoundReport {
 /// `PUT /internal/v1/rooms/{room}/status`: where a room is and how many are in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoomStatusReport {
+    pub status: RoomStatus,
+    pub member_count: u32,
+}
+
+/// Answer to [`RankedRoundReport`]: 201 with `recorded: true` the first time, 200 with
+/// `recorded: false` for a repeat (nothing changed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundRecorded {
+    pub room: RoomId,
+    pub round: RoundId,
+    pub recorded: bool,
+}
+
+/// Answer to [`RoomStatusReport`]: the room's state after the report. Status only moves
+/// forward (open, live, ended), so it may differ from the one reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomStatusAck {
+    pub room: RoomId,
     pub status: RoomStatus,
     pub member_count: u32,
 }

@@ -29,10 +29,95 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The caller when a login token is sent, for routes where signing in is optional (a
+/// profile shows `followed_by_me`). No `Authorization` header means anonymous; a header with
+/// a bad or expired token is still 401, so a client learns its session is over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaybeAuthUser(pub Option<AuthUser>);
+
+impl FromRequest for MaybeAuthUser {
+    type Error = ApiError;
+    type Future = Ready<Result<MaybeAuthUser, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(if req.headers().contains_key(AUTHORIZATION) {
+            authenticate(req).map(|u| MaybeAuthUser(Some(u)))
+        } else {
+            Ok(MaybeAuthUser(None))
+        })
+    }
+}
+
+/// A signed-in admin (`role: admin` in the login token): 401 without a valid token, 403
+/// `forbidden` for anyone else.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminUser(pub AuthUser);
+
+impl FromRequest for AdminUser {
+    type Error = ApiError;
+    type Future = Ready<Result<AdminUser, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(authenticate(req).and_then(|user| match user.role {
+            Role::Admin => Ok(AdminUser(user)),
+            Role::User => Err(ApiError::Forbidden("this needs an admin account")),
+        }))
+    }
+}
+
+/// The room-server, on `/internal/v1`: `Authorization: Bearer <ONAIR_SERVICE_TOKEN>`,
+/// compared in constant time. 401 for a missing or wrong token; 503 `internal_disabled` when
+/// no token is configured (dev mode only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceCaller;
+
+impl FromRequest for ServiceCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<ServiceCaller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(check_service_token(req))
+    }
+}
+
+fn check_service_token(req: &HttpRequest) -> Result<ServiceCaller, ApiError> {
+    let state = app_state(req)?;
+    let expected = state
+        .config
+        .service_token
+        .as_ref()
+        .ok_or(ApiError::InternalDisabled)?;
+    let presented = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(bearer_token)
+        .ok_or(ApiError::Unauthorized(
+            "expected the header `Authorization: Bearer <service token>`",
+        ))?;
+    if tokens_equal(presented, expected.expose()) {
+        Ok(ServiceCaller)
+    } else {
+        Err(ApiError::Unauthorized("wrong service token"))
+    }
+}
+
+/// Constant-time equality that also hides the length: both sides are hashed to 32 bytes
+/// first, then compared without early exit.
+pub fn tokens_equal(a: &str, b: &str) -> bool {
+    use aws_lc_rs::digest::{digest, SHA256};
+    let a = digest(&SHA256, a.as_bytes());
+    let b = digest(&SHA256, b.as_bytes());
+    aws_lc_rs::constant_time::verify_slices_are_equal(a.as_ref(), b.as_ref()).is_ok()
+}
+
+fn app_state(req: &HttpRequest) -> Result<&web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal("AppState is not registered"))
+}
+
 fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("AppState is not registered"))?;
+    let state = app_state(req)?;
     let header = req
         .headers()
         .get(AUTHORIZATION)
@@ -61,7 +146,15 @@ fn bearer_token(value: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::bearer_token;
+    use super::{bearer_token, tokens_equal};
+
+    #[test]
+    fn token_comparison() {
+        assert!(tokens_equal("abc", "abc"));
+        assert!(!tokens_equal("abc", "abd"));
+        assert!(!tokens_equal("abc", "abcd"));
+        assert!(!tokens_equal("", "a"));
+    }
 
     #[test]
     fn bearer_header_forms() {

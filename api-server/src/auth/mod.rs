@@ -3,6 +3,8 @@
 
 mod extractor;
 pub mod jwt;
+pub mod kakao;
+pub mod oauth_state;
 
-pub use extractor::AuthUser;
+pub use extractor::{tokens_equal, AdminUser, AuthUser, MaybeAuthUser, ServiceCaller};
 pub use jwt::JwtKeys;

@@ -29,9 +29,10 @@ pub type DbPool = r2d2::Pool<DbConnManager>;
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 pub const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/mysql");
 
-/// How long a request waits for a pooled connection. Short, so a dead database answers 503
-/// quickly instead of piling up requests.
-pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a request waits for a pooled connection by default (`ONAIR_DB_TIMEOUT_MS`). Short,
+/// so a dead database answers 503 quickly instead of piling up requests.
+pub const CONNECTION_TIMEOUT: Duration =
+    Duration::from_millis(crate::config::DEFAULT_DB_TIMEOUT_MS);
 
 /// Applied to every SQLite connection: the pragmas are per connection, not per file.
 /// `busy_timeout` first, so the WAL switch waits for other connections instead of failing.
@@ -84,9 +85,14 @@ impl ManageConnection for DbConnManager {
     }
 }
 
-/// Opens the pool (failing within [`CONNECTION_TIMEOUT`] if the database is unreachable) and
-/// brings the schema up to date.
-pub fn open(database: &Database, pool_size: u32) -> anyhow::Result<DbPool> {
+/// Opens the pool (failing within `timeout` if the database is unreachable) and brings the
+/// schema up to date.
+///
+/// The pool never holds more than `pool_size` connections; a request that finds none free
+/// waits at most `timeout`, then fails with 503. Every checkout pings the connection, so
+/// connections broken while the database was away are dropped and replaced, and the service
+/// recovers by itself when the database returns.
+pub fn open(database: &Database, pool_size: u32, timeout: Duration) -> anyhow::Result<DbPool> {
     use anyhow::Context;
     if let Database::Sqlite(path) = database {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -98,7 +104,8 @@ pub fn open(database: &Database, pool_size: u32) -> anyhow::Result<DbPool> {
         .max_size(pool_size)
         // Connections are opened on demand; only one is required to start.
         .min_idle(Some(1))
-        .connection_timeout(CONNECTION_TIMEOUT)
+        .connection_timeout(timeout)
+        .test_on_check_out(true)
         .build(DbConnManager::new(database.clone()))
         .with_context(|| format!("connecting to the {} database", database.backend_name()))?;
     let mut conn = pool.get().context("getting a connection for migrations")?;
@@ -130,6 +137,11 @@ where
     })
     .await
     .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+}
+
+/// A trivial query: is the database answering?
+pub fn ping(conn: &mut DbConn) -> QueryResult<()> {
+    diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
 }
 
 /// The id the last `INSERT` on this connection generated. Call it inside the same

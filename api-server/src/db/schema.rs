@@ -12,6 +12,8 @@ diesel::table! {
         role -> Text,
         banned -> Bool,
         created_at -> BigInt,
+        score_centi -> Nullable<BigInt>,
+        acts_count -> Integer,
     }
 }
 
@@ -30,6 +32,49 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(rooms -> users (host_id));
+diesel::table! {
+    acts (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        round_no -> Integer,
+        performer_id -> BigInt,
+        average_centi -> Nullable<Integer>,
+        score_count -> Integer,
+        closed_at -> BigInt,
+        recorded_at -> BigInt,
+    }
+}
 
-diesel::allow_tables_to_appear_in_same_query!(users, rooms);
+diesel::table! {
+    act_scores (act_id, scorer_id) {
+        act_id -> BigInt,
+        scorer_id -> BigInt,
+        value -> Integer,
+    }
+}
+
+diesel::table! {
+    follows (id) {
+        id -> BigInt,
+        follower_id -> BigInt,
+        followee_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    login_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::joinable!(rooms -> users (host_id));
+diesel::joinable!(acts -> rooms (room_id));
+diesel::joinable!(acts -> users (performer_id));
+diesel::joinable!(act_scores -> acts (act_id));
+diesel::joinable!(act_scores -> users (scorer_id));
+diesel::joinable!(login_codes -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, rooms, acts, act_scores, follows, login_codes);

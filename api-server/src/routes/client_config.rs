@@ -17,6 +17,6 @@ pub async fn get_config(state: web::Data<AppState>) -> web::Json<ClientConfig> {
     web::Json(ClientConfig {
         ice_servers,
         dev_login: config.dev_mode,
-        kakao_login: false,
+        kakao_login: config.kakao.is_some(),
     })
 }

@@ -1,7 +1,31 @@
-use actix_web::HttpResponse;
+use crate::db;
+use crate::error::ApiError;
+use crate::AppState;
+use actix_web::http::header::ContentType;
+use actix_web::{web, HttpResponse};
 
 /// Liveness: the process is up and serving. It does not touch the database, so an
 /// orchestrator does not restart healthy instances while the database is briefly away.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers `SELECT 1` (within the pool timeout), so a load balancer
+/// stops sending traffic to an instance that cannot serve it. 503 `database_unavailable`
+/// otherwise.
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    db::run(&state.pool, |conn| Ok(db::ping(conn)?)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
+}
+
+/// Prometheus text exposition.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let text = state.metrics.render(state.pool_snapshot());
+    HttpResponse::Ok()
+        .content_type(ContentType(
+            "text/plain; version=0.0.4; charset=utf-8"
+                .parse()
+                .expect("valid mime"),
+        ))
+        .body(text)
 }

@@ -16,12 +16,25 @@ use serde::Deserialize;
 /// The catalogue shows at most this many rooms; there is no paging yet.
 pub const ROOM_LIST_LIMIT: i64 = 100;
 
-/// `GET /rooms?category=&mode=`. Taken as strings so an empty value means "any" and an
-/// unknown one gets a message listing the valid values.
+/// `GET /rooms?category=&mode=&status=`. Taken as strings so an empty value means "any" and
+/// an unknown one gets a message listing the valid values.
 #[derive(Debug, Deserialize)]
 pub struct RoomQuery {
     pub category: Option<String>,
     pub mode: Option<String>,
+    pub status: Option<String>,
+}
+
+/// `?status=`: `None` when absent or empty.
+pub fn parse_status(raw: Option<&str>) -> Result<Option<RoomStatus>, ApiError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => RoomStatus::parse(s).map(Some).ok_or_else(|| {
+            ApiError::Validation(format!(
+                "unknown status {s:?}; expected one of open, live, ended"
+            ))
+        }),
+    }
 }
 
 impl RoomQuery {
@@ -54,11 +67,17 @@ impl RoomQuery {
                 ))
             })?),
         };
-        Ok(RoomFilter { category, mode })
+        let status = parse_status(self.status.as_deref())?;
+        Ok(RoomFilter {
+            category,
+            mode,
+            status,
+        })
     }
 }
 
-/// `GET /rooms`: rooms people can join (open or live), newest first.
+/// `GET /rooms`: rooms people can join (open or live), newest first, with the member counts
+/// the room-server last reported; `?status=` narrows to one status (`ended`: past shows).
 pub async fn list_rooms(
     state: web::Data<AppState>,
     query: web::Query<RoomQuery>,

@@ -4,7 +4,15 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod admin;
 mod auth;
+mod faults;
+mod follows;
+mod internal;
+mod kakao;
+mod ops;
+mod profiles;
+mod rankings;
 mod rooms;
 mod server;
 mod tickets;

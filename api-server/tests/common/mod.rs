@@ -15,6 +15,8 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, MysqlConnection, SqliteConnection};
 use onair_api_server::config::{ApiConfig, Database};
 use onair_shared::api::{ErrorBody, LoginResponse, RoomView};
+use onair_shared::auth::Role;
+use onair_shared::{RoomId, UserId};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -111,13 +113,7 @@ struct MysqlTestDb {
 
 impl MysqlTestDb {
     fn create() -> Option<MysqlTestDb> {
-        let admin_url = std::env::var("ONAIR_TEST_MYSQL_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_TEST_MYSQL_URL.to_owned())
-            .trim()
-            .trim_end_matches('/')
-            .to_owned();
+        let admin_url = mysql_admin_url();
         let mut conn = match MysqlConnection::establish(&admin_url) {
             Ok(conn) => conn,
             Err(err) => {
@@ -301,6 +297,94 @@ impl TestServer {
         self.send(request).await
     }
 
+    pub async fn put_json(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
+        let mut request = self.http.put(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
+        let mut request = self.http.patch(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
+    }
+
+    pub async fn put_auth(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut request = self.http.put(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
+    }
+
+    pub async fn delete_auth(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut request = self.http.delete(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
+    }
+
+    /// The service token the room-server would send.
+    pub fn service_token(&self) -> String {
+        self.config
+            .service_token
+            .as_ref()
+            .expect("the test server has a service token")
+            .expose()
+            .to_owned()
+    }
+
+    /// `PUT` on `/internal/v1/...` with the service token, as the room-server sends it.
+    pub async fn internal_put(&self, path: &str, body: &Value) -> Reply {
+        let token = self.service_token();
+        self.put_json(path, body, Some(&token)).await
+    }
+
+    /// Reports a closed ranked round with these `(scorer, value)` scores, the average computed
+    /// as the room-server does; returns the reply.
+    pub async fn report_round(
+        &self,
+        room: RoomId,
+        round: u32,
+        performer: UserId,
+        scores: &[(UserId, u8)],
+        closed_at_ms: i64,
+    ) -> Reply {
+        let sum: i64 = scores.iter().map(|(_, v)| i64::from(*v)).sum();
+        let average = onair_shared::protocol::mean_two_decimals(sum, scores.len() as u32);
+        let body = serde_json::json!({
+            "performer": performer,
+            "scores": scores.iter().map(|(u, v)| serde_json::json!({ "scorer": u, "value": v })).collect::<Vec<_>>(),
+            "average": average,
+            "closed_at": closed_at_ms,
+        });
+        self.internal_put(&format!("/internal/v1/rooms/{room}/rounds/{round}"), &body)
+            .await
+    }
+
+    /// A login token signed with the server's secret, for any claims (admin, expired...).
+    pub fn token(&self, user: UserId, name: &str, role: Role, iat: i64, exp: i64) -> String {
+        let claims = onair_shared::auth::AccessClaims {
+            kind: onair_shared::auth::TokenKind::Access,
+            sub: user,
+            name: name.to_owned(),
+            role,
+            iat,
+            exp,
+        };
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(self.config.jwt_secret.expose().as_bytes()),
+        )
+        .expect("sign")
+    }
+
     /// Dev login; panics unless it succeeds.
     pub async fn login(&self, name: &str) -> LoginResponse {
         let reply = self
@@ -343,4 +427,45 @@ impl TestServer {
 
 pub fn now() -> i64 {
     onair_api_server::unix_now()
+}
+
+/// `token` with one character of its signature changed.
+pub fn tamper(token: &str) -> String {
+    let mut bytes = token.as_bytes().to_vec();
+    let last = bytes.len() - 2;
+    bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap()
+}
+
+/// The MySQL/MariaDB server tests use (`ONAIR_TEST_MYSQL_URL` without a database).
+pub fn mysql_admin_url() -> String {
+    std::env::var("ONAIR_TEST_MYSQL_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_TEST_MYSQL_URL.to_owned())
+        .trim()
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// Like [`backend_test!`] for tests that start their own server(s): generates `name::sqlite`
+/// and `name::mysql`, each calling `run(Backend)`.
+#[macro_export]
+macro_rules! backend_test_fn {
+    ($name:ident, $run:path) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[actix_web::test]
+            async fn sqlite() {
+                $run($crate::common::Backend::Sqlite).await;
+            }
+
+            #[actix_web::test]
+            async fn mysql() {
+                $run($crate::common::Backend::Mysql).await;
+            }
+        }
+    };
 }

@@ -37,12 +37,24 @@ pub struct NewRoom<'a> {
     pub created_at: i64,
 }
 
-/// Catalogue filters; `None` means any.
+/// Catalogue filters; `None` means any (for `status`: any joinable one, open or live).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RoomFilter {
     pub category: Option<Category>,
     pub mode: Option<Mode>,
+    pub status: Option<RoomStatus>,
 }
+
+/// Rooms only move forward: open, then live, then ended.
+pub fn status_order(status: RoomStatus) -> u8 {
+    match status {
+        RoomStatus::Open => 0,
+        RoomStatus::Live => 1,
+        RoomStatus::Ended => 2,
+    }
+}
+
+const ALL_STATUSES: [RoomStatus; 3] = [RoomStatus::Open, RoomStatus::Live, RoomStatus::Ended];
 
 impl Room {
     pub fn room_id(&self) -> RoomId {
@@ -137,15 +149,20 @@ impl Room {
             .optional()
     }
 
-    /// Rooms people can still join (open or live), newest first.
+    /// The catalogue, newest first: rooms in the given status, or by default rooms people can
+    /// still join (open or live).
     pub fn list_joinable(
         conn: &mut DbConn,
         filter: RoomFilter,
         limit: i64,
     ) -> QueryResult<Vec<(Room, User)>> {
+        let statuses: Vec<&str> = match filter.status {
+            Some(status) => vec![status.as_str()],
+            None => vec![RoomStatus::Open.as_str(), RoomStatus::Live.as_str()],
+        };
         let mut query = rooms::table
             .inner_join(users::table)
-            .filter(rooms::status.eq_any([RoomStatus::Open.as_str(), RoomStatus::Live.as_str()]))
+            .filter(rooms::status.eq_any(statuses))
             .select((Room::as_select(), User::as_select()))
             .order((rooms::created_at.desc(), rooms::id.desc()))
             .limit(limit)
@@ -157,5 +174,69 @@ impl Room {
             query = query.filter(rooms::mode.eq(mode.as_str()));
         }
         query.load(conn)
+    }
+
+    /// Every room in any status (admin), newest first by id, keyset-paginated: rooms with an
+    /// id below `before`.
+    pub fn list_all(
+        conn: &mut DbConn,
+        status: Option<RoomStatus>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<(Room, User)>> {
+        let mut query = rooms::table
+            .inner_join(users::table)
+            .select((Room::as_select(), User::as_select()))
+            .order(rooms::id.desc())
+            .limit(limit)
+            .into_boxed();
+        if let Some(status) = status {
+            query = query.filter(rooms::status.eq(status.as_str()));
+        }
+        if let Some(before) = before {
+            query = query.filter(rooms::id.lt(before));
+        }
+        query.load(conn)
+    }
+
+    /// A status report from the room-server: the member count is taken as is, the status only
+    /// if it moves the room forward (a late `live` after `ended` changes nothing). Both are
+    /// single conditional `UPDATE`s, so a report racing an admin close cannot reopen the room.
+    /// `None` when the room does not exist.
+    pub fn apply_status_report(
+        conn: &mut DbConn,
+        id: RoomId,
+        status: RoomStatus,
+        member_count: i32,
+    ) -> QueryResult<Option<Room>> {
+        let found = diesel::update(rooms::table.find(id.0))
+            .set(rooms::member_count.eq(member_count))
+            .execute(conn)?;
+        if found == 0 {
+            // MySQL counts changed rows, not matched ones: an identical count reports 0.
+            if Self::find(conn, id)?.is_none() {
+                return Ok(None);
+            }
+        }
+        let behind: Vec<&str> = ALL_STATUSES
+            .into_iter()
+            .filter(|s| status_order(*s) < status_order(status))
+            .map(RoomStatus::as_str)
+            .collect();
+        if !behind.is_empty() {
+            diesel::update(rooms::table.find(id.0))
+                .filter(rooms::status.eq_any(behind))
+                .set(rooms::status.eq(status.as_str()))
+                .execute(conn)?;
+        }
+        Self::find(conn, id)
+    }
+
+    /// Ends a room (admin): tickets are refused from now on. `None` when there is no such room.
+    pub fn close(conn: &mut DbConn, id: RoomId) -> QueryResult<Option<(Room, User)>> {
+        diesel::update(rooms::table.find(id.0))
+            .set(rooms::status.eq(RoomStatus::Ended.as_str()))
+            .execute(conn)?;
+        Self::find_with_host(conn, id)
     }
 }

@@ -6,6 +6,12 @@ use onair_shared::api::{Me, UserSummary};
 use onair_shared::auth::Role;
 use onair_shared::UserId;
 
+/// Scores are stored in hundredths so sums stay exact; this turns them into the 2-decimal
+/// numbers the API shows.
+pub fn centi_to_score(centi: i64) -> f64 {
+    centi as f64 / 100.0
+}
+
 /// Where an account comes from; `(provider, provider_id)` identifies a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Provider {
@@ -15,6 +21,7 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// The ids `ONAIR_ADMIN_USERS` and the database use.
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::Dev => "dev",
@@ -35,6 +42,10 @@ pub struct User {
     pub role: String,
     pub banned: bool,
     pub created_at: i64,
+    /// Sum of ranked act averages in hundredths; `None` until a ranked act was scored.
+    pub score_centi: Option<i64>,
+    /// Ranked acts recorded, scored or not.
+    pub acts_count: i32,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -64,6 +75,13 @@ impl User {
         UserId(self.id)
     }
 
+    pub fn role_str(role: Role) -> &'static str {
+        match role {
+            Role::Admin => "admin",
+            Role::User => "user",
+        }
+    }
+
     /// An unknown stored role grants nothing.
     pub fn role(&self) -> Role {
         match self.role.as_str() {
@@ -88,6 +106,19 @@ impl User {
             name: self.display_name.clone(),
             avatar_url: self.avatar_url.clone(),
         }
+    }
+
+    pub fn cumulative_score(&self) -> f64 {
+        centi_to_score(self.score_centi.unwrap_or(0))
+    }
+
+    /// In the ranking: scored at least once and not banned.
+    pub fn is_ranked(&self) -> bool {
+        self.score_centi.is_some() && !self.banned
+    }
+
+    pub fn acts(&self) -> u32 {
+        u32::try_from(self.acts_count).unwrap_or(0)
     }
 
     pub fn find(conn: &mut DbConn, id: UserId) -> QueryResult<Option<User>> {
@@ -132,5 +163,127 @@ impl User {
             Err(e) => return Err(e),
         }
         Self::find_identity(conn, new.provider, new.provider_id)?.ok_or(DieselError::NotFound)
+    }
+
+    /// Stores the role the configuration grants (`ONAIR_ADMIN_USERS` is applied at every
+    /// login, so removing someone from it demotes them at their next login).
+    pub fn sync_role(mut self, conn: &mut DbConn, role: Role) -> QueryResult<User> {
+        if self.role != User::role_str(role) {
+            diesel::update(users::table.find(self.id))
+                .set(users::role.eq(User::role_str(role)))
+                .execute(conn)?;
+            self.role = User::role_str(role).to_owned();
+        }
+        Ok(self)
+    }
+
+    /// A Kakao account: created on first login; name and avatar follow the Kakao profile at
+    /// every login (OnAir has no editor for them, only for the intro).
+    pub fn upsert_external(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<User> {
+        let user = Self::find_or_create(conn, new)?;
+        if user.display_name == new.display_name && user.avatar_url.as_deref() == new.avatar_url {
+            return Ok(user);
+        }
+        diesel::update(users::table.find(user.id))
+            .set((
+                users::display_name.eq(new.display_name),
+                users::avatar_url.eq(new.avatar_url),
+            ))
+            .execute(conn)?;
+        Self::find(conn, user.user_id())?.ok_or(DieselError::NotFound)
+    }
+
+    pub fn update_intro(conn: &mut DbConn, id: UserId, intro: &str) -> QueryResult<Option<User>> {
+        diesel::update(users::table.find(id.0))
+            .set(users::intro.eq(intro))
+            .execute(conn)?;
+        Self::find(conn, id)
+    }
+
+    /// Sets the ban flag; `None` when there is no such user.
+    pub fn set_banned(conn: &mut DbConn, id: UserId, banned: bool) -> QueryResult<Option<User>> {
+        diesel::update(users::table.find(id.0))
+            .set(users::banned.eq(banned))
+            .execute(conn)?;
+        Self::find(conn, id)
+    }
+
+    /// Which of these ids exist.
+    pub fn existing_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<i64>> {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select(users::id)
+            .load(conn)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The ranking.
+    //
+    // Ranked users are those with `banned = false AND score_centi IS NOT NULL`. Everything
+    // below is served by the index `users_ranking (banned, score_centi DESC, id)`:
+    // - a page is an index range scan in index order (score desc, id asc), `LIMIT/OFFSET`;
+    // - a user's rank is competition ranking, `1 + COUNT(*) WHERE banned = false AND
+    //   score_centi > x`: the users strictly ahead, counted from the same index range, so
+    //   equal scores share a rank and the next one skips (1, 1, 3) and nothing scans the
+    //   table;
+    // - within a page only the first row needs that count: the next row's rank is the
+    //   previous one's when the score is equal, else its 1-based position (everyone before
+    //   it in the order has a higher score).
+    // -----------------------------------------------------------------------------------------
+
+    /// Competition rank of a score among ranked users.
+    pub fn rank_of_score(conn: &mut DbConn, score_centi: i64) -> QueryResult<u64> {
+        let ahead: i64 = users::table
+            .filter(users::banned.eq(false))
+            .filter(users::score_centi.gt(score_centi))
+            .count()
+            .get_result(conn)?;
+        Ok(u64::try_from(ahead).unwrap_or(0) + 1)
+    }
+
+    /// The user's rank, or `None` when they are not in the ranking.
+    pub fn rank(&self, conn: &mut DbConn) -> QueryResult<Option<u64>> {
+        match self.score_centi {
+            Some(score) if !self.banned => Self::rank_of_score(conn, score).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    pub fn ranked_total(conn: &mut DbConn) -> QueryResult<u64> {
+        let total: i64 = users::table
+            .filter(users::banned.eq(false))
+            .filter(users::score_centi.is_not_null())
+            .count()
+            .get_result(conn)?;
+        Ok(u64::try_from(total).unwrap_or(0))
+    }
+
+    /// One page of the ranking with each row's rank.
+    pub fn ranking_page(
+        conn: &mut DbConn,
+        limit: i64,
+        offset: i64,
+    ) -> QueryResult<Vec<(u64, User)>> {
+        let rows: Vec<User> = users::table
+            .filter(users::banned.eq(false))
+            .filter(users::score_centi.is_not_null())
+            .order((users::score_centi.desc(), users::id.asc()))
+            .limit(limit)
+            .offset(offset)
+            .select(User::as_select())
+            .load(conn)?;
+        let mut ranked = Vec::with_capacity(rows.len());
+        let mut previous: Option<(i64, u64)> = None;
+        for (index, user) in rows.into_iter().enumerate() {
+            let score = user.score_centi.unwrap_or(0);
+            let rank = match previous {
+                Some((prev_score, prev_rank)) if prev_score == score => prev_rank,
+                Some(_) => u64::try_from(offset).unwrap_or(0) + index as u64 + 1,
+                None => Self::rank_of_score(conn, score)?,
+            };
+            previous = Some((score, rank));
+            ranked.push((rank, user));
+        }
+        Ok(ranked)
     }
 }

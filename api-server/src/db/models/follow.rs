@@ -1,0 +1,128 @@
+use super::User;
+use crate::db::schema::{follows, users};
+use crate::db::DbConn;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use onair_shared::UserId;
+
+/// `follower` follows `followee`. Unique per pair in the database; the id orders lists
+/// (newest first) and is the keyset cursor.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = follows)]
+pub struct Follow {
+    pub id: i64,
+    pub follower_id: i64,
+    pub followee_id: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, Insertable)]
+#[diesel(table_name = follows)]
+struct NewFollow {
+    follower_id: i64,
+    followee_id: i64,
+    created_at: i64,
+}
+
+/// Which side of the relation a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowList {
+    /// People who follow the user.
+    Followers,
+    /// People the user follows.
+    Following,
+}
+
+impl Follow {
+    /// Idempotent: `true` when a new follow was written, `false` when it already existed
+    /// (including a concurrent duplicate, caught by the unique key).
+    pub fn follow(
+        conn: &mut DbConn,
+        follower: UserId,
+        followee: UserId,
+        now: i64,
+    ) -> QueryResult<bool> {
+        if Self::exists(conn, follower, followee)? {
+            return Ok(false);
+        }
+        let inserted = diesel::insert_into(follows::table)
+            .values(NewFollow {
+                follower_id: follower.0,
+                followee_id: followee.0,
+                created_at: now,
+            })
+            .execute(conn);
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Idempotent: `true` when a follow was removed.
+    pub fn unfollow(conn: &mut DbConn, follower: UserId, followee: UserId) -> QueryResult<bool> {
+        let removed = diesel::delete(
+            follows::table
+                .filter(follows::follower_id.eq(follower.0))
+                .filter(follows::followee_id.eq(followee.0)),
+        )
+        .execute(conn)?;
+        Ok(removed > 0)
+    }
+
+    pub fn exists(conn: &mut DbConn, follower: UserId, followee: UserId) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            follows::table
+                .filter(follows::follower_id.eq(follower.0))
+                .filter(follows::followee_id.eq(followee.0)),
+        ))
+        .get_result(conn)
+    }
+
+    pub fn follower_count(conn: &mut DbConn, user: UserId) -> QueryResult<u64> {
+        let n: i64 = follows::table
+            .filter(follows::followee_id.eq(user.0))
+            .count()
+            .get_result(conn)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    pub fn following_count(conn: &mut DbConn, user: UserId) -> QueryResult<u64> {
+        let n: i64 = follows::table
+            .filter(follows::follower_id.eq(user.0))
+            .count()
+            .get_result(conn)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// One page of a user's followers or followees, newest follow first, with each row's
+    /// follow id (the cursor). Served by `follows_followee`/`follows_follower (…, id)`.
+    pub fn list(
+        conn: &mut DbConn,
+        user: UserId,
+        which: FollowList,
+        before: Option<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<(i64, User)>> {
+        // Keyset: ids below the cursor; `i64::MAX` when starting at the top.
+        let before = before.unwrap_or(i64::MAX);
+        match which {
+            FollowList::Followers => follows::table
+                .inner_join(users::table.on(users::id.eq(follows::follower_id)))
+                .filter(follows::followee_id.eq(user.0))
+                .filter(follows::id.lt(before))
+                .select((follows::id, User::as_select()))
+                .order(follows::id.desc())
+                .limit(limit)
+                .load(conn),
+            FollowList::Following => follows::table
+                .inner_join(users::table.on(users::id.eq(follows::followee_id)))
+                .filter(follows::follower_id.eq(user.0))
+                .filter(follows::id.lt(before))
+                .select((follows::id, User::as_select()))
+                .order(follows::id.desc())
+                .limit(limit)
+                .load(conn),
+        }
+    }
+}

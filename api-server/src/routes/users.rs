@@ -1,0 +1,91 @@
+use crate::auth::MaybeAuthUser;
+use crate::db;
+use crate::db::models::{Act, Follow, HistoryCursor, User};
+use crate::error::ApiError;
+use crate::routes::paging::{parse_limit, split_page};
+use crate::AppState;
+use actix_web::web;
+use onair_shared::api::{Page, ScoreHistoryItem, UserProfile};
+use onair_shared::{RoomId, UserId};
+use serde::Deserialize;
+
+/// `GET /users/{id}`: anyone may look; with a login token, `followed_by_me` is filled in.
+pub async fn get_profile(
+    state: web::Data<AppState>,
+    viewer: MaybeAuthUser,
+    path: web::Path<UserId>,
+) -> Result<web::Json<UserProfile>, ApiError> {
+    let id = path.into_inner();
+    let viewer = viewer.0.map(|v| v.id);
+    let profile = db::run(&state.pool, move |conn| {
+        let user = User::find(conn, id)?.ok_or(ApiError::UserNotFound)?;
+        let followed_by_me = match viewer {
+            Some(viewer) if viewer != id => Follow::exists(conn, viewer, id)?,
+            _ => false,
+        };
+        Ok(UserProfile {
+            id: user.user_id(),
+            name: user.display_name.clone(),
+            avatar_url: user.avatar_url.clone(),
+            intro: user.intro.clone(),
+            follower_count: Follow::follower_count(conn, id)?,
+            following_count: Follow::following_count(conn, id)?,
+            cumulative_score: user.cumulative_score(),
+            rank: user.rank(conn)?,
+            acts: user.acts(),
+            followed_by_me,
+            created_at: user.created_at,
+        })
+    })
+    .await?;
+    Ok(web::Json(profile))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HistoryQuery {
+    pub limit: Option<String>,
+    pub before: Option<String>,
+}
+
+/// `GET /users/{id}/scores?limit=&before=`: ranked acts, newest first.
+pub async fn score_history(
+    state: web::Data<AppState>,
+    path: web::Path<UserId>,
+    query: web::Query<HistoryQuery>,
+) -> Result<web::Json<Page<ScoreHistoryItem>>, ApiError> {
+    let id = path.into_inner();
+    let limit = parse_limit(query.limit.as_deref())?;
+    let before = match query
+        .before
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(s) => Some(HistoryCursor::decode(s).ok_or(ApiError::InvalidCursor)?),
+    };
+    let rows = db::run(&state.pool, move |conn| {
+        User::find(conn, id)?.ok_or(ApiError::UserNotFound)?;
+        Ok(Act::history(conn, id, before, limit + 1)?)
+    })
+    .await?;
+    let (rows, next) = split_page(rows, limit, |(act, _)| HistoryCursor {
+        closed_at: act.closed_at,
+        id: act.id,
+    });
+    let items = rows
+        .into_iter()
+        .map(|(act, room_title)| ScoreHistoryItem {
+            room: RoomId(act.room_id),
+            room_title,
+            round: act.round(),
+            date: act.closed_at.div_euclid(1000),
+            average: act.average(),
+            count: u32::try_from(act.score_count).unwrap_or(0),
+        })
+        .collect();
+    Ok(web::Json(Page {
+        items,
+        next_cursor: next.map(|c| c.encode()),
+    }))
+}
