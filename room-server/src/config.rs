@@ -21,6 +21,10 @@ pub struct RoomServerConfig {
     /// `ONAIR_API_INTERNAL_URL` and `ONAIR_SERVICE_TOKEN`: where ranked results and room status
     /// go. Without them nothing is reported (fine for a quick local run, logged as a warning).
     pub api: Option<ApiLink>,
+    /// `ONAIR_REDIS_URL`: run as one of many instances, bridged by Redis. Unset: one instance.
+    pub redis_url: Option<String>,
+    /// `ONAIR_INSTANCE_ID`: this instance's name in the cluster (default: random).
+    pub instance_id: String,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +46,8 @@ impl RoomServerConfig {
             client_timeout: Duration::from_secs(30),
             event_buffer: 512,
             api: None,
+            redis_url: None,
+            instance_id: format!("room-{:08x}", rand::random::<u32>()),
         }
     }
 
@@ -90,6 +96,15 @@ impl RoomServerConfig {
                     .into(),
             ),
         };
+        config.redis_url = get("ONAIR_REDIS_URL").filter(|u| !u.trim().is_empty());
+        if let Some(url) = &config.redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(format!("ONAIR_REDIS_URL: not a redis:// URL: {url:?}"));
+            }
+        }
+        if let Some(id) = get("ONAIR_INSTANCE_ID").filter(|i| !i.trim().is_empty()) {
+            config.instance_id = id.trim().to_owned();
+        }
         if config.client_timeout <= config.heartbeat_interval {
             return Err(
                 "ONAIR_CLIENT_TIMEOUT_SECS must be longer than ONAIR_HEARTBEAT_SECS".into(),

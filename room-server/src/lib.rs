@@ -5,14 +5,18 @@
 //! - `room`: the actor wrapping the rules: membership, `seq`, fan-out, timers.
 //! - `session`: one WebSocket: heartbeat, frame limits, parsing, rate limits.
 //! - `registry`: which actor holds which room.
+//! - `cluster`, `relay`: many instances over Redis (one owner per room, relays elsewhere).
 //! - `reporter`: ranked results and room status, sent to the api-server.
 //! - `server`: the HTTP endpoints (`/ws`, `/healthz`).
 
 pub mod clock;
+pub mod cluster;
 pub mod config;
+pub mod handle;
 pub mod messages;
 pub mod rate_limit;
 pub mod registry;
+pub mod relay;
 pub mod reporter;
 pub mod room;
 pub mod rules;
@@ -32,11 +36,11 @@ pub struct Running {
     pub server: actix_web::dev::Server,
 }
 
-/// Binds and builds the room-server. Call from within an actix system (`#[actix_web::main]`,
-/// `#[actix_rt::test]`).
-pub fn start(config: RoomServerConfig) -> anyhow::Result<Running> {
+/// Connects to Redis (if configured), binds and builds the room-server. Call from within an
+/// actix system (`#[actix_web::main]`, `#[actix_rt::test]`).
+pub async fn start(config: RoomServerConfig) -> anyhow::Result<Running> {
     let bind = config.bind;
-    let state = web::Data::from(server::state(config));
+    let state = web::Data::from(server::state(config).await?);
     let http =
         HttpServer::new(move || App::new().app_data(state.clone()).configure(server::routes))
             .bind(bind)

@@ -10,7 +10,7 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    match start(config) {
+    match start(config).await {
         Ok(running) => {
             log::info!("room-server listening on ws://{}/ws", running.addr);
             if let Err(e) = running.server.await {

@@ -1,21 +1,26 @@
 //! The `Room` actor: the single authority over one live room. It wraps the pure rules engine,
-//! owns membership (which session speaks for which member), stamps every event with the next
-//! `seq`, serialises it once and hands the same bytes to every session, and runs the engine's
-//! clock (scoring deadline, reconnect grace).
+//! owns membership (which connection speaks for which member), stamps every event with the
+//! next `seq`, serialises it once and hands the same bytes to every session, and runs the
+//! engine's clock (scoring deadline, reconnect grace).
+//!
+//! In a cluster the room's owner also serves members connected to other instances (through
+//! their relays, over Redis), writes its state to Redis after every change, and keeps its lease.
 
+use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
 use crate::registry::Registry;
 use crate::reporter::Reporter;
-use crate::rules::{Settings, Show};
+use crate::rules::{RankedRound, Settings, Show};
 use crate::session::{ConnId, ToSession};
 use actix::prelude::*;
 use actix_web::web::Bytes;
 use bytestring::ByteString;
 use onair_shared::api::RoomStatusReport;
-use onair_shared::auth::TicketRoom;
 use onair_shared::protocol::{ClientMsg, Direct, ErrorCode, Event, EventKind, Phase};
 use onair_shared::room::RoomStatus;
 use onair_shared::UserId;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A member's connection asks for a seat.
@@ -45,9 +50,27 @@ pub struct Disconnected {
     pub conn: ConnId,
 }
 
+/// Where a member's connection is.
+enum Target {
+    Local(Recipient<ToSession>),
+    /// On another instance, reached through its relay.
+    Remote,
+}
+
 struct Conn {
     id: ConnId,
-    session: Recipient<ToSession>,
+    target: Target,
+}
+
+/// What the owner writes to Redis, and a new owner reads back after a failover.
+#[derive(Serialize, Deserialize)]
+pub struct PersistedRoom {
+    show: Show,
+    seq: u64,
+    recent: VecDeque<(u64, String)>,
+    /// Every ranked round of this room; a new owner sends them all again (the api-server
+    /// records each once), so none is lost between a round closing and its delivery.
+    ranked: Vec<RankedRound>,
 }
 
 pub struct Room {
@@ -59,34 +82,82 @@ pub struct Room {
     conns: HashMap<UserId, Conn>,
     timer: Option<(i64, SpawnHandle)>,
     registry: Registry,
+    /// This room's entry in the registry.
+    generation: u64,
     reporter: Reporter,
     /// The status last reported, so an unchanged one is not sent again.
     reported: Option<RoomStatusReport>,
+    cluster: Option<Arc<RedisCluster>>,
+    ranked: Vec<RankedRound>,
+    /// Frames for other instances, sent after the state that explains them is written.
+    outbox: Vec<Vec<u8>>,
+    /// Set when another instance has taken the lease: stop without forgetting the state.
+    lost_lease: bool,
+}
+
+pub struct RoomSetup {
+    pub registry: Registry,
+    pub generation: u64,
+    pub reporter: Reporter,
+    pub cluster: Option<Arc<RedisCluster>>,
+    pub rules: Settings,
+    pub event_buffer: usize,
 }
 
 impl Room {
-    pub fn new(
-        info: TicketRoom,
-        rules: Settings,
-        event_buffer: usize,
-        registry: Registry,
-        reporter: Reporter,
-    ) -> Room {
+    pub fn new(info: onair_shared::auth::TicketRoom, setup: RoomSetup) -> Room {
         Room {
-            show: Show::new(info, rules),
+            show: Show::new(info, setup.rules),
             seq: 0,
-            recent: VecDeque::with_capacity(event_buffer.min(64)),
-            recent_cap: event_buffer.max(1),
+            recent: VecDeque::new(),
+            recent_cap: setup.event_buffer.max(1),
             conns: HashMap::new(),
             timer: None,
-            registry,
-            reporter,
+            registry: setup.registry,
+            generation: setup.generation,
+            reporter: setup.reporter,
             reported: None,
+            cluster: setup.cluster,
+            ranked: Vec::new(),
+            outbox: Vec::new(),
+            lost_lease: false,
         }
+    }
+
+    /// Carries on a room whose owner died: every member must reconnect, so all start offline
+    /// (with a fresh grace period), and ranked rounds are sent again.
+    pub fn resume(saved: PersistedRoom, setup: RoomSetup) -> Room {
+        let mut show = saved.show;
+        show.set_settings(setup.rules.clone());
+        let mut room = Room::new(show.info().clone(), setup);
+        room.show = show;
+        room.seq = saved.seq;
+        room.recent = saved
+            .recent
+            .into_iter()
+            .map(|(s, f)| (s, ByteString::from(f)))
+            .collect();
+        room.ranked = saved.ranked;
+        for round in &room.ranked {
+            room.reporter.record(room.show.info().id, round.clone());
+        }
+        let now = crate::clock::now_ms();
+        let events: Vec<EventKind> = room
+            .show
+            .member_ids()
+            .into_iter()
+            .flat_map(|u| room.show.disconnect(u, now))
+            .collect();
+        room.publish(events);
+        room
     }
 
     /// Stamps, serialises once, buffers and fans out each event, in order.
     fn publish(&mut self, events: Vec<EventKind>) {
+        let any_remote = self
+            .conns
+            .values()
+            .any(|c| matches!(c.target, Target::Remote));
         for kind in events {
             self.seq += 1;
             let frame = encode(&Event {
@@ -98,14 +169,61 @@ impl Room {
             }
             self.recent.push_back((self.seq, frame.clone()));
             for conn in self.conns.values() {
-                conn.session.do_send(ToSession::Text(frame.clone()));
+                if let Target::Local(session) = &conn.target {
+                    session.do_send(ToSession::Text(frame.clone()));
+                }
+            }
+            if any_remote {
+                self.outbox.push(cluster::envelope::encode(
+                    &FromOwner::Broadcast,
+                    frame.as_bytes(),
+                ));
             }
         }
     }
 
-    fn send_to(&self, user: UserId, msg: ToSession) {
-        if let Some(conn) = self.conns.get(&user) {
-            conn.session.do_send(msg);
+    fn send_to(&mut self, user: UserId, frame: ByteString) {
+        match self.conns.get(&user) {
+            Some(Conn {
+                target: Target::Local(s),
+                ..
+            }) => s.do_send(ToSession::Text(frame)),
+            Some(Conn {
+                id,
+                target: Target::Remote,
+            }) => {
+                let header = FromOwner::To { user, conn: *id };
+                self.outbox
+                    .push(cluster::envelope::encode(&header, frame.as_bytes()));
+            }
+            None => {}
+        }
+    }
+
+    /// Closes a connection, after telling it why when `code` is given.
+    fn close(&mut self, user: UserId, conn: Conn, code: Option<ErrorCode>) {
+        match conn.target {
+            Target::Local(session) => {
+                if let Some(code) = code {
+                    session.do_send(ToSession::Text(error_frame(code)));
+                }
+                session.do_send(ToSession::Close);
+            }
+            Target::Remote => {
+                if let Some(code) = code {
+                    let to = FromOwner::To {
+                        user,
+                        conn: conn.id,
+                    };
+                    self.outbox
+                        .push(cluster::envelope::encode(&to, error_frame(code).as_bytes()));
+                }
+                let close = FromOwner::Close {
+                    user,
+                    conn: conn.id,
+                };
+                self.outbox.push(cluster::envelope::encode(&close, b""));
+            }
         }
     }
 
@@ -117,20 +235,41 @@ impl Room {
         })
     }
 
-    fn refuse(&self, user: UserId, code: ErrorCode) {
-        self.send_to(user, ToSession::Text(error_frame(code)));
-    }
-
     /// Sends the events after `since`, or a fresh `welcome` when they are no longer buffered.
-    fn resync(&self, user: UserId, since: u64) {
+    fn resync(&mut self, user: UserId, since: u64) {
         let oldest = self.recent.front().map_or(self.seq + 1, |(s, _)| *s);
         if since > self.seq || since + 1 < oldest {
-            self.send_to(user, ToSession::Text(self.welcome(user)));
+            let welcome = self.welcome(user);
+            self.send_to(user, welcome);
             return;
         }
-        for (_, frame) in self.recent.iter().filter(|(s, _)| *s > since) {
-            self.send_to(user, ToSession::Text(frame.clone()));
+        let frames: Vec<ByteString> = self
+            .recent
+            .iter()
+            .filter(|(s, _)| *s > since)
+            .map(|(_, f)| f.clone())
+            .collect();
+        for frame in frames {
+            self.send_to(user, frame);
         }
+    }
+
+    fn join(&mut self, user: UserId, name: &str, conn: Conn) -> Result<(), ErrorCode> {
+        let events = self.show.join(user, name, crate::clock::now_ms())?;
+        // One connection per member: the newest wins, the older one is told why it closes.
+        if let Some(old) = self.conns.remove(&user) {
+            self.close(user, old, Some(ErrorCode::Replaced));
+        }
+        // Others learn of the join as events; the joiner gets it inside the welcome snapshot.
+        self.publish(events);
+        self.conns.insert(user, conn);
+        let welcome = self.welcome(user);
+        self.send_to(user, welcome);
+        Ok(())
+    }
+
+    fn is_current(&self, user: UserId, conn: ConnId) -> bool {
+        self.conns.get(&user).map(|c| c.id) == Some(conn)
     }
 
     fn handle_command(&mut self, user: UserId, msg: ClientMsg) -> Result<(), ErrorCode> {
@@ -146,16 +285,14 @@ impl Room {
             ClientMsg::Kick { user: target } => {
                 let events = self.show.kick(user, target, now)?;
                 if let Some(conn) = self.conns.remove(&target) {
-                    conn.session
-                        .do_send(ToSession::Text(error_frame(ErrorCode::Kicked)));
-                    conn.session.do_send(ToSession::Close);
+                    self.close(target, conn, Some(ErrorCode::Kicked));
                 }
                 events
             }
             ClientMsg::Leave => {
                 let events = self.show.leave(user, now)?;
                 if let Some(conn) = self.conns.remove(&user) {
-                    conn.session.do_send(ToSession::Close);
+                    self.close(user, conn, None);
                 }
                 events
             }
@@ -164,20 +301,36 @@ impl Room {
                 return Ok(());
             }
             ClientMsg::Signal { to, data } => {
-                // Only to a member of this same room who is connected here.
-                let Some(conn) = self.conns.get(&to).filter(|_| to != user) else {
+                // Only to another member of this same room who is connected.
+                if to == user || !self.conns.contains_key(&to) {
                     return Err(ErrorCode::NotAMember);
-                };
-                conn.session
-                    .do_send(ToSession::Text(encode(&Direct::Signal {
-                        from: user,
-                        data,
-                    })));
+                }
+                let frame = encode(&Direct::Signal { from: user, data });
+                self.send_to(to, frame);
                 return Ok(());
             }
         };
         self.publish(events);
         Ok(())
+    }
+
+    fn on_frame(&mut self, user: UserId, conn: ConnId, msg: ClientMsg) {
+        // A replaced or kicked connection may still have frames in flight: ignore them.
+        if !self.is_current(user, conn) {
+            return;
+        }
+        if let Err(code) = self.handle_command(user, msg) {
+            self.send_to(user, error_frame(code));
+        }
+    }
+
+    fn on_gone(&mut self, user: UserId, conn: ConnId) {
+        if !self.is_current(user, conn) {
+            return;
+        }
+        self.conns.remove(&user);
+        let events = self.show.disconnect(user, crate::clock::now_ms());
+        self.publish(events);
     }
 
     /// Sleeps until the engine next has something to do (deadline, grace expiry).
@@ -201,21 +354,51 @@ impl Room {
         }
     }
 
+    /// After anything that may have changed the room: flush, then sleep until the next
+    /// deadline, or close when nobody is left.
     fn after_change(&mut self, ctx: &mut Context<Self>) {
-        let id = self.show.info().id;
-        for round in self.show.take_ranked_rounds() {
-            self.reporter.record(id, round);
-        }
-        self.report_status();
+        self.flush();
         if self.show.is_empty() {
             ctx.stop();
         } else {
             self.reschedule(ctx);
         }
     }
-}
 
-impl Room {
+    /// Records ranked rounds, persists the state, then releases the frames for other
+    /// instances (never before the state that explains them), and reports the status.
+    fn flush(&mut self) {
+        let id = self.show.info().id;
+        for round in self.show.take_ranked_rounds() {
+            self.reporter.record(id, round.clone());
+            self.ranked.push(round);
+        }
+        if let Some(cluster) = &self.cluster {
+            if !self.show.is_empty() {
+                cluster.save_state(id, self.persisted());
+            }
+            let channel = cluster::down_channel(id);
+            for bytes in self.outbox.drain(..) {
+                cluster.publish(channel.clone(), bytes);
+            }
+        }
+        self.report_status();
+    }
+
+    fn persisted(&self) -> Vec<u8> {
+        let saved = PersistedRoom {
+            show: self.show.clone(),
+            seq: self.seq,
+            recent: self
+                .recent
+                .iter()
+                .map(|(s, f)| (*s, f.to_string()))
+                .collect(),
+            ranked: self.ranked.clone(),
+        };
+        serde_json::to_vec(&saved).unwrap_or_default()
+    }
+
     fn report_status(&mut self) {
         let status = match self.show.phase() {
             _ if self.show.is_empty() => RoomStatus::Ended,
@@ -232,18 +415,80 @@ impl Room {
             self.reported = Some(report);
         }
     }
+
+    /// Keeps the lease (and rewrites the state, in case Redis restarted and lost it). If
+    /// another instance holds the lease now, this one stops serving the room.
+    fn renew_lease(&mut self, ctx: &mut Context<Self>) {
+        let Some(cluster) = self.cluster.clone() else {
+            return;
+        };
+        let id = self.show.info().id;
+        let state = self.persisted();
+        async move {
+            let mine = cluster.acquire(id).await;
+            if let Ok(true) = mine {
+                cluster.save_state(id, state);
+            }
+            mine
+        }
+        .into_actor(self)
+        .map(|mine, room, ctx| {
+            if let Ok(false) = mine {
+                log::warn!(
+                    "room {}: another instance owns it now; handing over",
+                    room.show.info().id
+                );
+                room.lost_lease = true;
+                for (user, conn) in std::mem::take(&mut room.conns) {
+                    room.close(user, conn, None);
+                }
+                ctx.stop();
+            }
+        })
+        .spawn(ctx);
+    }
 }
 
 impl Actor for Room {
     type Context = Context<Self>;
 
-    fn started(&mut self, _ctx: &mut Self::Context) {
+    fn started(&mut self, ctx: &mut Self::Context) {
         log::info!("room {} opened", self.show.info().id);
+        if let Some(cluster) = self.cluster.clone() {
+            let channel = cluster::up_channel(self.show.info().id);
+            let me = ctx.address().recipient();
+            async move { cluster.subscribe(channel, me).await }
+                .into_actor(self)
+                .map(|result, room, _| {
+                    if let Err(e) = result {
+                        log::error!("room {}: cannot subscribe: {e}", room.show.info().id);
+                    }
+                })
+                .wait(ctx);
+            ctx.run_interval(cluster::RENEW_EVERY, |room, ctx| room.renew_lease(ctx));
+        }
+        // A fresh room is empty until its first member's join arrives; a resumed one has
+        // events to send and deadlines to keep.
+        self.flush();
+        self.reschedule(ctx);
     }
 
-    fn stopped(&mut self, ctx: &mut Self::Context) {
-        log::info!("room {} closed", self.show.info().id);
-        self.registry.remove(self.show.info().id, &ctx.address());
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        let id = self.show.info().id;
+        log::info!("room {id} closed");
+        self.registry.remove(id, self.generation);
+        if let Some(cluster) = self.cluster.clone() {
+            cluster.unsubscribe(cluster::up_channel(id));
+            for bytes in self.outbox.drain(..) {
+                cluster.publish(cluster::down_channel(id), bytes);
+            }
+            if !self.lost_lease {
+                cluster.forget(id);
+                actix::spawn(async move {
+                    let _ = cluster.release(id).await;
+                });
+            }
+        }
     }
 }
 
@@ -251,27 +496,13 @@ impl Handler<Join> for Room {
     type Result = Result<(), ErrorCode>;
 
     fn handle(&mut self, join: Join, ctx: &mut Self::Context) -> Self::Result {
-        let events = self
-            .show
-            .join(join.user, &join.name, crate::clock::now_ms())?;
-        // One connection per member: the newest wins, the older one is told why it closes.
-        if let Some(old) = self.conns.remove(&join.user) {
-            old.session
-                .do_send(ToSession::Text(error_frame(ErrorCode::Replaced)));
-            old.session.do_send(ToSession::Close);
-        }
-        // Others learn of the join as events; the joiner gets it inside the welcome snapshot.
-        self.publish(events);
-        self.conns.insert(
-            join.user,
-            Conn {
-                id: join.conn,
-                session: join.session,
-            },
-        );
-        self.send_to(join.user, ToSession::Text(self.welcome(join.user)));
+        let conn = Conn {
+            id: join.conn,
+            target: Target::Local(join.session),
+        };
+        let result = self.join(join.user, &join.name, conn);
         self.after_change(ctx);
-        Ok(())
+        result
     }
 }
 
@@ -279,13 +510,7 @@ impl Handler<FromMember> for Room {
     type Result = ();
 
     fn handle(&mut self, m: FromMember, ctx: &mut Self::Context) {
-        // A replaced or kicked connection may still have frames in flight: ignore them.
-        if self.conns.get(&m.user).map(|c| c.id) != Some(m.conn) {
-            return;
-        }
-        if let Err(code) = self.handle_command(m.user, m.msg) {
-            self.refuse(m.user, code);
-        }
+        self.on_frame(m.user, m.conn, m.msg);
         self.after_change(ctx);
     }
 }
@@ -294,12 +519,37 @@ impl Handler<Disconnected> for Room {
     type Result = ();
 
     fn handle(&mut self, d: Disconnected, ctx: &mut Self::Context) {
-        if self.conns.get(&d.user).map(|c| c.id) != Some(d.conn) {
+        self.on_gone(d.user, d.conn);
+        self.after_change(ctx);
+    }
+}
+
+/// A member's join, frame or disconnect relayed from another instance.
+impl Handler<Inbound> for Room {
+    type Result = ();
+
+    fn handle(&mut self, inbound: Inbound, ctx: &mut Self::Context) {
+        let Some((msg, _)) = cluster::envelope::decode::<ToOwner>(&inbound.0) else {
+            log::warn!("room {}: undecodable relay message", self.show.info().id);
             return;
+        };
+        match msg {
+            ToOwner::Join { user, name, conn } => {
+                if let Err(code) = self.join(
+                    user,
+                    &name,
+                    Conn {
+                        id: conn,
+                        target: Target::Remote,
+                    },
+                ) {
+                    let refused = FromOwner::Refused { user, conn, code };
+                    self.outbox.push(cluster::envelope::encode(&refused, b""));
+                }
+            }
+            ToOwner::Frame { user, conn, msg } => self.on_frame(user, conn, msg),
+            ToOwner::Gone { user, conn } => self.on_gone(user, conn),
         }
-        self.conns.remove(&d.user);
-        let events = self.show.disconnect(d.user, crate::clock::now_ms());
-        self.publish(events);
         self.after_change(ctx);
     }
 }

@@ -1,5 +1,6 @@
 //! HTTP side of the room-server: the WebSocket endpoint and health checks.
 
+use crate::cluster::RedisCluster;
 use crate::config::RoomServerConfig;
 use crate::registry::Registry;
 use crate::reporter::Reporter;
@@ -29,6 +30,8 @@ pub enum HttpError {
     WrongRoom { ticket: RoomId, asked: RoomId },
     #[error("{0}")]
     BadRequest(String),
+    #[error("{0}")]
+    Unavailable(#[from] crate::registry::Unavailable),
 }
 
 impl ResponseError for HttpError {
@@ -36,6 +39,7 @@ impl ResponseError for HttpError {
         match self {
             HttpError::Ticket(_) | HttpError::WrongRoom { .. } => StatusCode::UNAUTHORIZED,
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -45,6 +49,7 @@ impl ResponseError for HttpError {
             HttpError::Ticket(TicketError::Invalid) => "invalid_ticket",
             HttpError::WrongRoom { .. } => "wrong_room",
             HttpError::BadRequest(_) => "bad_request",
+            HttpError::Unavailable(_) => "room_unavailable",
         };
         HttpResponse::build(self.status_code()).json(ErrorBody {
             error: ErrorDetail {
@@ -80,7 +85,11 @@ async fn websocket(
         }
         .into());
     }
-    let room = state.registry.get_or_open(&claims.room);
+    let room = state
+        .registry
+        .open(&claims.room)
+        .await
+        .map_err(HttpError::from)?;
     let session = Session::new(
         claims.sub,
         claims.name,
@@ -102,23 +111,43 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }))
 }
 
+/// Ready to serve rooms: in a cluster, only while Redis answers.
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.registry.cluster() {
+        Some(cluster) if !cluster.ping().await => HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({"status": "unavailable", "redis": "unreachable"})),
+        _ => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
+    }
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(|err, _| {
         HttpError::BadRequest(format!("{err}: open /ws?ticket=<room ticket>")).into()
     }))
     .route("/ws", web::get().to(websocket))
-    .route("/healthz", web::get().to(healthz));
+    .route("/healthz", web::get().to(healthz))
+    .route("/readyz", web::get().to(readyz));
 }
 
-/// Call within an actix system: the reporter's tasks start on it.
-pub fn state(config: RoomServerConfig) -> Arc<AppState> {
+/// Call within an actix system: the reporter's tasks and the Redis link start on it.
+pub async fn state(config: RoomServerConfig) -> anyhow::Result<Arc<AppState>> {
     let reporter = match &config.api {
         Some(link) => Reporter::spawn(link.url.clone(), link.service_token.clone()),
         None => Reporter::disabled(),
     };
-    Arc::new(AppState {
+    let cluster = match &config.redis_url {
+        Some(url) => {
+            let cluster = RedisCluster::connect(url, config.instance_id.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot reach Redis at ONAIR_REDIS_URL: {e}"))?;
+            log::info!("cluster mode: instance {} via Redis", config.instance_id);
+            Some(cluster)
+        }
+        None => None,
+    };
+    Ok(Arc::new(AppState {
         tickets: TicketVerifier::new(&config.jwt_secret),
-        registry: Registry::new(config.rules.clone(), config.event_buffer, reporter),
+        registry: Registry::new(config.rules.clone(), config.event_buffer, reporter, cluster),
         config,
-    })
+    }))
 }

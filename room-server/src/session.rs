@@ -1,8 +1,9 @@
 //! One actor per WebSocket: heartbeat and idle timeout, frame limits, parsing, per-member rate
 //! limits; everything that changes the room is forwarded to the `Room` actor.
 
+use crate::handle::RoomHandle;
 use crate::rate_limit::Budget;
-use crate::room::{error_frame, Disconnected, FromMember, Join, Room};
+use crate::room::{error_frame, Disconnected, FromMember, Join};
 use actix::prelude::*;
 use actix_web_actors::ws;
 use bytestring::ByteString;
@@ -14,9 +15,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Tells a member's newer connection from an older one that has not noticed it was replaced.
+/// Unique across instances: a random high half per process, a counter below it.
 pub type ConnId = u64;
 
-static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+static NEXT_CONN: AtomicU64 = AtomicU64::new(0);
+
+fn next_conn_id() -> ConnId {
+    static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let base = *BASE.get_or_init(|| rand::random::<u64>() & 0xFFFF_FFFF_0000_0000);
+    base | (NEXT_CONN.fetch_add(1, Ordering::Relaxed) & 0xFFFF_FFFF)
+}
 
 /// What the room sends a session.
 #[derive(Message, Clone)]
@@ -24,13 +32,15 @@ static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 pub enum ToSession {
     Text(ByteString),
     Close,
+    /// The room moved to another actor (this instance took it over): join it there.
+    Rebind(RoomHandle),
 }
 
 pub struct Session {
     user: UserId,
     name: String,
     conn: ConnId,
-    room: Addr<Room>,
+    room: RoomHandle,
     last_heard: Instant,
     heartbeat_interval: Duration,
     client_timeout: Duration,
@@ -43,14 +53,14 @@ impl Session {
     pub fn new(
         user: UserId,
         name: String,
-        room: Addr<Room>,
+        room: RoomHandle,
         heartbeat_interval: Duration,
         client_timeout: Duration,
     ) -> Session {
         Session {
             user,
             name,
-            conn: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
+            conn: next_conn_id(),
             room,
             last_heard: Instant::now(),
             heartbeat_interval,
@@ -92,7 +102,7 @@ impl Session {
                 return self.refuse(ctx, ErrorCode::SignalTooLarge);
             }
         }
-        self.room.do_send(FromMember {
+        self.room.frames.do_send(FromMember {
             user: self.user,
             conn: self.conn,
             msg,
@@ -130,14 +140,28 @@ impl Actor for Session {
                 ctx.ping(b"");
             }
         });
+        self.join_room(ctx);
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.room.gone.do_send(Disconnected {
+            user: self.user,
+            conn: self.conn,
+        });
+    }
+}
+
+impl Session {
+    /// Asks the room for a seat. Nothing from the client is handled until it answers.
+    fn join_room(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
         let join = Join {
             user: self.user,
             name: self.name.clone(),
             conn: self.conn,
             session: ctx.address().recipient(),
         };
-        // Nothing from the client is handled until the room has given us a seat.
         self.room
+            .join
             .send(join)
             .into_actor(self)
             .map(|result, session, ctx| {
@@ -155,13 +179,6 @@ impl Actor for Session {
             })
             .wait(ctx);
     }
-
-    fn stopped(&mut self, _ctx: &mut Self::Context) {
-        self.room.do_send(Disconnected {
-            user: self.user,
-            conn: self.conn,
-        });
-    }
 }
 
 impl Handler<ToSession> for Session {
@@ -173,6 +190,10 @@ impl Handler<ToSession> for Session {
             ToSession::Close => {
                 ctx.close(Some(ws::CloseCode::Normal.into()));
                 ctx.stop();
+            }
+            ToSession::Rebind(room) => {
+                self.room = room;
+                self.join_room(ctx);
             }
         }
     }

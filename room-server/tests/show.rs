@@ -47,7 +47,7 @@ fn round_of(e: &EventKind) -> RoundId {
 
 #[actix_rt::test]
 async fn three_members_play_a_whole_show() {
-    let server = server();
+    let server = server().await;
     let r = room(1, 1);
     let mut cs = seat(&server, &r, &[1, 2, 3]).await;
     let [a, b, c] = &mut cs[..] else {
@@ -163,7 +163,7 @@ async fn three_members_play_a_whole_show() {
 
 #[actix_rt::test]
 async fn refused_actions_get_stable_codes_and_change_nothing() {
-    let server = server();
+    let server = server().await;
     let r = room(2, 1);
     let mut cs = seat(&server, &r, &[1, 2, 3]).await;
     let [a, b, c] = &mut cs[..] else {
@@ -207,7 +207,7 @@ async fn refused_actions_get_stable_codes_and_change_nothing() {
 
 #[actix_rt::test]
 async fn the_deadline_closes_a_round_with_the_scores_in() {
-    let server = server_with(|c| c.rules.score_deadline_ms = 600);
+    let server = server_with(|c| c.rules.score_deadline_ms = 600).await;
     let r = room(3, 1);
     let mut cs = seat(&server, &r, &[1, 2, 3, 4]).await;
     let [a, b, c, d] = &mut cs[..] else {
@@ -237,7 +237,7 @@ async fn the_deadline_closes_a_round_with_the_scores_in() {
 
 #[actix_rt::test]
 async fn the_host_leaving_hands_over_and_a_vanished_performer_ends_their_act() {
-    let server = server_with(|c| c.rules.reconnect_grace_ms = 500);
+    let server = server_with(|c| c.rules.reconnect_grace_ms = 500).await;
     let r = room(4, 1);
     let mut cs = seat(&server, &r, &[1, 2, 3, 4, 5]).await;
     let mut e = cs.pop().unwrap();
@@ -297,7 +297,7 @@ async fn the_host_leaving_hands_over_and_a_vanished_performer_ends_their_act() {
 
 #[actix_rt::test]
 async fn a_reconnecting_member_gets_the_exact_current_state() {
-    let server = server();
+    let server = server().await;
     let r = room(5, 1);
     let mut cs = seat(&server, &r, &[1, 2, 3]).await;
     let mut c = cs.pop().unwrap();
@@ -338,7 +338,7 @@ async fn a_reconnecting_member_gets_the_exact_current_state() {
 
 #[actix_rt::test]
 async fn six_members_and_a_kick() {
-    let server = server();
+    let server = server().await;
     let r = room(6, 1);
     let mut cs = seat(&server, &r, &[1, 2, 3, 4, 5, 6]).await;
     cs[0].send(json!({"type":"kick","user":6})).await;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 #[actix_rt::test]
 async fn members_see_each_other_join_and_chat_in_seq_order() {
-    let server = server();
+    let server = server().await;
     let r = room(1, 10);
     let (mut host, snap) = Client::join(&server, 10, &r).await;
     assert_eq!(snap.phase, Phase::Lobby);
@@ -56,7 +56,7 @@ async fn members_see_each_other_join_and_chat_in_seq_order() {
 
 #[actix_rt::test]
 async fn rooms_are_separate() {
-    let server = server();
+    let server = server().await;
     let (mut a, _) = Client::join(&server, 1, &room(100, 1)).await;
     let (mut b, _) = Client::join(&server, 2, &room(200, 2)).await;
     a.send(json!({"type":"chat","text":"only room 100"})).await;
@@ -74,7 +74,7 @@ async fn rooms_are_separate() {
 
 #[actix_rt::test]
 async fn bad_frames_get_error_frames_and_the_connection_lives_on() {
-    let server = server();
+    let server = server().await;
     let r = room(2, 1);
     let (mut c, _) = Client::join(&server, 1, &r).await;
     c.send_raw("{not json".into()).await;
@@ -99,7 +99,7 @@ async fn bad_frames_get_error_frames_and_the_connection_lives_on() {
 
 #[actix_rt::test]
 async fn a_chat_flood_is_rate_limited_without_closing() {
-    let server = server();
+    let server = server().await;
     let (mut c, _) = Client::join(&server, 1, &room(3, 1)).await;
     for i in 0..30 {
         c.send(json!({"type":"chat","text":format!("spam {i}")}))
@@ -126,7 +126,7 @@ async fn a_chat_flood_is_rate_limited_without_closing() {
 
 #[actix_rt::test]
 async fn tickets_are_checked_before_the_socket_opens() {
-    let server = server();
+    let server = server().await;
     let r = room(4, 1);
     let base = format!("http://{}/ws", server.addr);
     let http = reqwest_like_get;
@@ -175,7 +175,7 @@ async fn reqwest_like_get(url: &str) -> (u16, serde_json::Value) {
 
 #[actix_rt::test]
 async fn leaving_and_dropping_are_seen_by_the_others() {
-    let server = server();
+    let server = server().await;
     let r = room(5, 1);
     let (mut host, _) = Client::join(&server, 1, &r).await;
     let (guest, _) = Client::join(&server, 2, &r).await;
@@ -207,7 +207,7 @@ async fn leaving_and_dropping_are_seen_by_the_others() {
 
 #[actix_rt::test]
 async fn a_second_connection_replaces_the_first() {
-    let server = server();
+    let server = server().await;
     let r = room(6, 1);
     let (mut first, _) = Client::join(&server, 1, &r).await;
     let (_second, _) = Client::join(&server, 1, &r).await;
@@ -217,7 +217,7 @@ async fn a_second_connection_replaces_the_first() {
 
 #[actix_rt::test]
 async fn resync_replays_missed_events_or_sends_a_fresh_welcome() {
-    let server = server_with(|c| c.event_buffer = 4);
+    let server = server_with(|c| c.event_buffer = 4).await;
     let r = room(7, 1);
     let (mut host, _) = Client::join(&server, 1, &r).await;
     for i in 0..3 {
@@ -253,7 +253,8 @@ async fn a_silent_client_is_dropped_after_the_timeout() {
     let server = server_with(|c| {
         c.heartbeat_interval = Duration::from_millis(200);
         c.client_timeout = Duration::from_millis(700);
-    });
+    })
+    .await;
     let r = room(8, 1);
     let (mut host, _) = Client::join(&server, 1, &r).await;
     // The guest connects and then never reads, so it never answers a ping.
@@ -267,7 +268,7 @@ async fn a_silent_client_is_dropped_after_the_timeout() {
 
 #[actix_rt::test]
 async fn a_flooder_is_throttled_then_cut_off_and_the_room_stays_smooth() {
-    let server = server();
+    let server = server().await;
     let r = room(9, 1);
     let (mut flooder, _) = Client::join(&server, 1, &r).await;
     let (mut calm, _) = Client::join(&server, 2, &r).await;

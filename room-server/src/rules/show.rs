@@ -6,10 +6,11 @@ use onair_shared::protocol::{
 };
 use onair_shared::room::Mode;
 use onair_shared::{RoundId, UserId};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 /// Timings and sizes of a room; the defaults are the show's rules.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// How long a scoring round stays open.
     pub score_deadline_ms: i64,
@@ -29,7 +30,7 @@ impl Default for Settings {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Member {
     id: UserId,
     name: String,
@@ -39,7 +40,7 @@ struct Member {
     score: Option<f64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Round {
     id: RoundId,
     performer: UserId,
@@ -51,7 +52,7 @@ struct Round {
     scores: BTreeMap<UserId, i64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum Stage {
     Lobby,
     OnAir {
@@ -70,9 +71,13 @@ enum Stage {
 
 /// One room's show. Every method that changes it returns the events to broadcast, in order;
 /// a refused command returns an [`ErrorCode`] and changes nothing.
-#[derive(Debug, Clone)]
+///
+/// It serialises whole (all but the settings, which come from configuration), so a room can be
+/// carried on by another instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Show {
     info: TicketRoom,
+    #[serde(skip)]
     settings: Settings,
     host: UserId,
     /// In the order they joined: the host hand-over order.
@@ -89,7 +94,7 @@ pub struct Show {
 }
 
 /// A ranked act to record, exactly once, under `(room, round)`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankedRound {
     pub round: RoundId,
     pub report: RankedRoundReport,
@@ -112,6 +117,15 @@ impl Show {
             chat: VecDeque::new(),
             ranked_outbox: Vec::new(),
         }
+    }
+
+    /// Settings are not serialised: a resumed show takes this instance's.
+    pub fn set_settings(&mut self, settings: Settings) {
+        self.settings = settings;
+    }
+
+    pub fn member_ids(&self) -> Vec<UserId> {
+        self.members.iter().map(|m| m.id).collect()
     }
 
     pub fn info(&self) -> &TicketRoom {

@@ -456,3 +456,25 @@ fn normal_mode_scores_are_never_queued() {
     assert_eq!(show.phase(), Phase::Nominating);
     assert!(show.take_ranked_rounds().is_empty());
 }
+
+#[test]
+fn a_show_survives_serialisation_exactly() {
+    let mut show = room_with(&[B, C]);
+    let r = started_and_ended(&mut show);
+    show.score(B, r, 64, 2).unwrap();
+    show.disconnect(C, 3);
+    let json = serde_json::to_string(&show).unwrap();
+    let mut back: Show = serde_json::from_str(&json).unwrap();
+    back.set_settings(Settings::default());
+    assert_eq!(back.snapshot(), show.snapshot());
+    // And it plays on identically: the secret score is still there.
+    let ev = back.score(C, r, 36, 4).unwrap();
+    assert!(matches!(
+        ev[1],
+        EventKind::RoundClosed {
+            average: Some(50.0),
+            count: 2,
+            ..
+        }
+    ));
+}

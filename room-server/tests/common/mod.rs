@@ -15,22 +15,26 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
 pub const SECRET: &str = "test-secret-test-secret-test-secret!";
 
 pub struct Server {
     pub addr: SocketAddr,
 }
 
-pub fn server_with(tweak: impl FnOnce(&mut RoomServerConfig)) -> Server {
+pub async fn server_with(tweak: impl FnOnce(&mut RoomServerConfig)) -> Server {
     let mut config = RoomServerConfig::local(SECRET);
     tweak(&mut config);
-    let running = start(config).expect("room-server starts");
+    let running = start(config).await.expect("room-server starts");
     actix_rt::spawn(running.server);
     Server { addr: running.addr }
 }
 
-pub fn server() -> Server {
-    server_with(|_| {})
+pub async fn server() -> Server {
+    server_with(|_| {}).await
 }
 
 pub fn now() -> i64 {
@@ -120,9 +124,13 @@ impl Client {
                 Some(Ok(Message::Text(t))) => {
                     let msg: ServerMsg = serde_json::from_str(&t)
                         .unwrap_or_else(|e| panic!("undecodable frame {t}: {e}"));
-                    if let ServerMsg::Event(e) = &msg {
-                        assert_eq!(e.seq, self.last_seq + 1, "seq must grow by exactly 1");
-                        self.last_seq = e.seq;
+                    match &msg {
+                        ServerMsg::Event(e) => {
+                            assert_eq!(e.seq, self.last_seq + 1, "seq must grow by exactly 1");
+                            self.last_seq = e.seq;
+                        }
+                        ServerMsg::Direct(Direct::Welcome { seq, .. }) => self.last_seq = *seq,
+                        ServerMsg::Direct(_) => {}
                     }
                     return msg;
                 }

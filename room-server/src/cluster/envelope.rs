@@ -1,0 +1,88 @@
+//! What crosses Redis between a room's owner and its relays.
+//!
+//! A message is a one-line JSON header, a newline, then (for frames) the frame's bytes exactly
+//! as the owner serialised them once for all sessions, so relays forward them untouched.
+
+use crate::session::ConnId;
+use onair_shared::protocol::{ClientMsg, ErrorCode};
+use onair_shared::UserId;
+use serde::{Deserialize, Serialize};
+
+/// Relay -> owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum ToOwner {
+    Join {
+        user: UserId,
+        name: String,
+        conn: ConnId,
+    },
+    Frame {
+        user: UserId,
+        conn: ConnId,
+        msg: ClientMsg,
+    },
+    Gone {
+        user: UserId,
+        conn: ConnId,
+    },
+}
+
+/// Owner -> relays. The frame bytes travel after the header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum FromOwner {
+    /// A room event for every member.
+    Broadcast,
+    /// A frame for one connection (its `welcome`, an `error`, a `signal`).
+    To { user: UserId, conn: ConnId },
+    /// Close that connection (left, kicked, replaced).
+    Close { user: UserId, conn: ConnId },
+    /// The owner refused the seat.
+    Refused {
+        user: UserId,
+        conn: ConnId,
+        code: ErrorCode,
+    },
+}
+
+pub fn encode<H: Serialize>(header: &H, body: &[u8]) -> Vec<u8> {
+    // Our headers always serialise; compact JSON never contains a raw newline.
+    let mut out = serde_json::to_vec(header).unwrap_or_default();
+    out.push(b'\n');
+    out.extend_from_slice(body);
+    out
+}
+
+pub fn decode<H: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Option<(H, &[u8])> {
+    let split = bytes.iter().position(|&b| b == b'\n')?;
+    let header = serde_json::from_slice(&bytes[..split]).ok()?;
+    Some((header, &bytes[split + 1..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_travel_byte_for_byte_after_the_header() {
+        let frame = br#"{"seq":3,"type":"chat","line":{"text":"a\nb"}}"#;
+        let bytes = encode(
+            &FromOwner::To {
+                user: UserId(4),
+                conn: 9,
+            },
+            frame,
+        );
+        let (header, body) = decode::<FromOwner>(&bytes).unwrap();
+        assert_eq!(
+            header,
+            FromOwner::To {
+                user: UserId(4),
+                conn: 9
+            }
+        );
+        assert_eq!(body, frame);
+        assert!(decode::<FromOwner>(b"garbage").is_none());
+    }
+}

@@ -1,0 +1,36 @@
+//! Running as one of many room-server instances (DESIGN.md §5).
+//!
+//! Each live room has exactly one owner in the cluster: the instance holding the room's lease
+//! in Redis runs its `Room` actor. Other instances with members of that room run a `Relay`
+//! (see `crate::relay`) that forwards their members' frames to the owner and the owner's frames
+//! back to them, over two pub/sub channels per room. The owner writes the room's state (with its
+//! `seq`) to Redis after every change, so when it dies another instance takes the lease, loads
+//! the state and carries on. Without Redis none of this exists and rooms are plain local actors.
+
+pub mod envelope;
+mod redis;
+
+pub use envelope::{FromOwner, ToOwner};
+pub use redis::{Inbound, RedisCluster, LEASE, RENEW_EVERY};
+
+use onair_shared::RoomId;
+
+/// The lease: which instance owns the room. Renewed while the owner lives.
+pub fn owner_key(room: RoomId) -> String {
+    format!("onair:room:{room}:owner")
+}
+
+/// The owner's last written state of the room.
+pub fn state_key(room: RoomId) -> String {
+    format!("onair:room:{room}:state")
+}
+
+/// Relays -> owner: members' joins, frames and disconnects.
+pub fn up_channel(room: RoomId) -> String {
+    format!("onair:room:{room}:up")
+}
+
+/// Owner -> relays: room events and frames for single connections.
+pub fn down_channel(room: RoomId) -> String {
+    format!("onair:room:{room}:down")
+}

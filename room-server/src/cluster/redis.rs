@@ -1,0 +1,231 @@
+//! The Redis side of the cluster: leases, room state, and pub/sub.
+//!
+//! One `ConnectionManager` (RESP3) per instance carries commands and subscriptions; it
+//! reconnects by itself and resubscribes after a Redis restart. Writes go through one writer
+//! task, in order, pipelined, so a room's state is always written before the events it
+//! explains are published.
+
+use super::{owner_key, state_key};
+use actix::prelude::*;
+use bytes::Bytes;
+use onair_shared::RoomId;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, PushKind, Script, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// A room's lease lives this long unless renewed.
+pub const LEASE: Duration = Duration::from_secs(4);
+/// How often the owner renews its lease (and rewrites the room's state).
+pub const RENEW_EVERY: Duration = Duration::from_secs(1);
+/// Rooms idle this long in Redis are forgotten (state of a room nobody reopened).
+const STATE_TTL_SECS: u64 = 24 * 3600;
+
+/// A pub/sub message for an actor that subscribed to a channel.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub struct Inbound(pub Bytes);
+
+enum Write {
+    State { room: RoomId, bytes: Vec<u8> },
+    Publish { channel: String, bytes: Vec<u8> },
+    Forget { room: RoomId },
+}
+
+pub struct RedisCluster {
+    pub instance: String,
+    conn: ConnectionManager,
+    writes: mpsc::UnboundedSender<Write>,
+    subscribers: Arc<Mutex<HashMap<String, Recipient<Inbound>>>>,
+}
+
+impl RedisCluster {
+    /// Connects (RESP3, so subscriptions share the connection and survive reconnects) and
+    /// starts the writer and the push dispatcher on the current runtime.
+    pub async fn connect(url: &str, instance: String) -> redis::RedisResult<Arc<RedisCluster>> {
+        let client = redis::Client::open(url)?;
+        let client = if client.get_connection_info().redis_settings().protocol()
+            == redis::ProtocolVersion::RESP3
+        {
+            client
+        } else {
+            let info = client.get_connection_info().clone();
+            let settings = info
+                .redis_settings()
+                .clone()
+                .set_protocol(redis::ProtocolVersion::RESP3);
+            redis::Client::open(info.set_redis_settings(settings))?
+        };
+        let (push_tx, mut push_rx) = mpsc::unbounded_channel();
+        let config = ConnectionManagerConfig::new()
+            .set_push_sender(push_tx)
+            .set_automatic_resubscription()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_max_delay(Duration::from_secs(1));
+        let conn = ConnectionManager::new_with_config(client, config).await?;
+        let subscribers: Arc<Mutex<HashMap<String, Recipient<Inbound>>>> = Arc::default();
+
+        let dispatch = subscribers.clone();
+        actix::spawn(async move {
+            while let Some(push) = push_rx.recv().await {
+                if push.kind != PushKind::Message {
+                    continue;
+                }
+                let (Some(Value::BulkString(channel)), Some(Value::BulkString(payload))) =
+                    (push.data.first(), push.data.get(1))
+                else {
+                    continue;
+                };
+                let channel = String::from_utf8_lossy(channel);
+                let target = dispatch
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(&*channel)
+                    .cloned();
+                if let Some(target) = target {
+                    target.do_send(Inbound(Bytes::copy_from_slice(payload)));
+                }
+            }
+        });
+
+        let (writes, rx) = mpsc::unbounded_channel();
+        actix::spawn(write_in_order(conn.clone(), rx));
+        Ok(Arc::new(RedisCluster {
+            instance,
+            conn,
+            writes,
+            subscribers,
+        }))
+    }
+
+    /// Takes the room's lease if nobody holds it (or we already do). True: we own the room.
+    pub async fn acquire(&self, room: RoomId) -> redis::RedisResult<bool> {
+        // Also renews: one script for "take if free, keep if mine".
+        let script = Script::new(
+            r"local cur = redis.call('GET', KEYS[1])
+              if cur == false or cur == ARGV[1] then
+                redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+                return 1
+              end
+              return 0",
+        );
+        let mut conn = self.conn.clone();
+        let got: i32 = script
+            .key(owner_key(room))
+            .arg(&self.instance)
+            .arg(LEASE.as_millis() as u64)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(got == 1)
+    }
+
+    pub async fn owner(&self, room: RoomId) -> redis::RedisResult<Option<String>> {
+        let mut conn = self.conn.clone();
+        conn.get(owner_key(room)).await
+    }
+
+    /// Gives the lease up if we hold it (the room closed here).
+    pub async fn release(&self, room: RoomId) -> redis::RedisResult<()> {
+        let script = Script::new(
+            r"if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+              return 1",
+        );
+        let mut conn = self.conn.clone();
+        let _: i32 = script
+            .key(owner_key(room))
+            .arg(&self.instance)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn load_state(&self, room: RoomId) -> redis::RedisResult<Option<Vec<u8>>> {
+        let mut conn = self.conn.clone();
+        conn.get(state_key(room)).await
+    }
+
+    pub async fn ping(&self) -> bool {
+        let mut conn = self.conn.clone();
+        let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
+        pong.is_ok()
+    }
+
+    pub fn save_state(&self, room: RoomId, bytes: Vec<u8>) {
+        let _ = self.writes.send(Write::State { room, bytes });
+    }
+
+    pub fn forget(&self, room: RoomId) {
+        let _ = self.writes.send(Write::Forget { room });
+    }
+
+    pub fn publish(&self, channel: String, bytes: Vec<u8>) {
+        let _ = self.writes.send(Write::Publish { channel, bytes });
+    }
+
+    /// Routes the channel's messages to `target`, replacing any earlier subscriber here.
+    pub async fn subscribe(
+        &self,
+        channel: String,
+        target: Recipient<Inbound>,
+    ) -> redis::RedisResult<()> {
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(channel.clone(), target);
+        let mut conn = self.conn.clone();
+        conn.subscribe(channel).await
+    }
+
+    pub fn unsubscribe(self: &Arc<Self>, channel: String) {
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&channel);
+        let mut conn = self.conn.clone();
+        actix::spawn(async move {
+            let _ = conn.unsubscribe(channel).await;
+        });
+    }
+}
+
+/// Drains the queue in order, a pipeline per batch. Several states for one room in a batch
+/// collapse into the last one, which goes before the batch's publishes.
+async fn write_in_order(mut conn: ConnectionManager, mut rx: mpsc::UnboundedReceiver<Write>) {
+    let mut batch = Vec::new();
+    while rx.recv_many(&mut batch, 512).await > 0 {
+        let mut latest: HashMap<RoomId, usize> = HashMap::new();
+        for (i, w) in batch.iter().enumerate() {
+            if let Write::State { room, .. } = w {
+                latest.insert(*room, i);
+            }
+        }
+        let mut pipe = redis::pipe();
+        for (i, w) in batch.iter().enumerate() {
+            match w {
+                Write::State { room, bytes } if latest.get(room) == Some(&i) => {
+                    pipe.set_ex(state_key(*room), bytes.as_slice(), STATE_TTL_SECS)
+                        .ignore();
+                }
+                Write::State { .. } => {}
+                Write::Forget { room } => {
+                    pipe.del(state_key(*room)).ignore();
+                }
+                Write::Publish { .. } => {}
+            }
+        }
+        for w in &batch {
+            if let Write::Publish { channel, bytes } = w {
+                pipe.publish(channel, bytes.as_slice()).ignore();
+            }
+        }
+        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+            // Lost while Redis is away; the owner rewrites its state on every lease renewal,
+            // and members who missed events see a gap in `seq` and resync.
+            log::warn!("redis write of {} operations failed: {e}", batch.len());
+        }
+        batch.clear();
+    }
+}

@@ -1,0 +1,281 @@
+//! A `Relay` stands in for a room owned by another instance: it forwards its local members'
+//! joins, frames and disconnects to the owner over Redis, and the owner's frames back to them.
+//! It also watches the owner's lease and takes the room over when the owner is gone.
+
+use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
+use crate::registry::Registry;
+use crate::room::{error_frame, Disconnected, FromMember, Join};
+use crate::session::{ConnId, ToSession};
+use actix::prelude::*;
+use bytestring::ByteString;
+use onair_shared::auth::TicketRoom;
+use onair_shared::protocol::ErrorCode;
+use onair_shared::UserId;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the relay checks who owns the room.
+const OWNER_CHECK: Duration = Duration::from_millis(1000);
+/// Checks in a row that must find no owner before taking the room over. Longer than the
+/// owner's renewal interval, so a living owner re-takes its lease first after Redis lost every
+/// key in a restart; shorter than failover needs.
+const ABSENT_CHECKS_BEFORE_TAKEOVER: u32 = 3;
+
+struct Local {
+    conn: ConnId,
+    name: String,
+    session: Recipient<ToSession>,
+    /// Room events go only to connections the owner has welcomed, so nobody sees an event
+    /// before the snapshot it follows.
+    welcomed: bool,
+}
+
+pub struct Relay {
+    info: TicketRoom,
+    cluster: Arc<RedisCluster>,
+    registry: Registry,
+    generation: u64,
+    locals: HashMap<UserId, Local>,
+    owner: Option<String>,
+    absent_checks: u32,
+    taking_over: bool,
+}
+
+impl Relay {
+    pub fn new(
+        info: TicketRoom,
+        cluster: Arc<RedisCluster>,
+        registry: Registry,
+        generation: u64,
+    ) -> Relay {
+        Relay {
+            info,
+            cluster,
+            registry,
+            generation,
+            locals: HashMap::new(),
+            owner: None,
+            absent_checks: 0,
+            taking_over: false,
+        }
+    }
+
+    fn to_owner(&self, msg: &ToOwner) {
+        let bytes = cluster::envelope::encode(msg, b"");
+        self.cluster
+            .publish(cluster::up_channel(self.info.id), bytes);
+    }
+
+    fn rejoin_all(&mut self) {
+        let joins: Vec<ToOwner> = self
+            .locals
+            .iter_mut()
+            .map(|(&user, l)| {
+                l.welcomed = false;
+                ToOwner::Join {
+                    user,
+                    name: l.name.clone(),
+                    conn: l.conn,
+                }
+            })
+            .collect();
+        for join in &joins {
+            self.to_owner(join);
+        }
+    }
+
+    fn check_owner(&mut self, ctx: &mut Context<Self>) {
+        if self.taking_over {
+            return;
+        }
+        let cluster = self.cluster.clone();
+        let room = self.info.id;
+        let try_lease = self.absent_checks + 1 >= ABSENT_CHECKS_BEFORE_TAKEOVER;
+        async move {
+            match cluster.owner(room).await? {
+                Some(owner) => Ok(Some(owner)),
+                // Nobody has held the lease for a while: the owner is gone. Take it.
+                None if try_lease => Ok(cluster
+                    .acquire(room)
+                    .await?
+                    .then(|| cluster.instance.clone())),
+                None => Ok(None),
+            }
+        }
+        .into_actor(self)
+        .map(
+            |owner: redis::RedisResult<Option<String>>, relay, ctx| match owner {
+                Ok(Some(owner)) if owner == relay.cluster.instance => relay.take_over(ctx),
+                Ok(Some(owner)) => {
+                    relay.absent_checks = 0;
+                    let changed = relay.owner.as_ref().is_some_and(|o| *o != owner);
+                    relay.owner = Some(owner);
+                    // A new owner does not know our members yet.
+                    if changed {
+                        relay.rejoin_all();
+                    }
+                }
+                Ok(None) => relay.absent_checks += 1,
+                Err(e) => log::debug!("room {}: owner check failed: {e}", relay.info.id),
+            },
+        )
+        .spawn(ctx);
+    }
+
+    /// We hold the lease now: start the room here from its saved state and move our members
+    /// over to it.
+    fn take_over(&mut self, ctx: &mut Context<Self>) {
+        self.taking_over = true;
+        log::info!("room {}: taking over as owner", self.info.id);
+        let registry = self.registry.clone();
+        let info = self.info.clone();
+        async move { registry.promote(info).await }
+            .into_actor(self)
+            .map(|handle, relay, ctx| {
+                match handle {
+                    Ok(handle) => {
+                        for local in relay.locals.values() {
+                            local.session.do_send(ToSession::Rebind(handle.clone()));
+                        }
+                    }
+                    Err(e) => {
+                        log::error!("room {}: takeover failed: {e}", relay.info.id);
+                        for local in relay.locals.values() {
+                            local.session.do_send(ToSession::Close);
+                        }
+                    }
+                }
+                relay.locals.clear();
+                ctx.stop();
+            })
+            .wait(ctx);
+    }
+}
+
+impl Actor for Relay {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let cluster = self.cluster.clone();
+        let channel = cluster::down_channel(self.info.id);
+        let me = ctx.address().recipient();
+        async move { cluster.subscribe(channel, me).await }
+            .into_actor(self)
+            .map(|result, relay, _| {
+                if let Err(e) = result {
+                    log::error!("room {}: relay cannot subscribe: {e}", relay.info.id);
+                }
+            })
+            .wait(ctx);
+        ctx.run_interval(OWNER_CHECK, |relay, ctx| relay.check_owner(ctx));
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.registry.remove(self.info.id, self.generation);
+        if !self.taking_over {
+            self.cluster
+                .unsubscribe(cluster::down_channel(self.info.id));
+        }
+    }
+}
+
+impl Handler<Join> for Relay {
+    type Result = Result<(), ErrorCode>;
+
+    /// The owner answers with a `welcome` (or a refusal) over Redis.
+    fn handle(&mut self, join: Join, _ctx: &mut Self::Context) -> Self::Result {
+        self.locals.insert(
+            join.user,
+            Local {
+                conn: join.conn,
+                name: join.name.clone(),
+                session: join.session,
+                welcomed: false,
+            },
+        );
+        self.to_owner(&ToOwner::Join {
+            user: join.user,
+            name: join.name,
+            conn: join.conn,
+        });
+        Ok(())
+    }
+}
+
+impl Handler<FromMember> for Relay {
+    type Result = ();
+
+    fn handle(&mut self, m: FromMember, _ctx: &mut Self::Context) {
+        if self.locals.get(&m.user).map(|l| l.conn) == Some(m.conn) {
+            self.to_owner(&ToOwner::Frame {
+                user: m.user,
+                conn: m.conn,
+                msg: m.msg,
+            });
+        }
+    }
+}
+
+impl Handler<Disconnected> for Relay {
+    type Result = ();
+
+    fn handle(&mut self, d: Disconnected, ctx: &mut Self::Context) {
+        if self.locals.get(&d.user).map(|l| l.conn) != Some(d.conn) {
+            return;
+        }
+        self.locals.remove(&d.user);
+        self.to_owner(&ToOwner::Gone {
+            user: d.user,
+            conn: d.conn,
+        });
+        if self.locals.is_empty() && !self.taking_over {
+            ctx.stop();
+        }
+    }
+}
+
+impl Handler<Inbound> for Relay {
+    type Result = ();
+
+    fn handle(&mut self, inbound: Inbound, ctx: &mut Self::Context) {
+        let Some((msg, body)) = cluster::envelope::decode::<FromOwner>(&inbound.0) else {
+            log::warn!("room {}: undecodable owner message", self.info.id);
+            return;
+        };
+        let frame =
+            || ByteString::try_from(bytes::Bytes::copy_from_slice(body)).unwrap_or_default();
+        match msg {
+            FromOwner::Broadcast => {
+                let frame = frame();
+                for local in self.locals.values().filter(|l| l.welcomed) {
+                    local.session.do_send(ToSession::Text(frame.clone()));
+                }
+            }
+            FromOwner::To { user, conn } => {
+                if let Some(local) = self.locals.get_mut(&user).filter(|l| l.conn == conn) {
+                    local.session.do_send(ToSession::Text(frame()));
+                    local.welcomed = true;
+                }
+            }
+            FromOwner::Close { user, conn } => {
+                if self.locals.get(&user).is_some_and(|l| l.conn == conn) {
+                    if let Some(local) = self.locals.remove(&user) {
+                        local.session.do_send(ToSession::Close);
+                    }
+                }
+            }
+            FromOwner::Refused { user, conn, code } => {
+                if self.locals.get(&user).is_some_and(|l| l.conn == conn) {
+                    if let Some(local) = self.locals.remove(&user) {
+                        local.session.do_send(ToSession::Text(error_frame(code)));
+                        local.session.do_send(ToSession::Close);
+                    }
+                }
+            }
+        }
+        if self.locals.is_empty() && !self.taking_over {
+            ctx.stop();
+        }
+    }
+}
