@@ -67,6 +67,7 @@ impl Stack {
         }
 
         let room = onair_room_server::start(onair_room_server::RoomServerConfig::local(SECRET))
+            .await
             .expect("room-server starts");
         let room_handle = room.handle.clone();
         actix_rt::spawn(room.server);
