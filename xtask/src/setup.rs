@@ -146,11 +146,12 @@ pub fn ensure_mariadb() -> Result<String> {
 
 /// Redis on 127.0.0.1:6379. Returns the URL tests should use.
 pub fn ensure_redis() -> Result<String> {
+    // The cluster tests also start private redis-server processes of their own.
+    ensure_packages(&["redis-server"])?;
     if let Ok(url) = std::env::var("ONAIR_TEST_REDIS_URL") {
         return Ok(url);
     }
     if !port_open(6379) {
-        ensure_packages(&["redis-server"])?;
         eprintln!("xtask: starting Redis");
         let _ = std::fs::create_dir_all("/tmp/onair-redis");
         run(Command::new("redis-server").args([

@@ -22,7 +22,8 @@ pub fn run(extra: &[String]) -> Result<()> {
     }
     match setup::ensure_redis() {
         Ok(url) => {
-            cmd.env("ONAIR_TEST_REDIS_URL", url);
+            cmd.env("ONAIR_TEST_REDIS_URL", url)
+                .env("ONAIR_REDIS_SERVER", "/usr/bin/redis-server");
         }
         Err(e) if !ci => eprintln!("xtask: warning: Redis unavailable ({e:#}); its tests skip"),
         Err(e) => return Err(e.context("Redis is required in CI")),

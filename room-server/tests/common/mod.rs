@@ -116,10 +116,14 @@ impl Client {
 
     /// The next frame from the server (pings are answered by tungstenite as we read).
     pub async fn recv(&mut self) -> ServerMsg {
+        self.recv_within(Duration::from_secs(5)).await
+    }
+
+    pub async fn recv_within(&mut self, patience: Duration) -> ServerMsg {
         loop {
-            let next = tokio::time::timeout(Duration::from_secs(5), self.ws.next())
+            let next = tokio::time::timeout(patience, self.ws.next())
                 .await
-                .unwrap_or_else(|_| panic!("user {} waited 5 s for a frame", self.user));
+                .unwrap_or_else(|_| panic!("user {} waited {patience:?} for a frame", self.user));
             match next {
                 Some(Ok(Message::Text(t))) => {
                     let msg: ServerMsg = serde_json::from_str(&t)
