@@ -403,6 +403,16 @@ impl ApiConfig {
 
     /// The room-server that hosts `room`. Always the same one for a room, so every member of a
     /// room lands on the instance that owns it (without Redis there is no cross-instance relay).
+    /// The other room-servers, in a fixed order starting after the room's own, for clients
+    /// to fall back on when it is down.
+    pub fn fallback_room_servers_for(&self, room: onair_shared::RoomId) -> Vec<&str> {
+        let count = self.room_server_urls.len();
+        let first = room.0.rem_euclid(count.max(1) as i64) as usize;
+        (1..count)
+            .map(|step| self.room_server_urls[(first + step) % count].as_str())
+            .collect()
+    }
+
     pub fn room_server_for(&self, room: onair_shared::RoomId) -> &str {
         let count = self.room_server_urls.len().max(1) as i64;
         let index = room.0.rem_euclid(count) as usize;
@@ -722,6 +732,10 @@ mod tests {
         assert_eq!(cfg.room_server_for(RoomId(4)), "ws://b:2");
         assert_eq!(cfg.room_server_for(RoomId(4)), "ws://b:2");
         assert_eq!(cfg.room_server_for(RoomId(-1)), "ws://c:3");
+        assert_eq!(
+            cfg.fallback_room_servers_for(RoomId(4)),
+            ["ws://c:3", "ws://a:1"]
+        );
     }
 
     #[test]

@@ -90,8 +90,13 @@ pub struct RoomList {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketResponse {
     pub ticket: String,
-    /// Full WebSocket URL including `?ticket=`; open it within `expires_at`.
+    /// Full WebSocket URL including `?ticket=`; open it within `expires_at`. The room-server
+    /// is chosen by room (affinity), so members of one room usually share an instance.
     pub ws_url: String,
+    /// The same ticket on the other room-server instances, to try in order when `ws_url`
+    /// cannot be reached (that instance is down; another takes the room over).
+    #[serde(default)]
+    pub fallback_ws_urls: Vec<String>,
     /// Unix seconds.
     pub expires_at: i64,
 }

@@ -48,9 +48,16 @@ pub async fn issue_ticket(
         "{}/ws?ticket={ticket}",
         state.config.room_server_for(room_id)
     );
+    let fallback_ws_urls = state
+        .config
+        .fallback_room_servers_for(room_id)
+        .into_iter()
+        .map(|base| format!("{base}/ws?ticket={ticket}"))
+        .collect();
     Ok(web::Json(TicketResponse {
         ticket,
         ws_url,
+        fallback_ws_urls,
         expires_at: claims.exp,
     }))
 }

@@ -152,6 +152,16 @@ backend_test!(
                     room.id,
                     issued.ws_url
                 );
+                // The other instance is offered as the fallback, with the same ticket.
+                let other = if expected.starts_with("ws://") {
+                    "wss://rooms-b.example.com"
+                } else {
+                    "ws://127.0.0.2:9001"
+                };
+                assert_eq!(
+                    issued.fallback_ws_urls,
+                    [format!("{other}/ws?ticket={}", issued.ticket)]
+                );
             }
         }
     }
