@@ -349,6 +349,33 @@ async fn members_on_two_instances_share_one_show() {
         three.error().await,
         onair_shared::protocol::ErrorCode::NotHost
     );
+    // WebRTC signals cross instances both ways, to that one member only.
+    three
+        .send(json!({"type":"signal","to":1,"data":{"sdp":"offer from 3"}}))
+        .await;
+    match host.recv().await {
+        ServerMsg::Direct(Direct::Signal { from, data }) => {
+            assert_eq!(
+                (from, data["sdp"].as_str()),
+                (UserId(3), Some("offer from 3"))
+            );
+        }
+        other => panic!("expected a signal, got {other:?}"),
+    }
+    host.send(json!({"type":"signal","to":3,"data":{"sdp":"answer from 1"}}))
+        .await;
+    match three.recv().await {
+        ServerMsg::Direct(Direct::Signal { from, data }) => {
+            assert_eq!(
+                (from, data["sdp"].as_str()),
+                (UserId(1), Some("answer from 1"))
+            );
+        }
+        other => panic!("expected a signal, got {other:?}"),
+    }
+    // Two, on the same instance as three, saw neither: its next frame is its own chat.
+    two.send(json!({"type":"chat","text":"quiet here"})).await;
+    assert!(matches!(two.event().await, EventKind::Chat { .. }));
 }
 
 #[actix_rt::test]
