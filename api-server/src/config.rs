@@ -16,6 +16,7 @@ pub const DEFAULT_DEV_ROOM_SERVER_URL: &str = "ws://127.0.0.1:8081";
 pub const DEFAULT_WEB_DIST: &str = "web-ui/dist";
 pub const DEFAULT_DB_POOL_SIZE: u32 = 10;
 pub const DEFAULT_ACCESS_TOKEN_TTL_SECS: i64 = 7 * 24 * 60 * 60;
+pub const DEFAULT_TURN_TTL_SECS: i64 = 6 * 3600;
 pub const DEFAULT_STUN_URLS: &str = "stun:stun.l.google.com:19302";
 pub const DEFAULT_DB_TIMEOUT_MS: u64 = 3000;
 pub const DEFAULT_KAKAO_AUTHORIZE_URL: &str = "https://kauth.kakao.com/oauth/authorize";
@@ -126,6 +127,9 @@ pub struct ApiConfig {
     pub access_token_ttl_secs: i64,
     /// `ONAIR_STUN_URLS`: handed to browsers by `GET /config`; may be empty.
     pub stun_urls: Vec<String>,
+    /// `ONAIR_TURN_URLS` + `ONAIR_TURN_SECRET` (+ `ONAIR_TURN_TTL_SECS`, default 6 h): a TURN
+    /// relay with time-limited credentials in coturn's REST-API scheme (`use-auth-secret`).
+    pub turn: Option<TurnConfig>,
     /// `ONAIR_SERVICE_TOKEN`: the bearer token the room-server presents on `/internal/v1`.
     /// Required outside dev mode; in dev mode, when unset, the internal endpoints answer 503
     /// `internal_disabled` (a generated token could not reach the room-server anyway).
@@ -226,6 +230,7 @@ impl ApiConfig {
             kakao: None,
             admin_users: Vec::new(),
             db_timeout: Duration::from_millis(DEFAULT_DB_TIMEOUT_MS),
+            turn: None,
         }
     }
 
@@ -384,7 +389,47 @@ impl ApiConfig {
                 })?,
         };
 
+        let turn = match (get("ONAIR_TURN_URLS"), get("ONAIR_TURN_SECRET")) {
+            (None, None) => None,
+            (Some(urls), Some(secret)) => {
+                let urls = parse_turn_urls(&urls).map_err(|m| invalid("ONAIR_TURN_URLS", m))?;
+                check_secret(&secret).map_err(|m| invalid("ONAIR_TURN_SECRET", m))?;
+                let ttl_secs = match get("ONAIR_TURN_TTL_SECS") {
+                    None => DEFAULT_TURN_TTL_SECS,
+                    Some(v) => v
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|t| (60..=86_400).contains(t))
+                        .ok_or_else(|| {
+                            invalid(
+                                "ONAIR_TURN_TTL_SECS",
+                                format!("expected seconds from 60 to 86400, got {v:?}"),
+                            )
+                        })?,
+                };
+                Some(TurnConfig {
+                    urls,
+                    secret: Secret::new(secret),
+                    ttl_secs,
+                })
+            }
+            (Some(_), None) => {
+                return Err(invalid(
+                    "ONAIR_TURN_SECRET",
+                    "ONAIR_TURN_URLS is set, so the TURN secret must be too",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "ONAIR_TURN_URLS",
+                    "ONAIR_TURN_SECRET is set, so the TURN URLs must be too",
+                ))
+            }
+        };
+
         Ok(ApiConfig {
+            turn,
             bind,
             database,
             dev_mode,
@@ -477,6 +522,26 @@ fn parse_room_server_urls(list: &str) -> Result<Vec<String>, String> {
                     "{url:?} is not a WebSocket base URL; expected ws://host:port or wss://host"
                 ))
             }
+        }
+    }
+    Ok(urls)
+}
+
+fn parse_turn_urls(list: &str) -> Result<Vec<String>, String> {
+    let urls: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if urls.is_empty() {
+        return Err("expected at least one turn:host:port URL".into());
+    }
+    for url in &urls {
+        if !(url.starts_with("turn:") || url.starts_with("turns:")) {
+            return Err(format!(
+                "{url:?} is not a TURN URL; expected turn:host:port"
+            ));
         }
     }
     Ok(urls)
@@ -739,6 +804,29 @@ mod tests {
     }
 
     #[test]
+    fn turn_needs_urls_and_a_secret_together() {
+        let secret = "turn-secret-turn-secret-turn-secret!";
+        let err = production(&[("ONAIR_TURN_URLS", "turn:127.0.0.1:3478")]).unwrap_err();
+        assert_eq!(err.var, "ONAIR_TURN_SECRET");
+        let err = production(&[("ONAIR_TURN_SECRET", secret)]).unwrap_err();
+        assert_eq!(err.var, "ONAIR_TURN_URLS");
+        let err = production(&[
+            ("ONAIR_TURN_URLS", "stun:x:1"),
+            ("ONAIR_TURN_SECRET", secret),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "ONAIR_TURN_URLS");
+        let cfg = production(&[
+            ("ONAIR_TURN_URLS", "turn:a:3478, turns:b:5349"),
+            ("ONAIR_TURN_SECRET", secret),
+        ])
+        .unwrap();
+        let turn = cfg.turn.unwrap();
+        assert_eq!(turn.urls, ["turn:a:3478", "turns:b:5349"]);
+        assert_eq!(turn.ttl_secs, DEFAULT_TURN_TTL_SECS);
+    }
+
+    #[test]
     fn stun_urls_can_be_overridden_or_emptied() {
         let cfg = production(&[("ONAIR_STUN_URLS", "stun:a:1, stun:b:2")]).unwrap();
         assert_eq!(cfg.stun_urls, vec!["stun:a:1", "stun:b:2"]);
@@ -849,4 +937,12 @@ mod tests {
         let err = production(&[("ONAIR_DB_TIMEOUT_MS", "5")]).unwrap_err();
         assert_eq!(err.var, "ONAIR_DB_TIMEOUT_MS");
     }
+}
+
+/// A TURN relay sharing a secret with us (coturn `use-auth-secret` / `static-auth-secret`).
+#[derive(Debug, Clone)]
+pub struct TurnConfig {
+    pub urls: Vec<String>,
+    pub secret: Secret,
+    pub ttl_secs: i64,
 }

@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod metrics;
 pub mod routes;
+pub mod turn;
 
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;

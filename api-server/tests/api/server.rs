@@ -42,6 +42,45 @@ backend_test!(
     }
 );
 
+const TURN_SECRET: &str = "turn-secret-turn-secret-turn-secret!";
+
+backend_test!(
+    signed_in_users_get_time_limited_turn_credentials,
+    config = |c| {
+        c.turn = Some(onair_api_server::config::TurnConfig {
+            urls: vec!["turn:127.0.0.1:3478?transport=udp".into()],
+            secret: onair_api_server::config::Secret::new(TURN_SECRET),
+            ttl_secs: 3600,
+        });
+    },
+    |srv| {
+        // Anonymous callers learn only the STUN servers.
+        let config: ClientConfig = srv.get("/api/v1/config").await.json();
+        assert_eq!(config.ice_servers.len(), 1);
+
+        let me = srv.login("Relayed").await;
+        let config: ClientConfig = srv.get_auth("/api/v1/config", &me.token).await.json();
+        let turn = config.ice_servers.last().unwrap();
+        assert_eq!(turn.urls, ["turn:127.0.0.1:3478?transport=udp"]);
+        let username = turn.username.clone().unwrap();
+        let (expiry, user) = username.split_once(':').unwrap();
+        assert_eq!(
+            user,
+            me.user.id.to_string(),
+            "the credential names the user"
+        );
+        let expiry: i64 = expiry.parse().unwrap();
+        let now = onair_api_server::unix_now();
+        assert!(
+            (now + 3590..=now + 3610).contains(&expiry),
+            "expires in an hour"
+        );
+        let (_, expected) =
+            onair_api_server::turn::credentials(TURN_SECRET, me.user.id, expiry - 3600, 3600);
+        assert_eq!(turn.credential.as_deref(), Some(expected.as_str()));
+    }
+);
+
 backend_test!(unknown_api_paths_and_methods_answer_json, |srv| {
     for path in [
         "/api",
