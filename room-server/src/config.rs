@@ -57,6 +57,8 @@ impl RoomServerConfig {
 
     /// Reads the settings through `get`, so tests need not touch the process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<RoomServerConfig, String> {
+        // An empty variable (`FOO=` in a compose file) means unset.
+        let get = |key: &str| get(key).filter(|v| !v.trim().is_empty());
         let jwt_secret = get("ONAIR_JWT_SECRET").unwrap_or_default();
         if jwt_secret.len() < MIN_SECRET_BYTES {
             return Err(format!(

@@ -482,7 +482,10 @@ impl Actor for Room {
             for bytes in self.outbox.drain(..) {
                 cluster.publish(cluster::down_channel(id), bytes);
             }
-            if !self.lost_lease {
+            // Only a room nobody is in has closed. One stopped with members in it (this
+            // instance is shutting down) keeps its state for the next owner, whose takeover
+            // follows once the lease runs out; nothing is spawned on a runtime going away.
+            if self.show.is_empty() && !self.lost_lease {
                 cluster.forget(id);
                 actix::spawn(async move {
                     let _ = cluster.release(id).await;

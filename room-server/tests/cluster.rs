@@ -126,6 +126,14 @@ impl Instance {
         }
     }
 
+    /// A graceful stop (what an orchestrator sends first).
+    fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+
     /// `kill -9`: no goodbye, no lease release.
     fn kill(&mut self) {
         let _ = self.child.kill();
@@ -529,4 +537,43 @@ async fn a_redis_restart_mid_show_keeps_everyone_connected() {
         all_get(&mut [&mut host, &mut two]).await,
         EventKind::PerformanceEnded { .. }
     ));
+}
+
+#[actix_rt::test]
+async fn a_graceful_shutdown_of_the_owner_hands_the_show_over_too() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("a", &redis);
+    let b = Instance::start("b", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await;
+    let (mut two, _) = Client::join(&b.server, 2, &r).await;
+    host.event().await;
+    host.send(json!({"type":"chat","text":"before the restart"}))
+        .await;
+    all_get(&mut [&mut host, &mut two]).await;
+    host.send(json!({"type":"start","first":2})).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    all_get(&mut [&mut host, &mut two]).await;
+
+    a.terminate();
+    drop(host);
+    let url = format!("ws://{}/ws?ticket={}", b.server.addr, ticket(1, &r));
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut host = Client {
+        ws,
+        user: UserId(1),
+        last_seq: 0,
+    };
+    let snap = loop {
+        match host.recv_within(Duration::from_secs(12)).await {
+            ServerMsg::Direct(Direct::Welcome { room, .. }) => break room,
+            _ => continue,
+        }
+    };
+    assert_eq!(snap.phase, Phase::OnAir);
+    assert_eq!(snap.performer, Some(UserId(2)));
+    assert_eq!(
+        snap.chat.last().map(|l| l.text.as_str()),
+        Some("before the restart")
+    );
 }
