@@ -109,6 +109,10 @@ strings! {
     Tagline => "the online talent show", "온라인 장기자랑";
     Logout => "Log out", "로그아웃";
     SwitchLanguage => "Switch language", "언어 바꾸기";
+    MainNav => "Main navigation", "주요 메뉴";
+    NavLobby => "Lobby", "로비";
+    NavRankings => "Rankings", "랭킹";
+    NavMyPage => "My page", "마이페이지";
 
     // Login
     LoginTitle => "Step into the spotlight", "무대에 오를 시간이에요";
@@ -119,6 +123,20 @@ strings! {
     LoginWorking => "Signing in…", "로그인 중…";
     LoginKakao => "Continue with Kakao", "카카오로 계속하기";
     DevLoginDisabled => "Name-only sign-in is turned off on this server.", "이 서버에서는 이름만으로 로그인할 수 없습니다.";
+    LoginOr => "or", "또는";
+    LoginCompleting => "Finishing sign-in…", "로그인을 마무리하는 중…";
+    LoginCompleteFailed => "This sign-in link has expired or was already used. Please sign in again.", "로그인 링크가 만료되었거나 이미 사용되었어요. 다시 로그인해 주세요.";
+    BackToLogin => "Back to sign-in", "로그인으로 돌아가기";
+    LoginErrAccessDenied => "You cancelled the Kakao sign-in.", "카카오 로그인을 취소했어요.";
+    LoginErrInvalidState => "The sign-in took too long or was started in another window. Please try again.", "로그인 시간이 초과되었거나 다른 창에서 시작되었어요. 다시 시도해 주세요.";
+    LoginErrInvalidRequest => "The sign-in request was not valid. Please try again.", "로그인 요청이 올바르지 않아요. 다시 시도해 주세요.";
+    LoginErrKakaoRejected => "Kakao did not accept the sign-in. Please try again.", "카카오가 로그인을 받아들이지 않았어요. 다시 시도해 주세요.";
+    LoginErrKakaoUnavailable => "Kakao cannot be reached right now. Please try again later.", "지금은 카카오에 연결할 수 없어요. 잠시 후 다시 시도해 주세요.";
+    LoginErrKakaoError => "Something went wrong with Kakao. Please try again.", "카카오 로그인 중 문제가 생겼어요. 다시 시도해 주세요.";
+    LoginErrBanned => "This account has been suspended.", "이용이 정지된 계정이에요.";
+    LoginErrServer => "Something went wrong on our side. Please try again.", "서버에 문제가 생겼어요. 다시 시도해 주세요.";
+    LoginErrKakaoDisabled => "Kakao sign-in is not available on this server.", "이 서버에서는 카카오 로그인을 사용할 수 없어요.";
+    LoginErrUnknown => "Sign-in failed. Please try again.", "로그인에 실패했어요. 다시 시도해 주세요.";
 
     // Lobby
     LobbyTitle => "Open rooms", "열린 방";
@@ -133,6 +151,10 @@ strings! {
     StatusOpen => "Open", "대기 중";
     StatusLive => "Live", "공연 중";
     StatusEnded => "Ended", "종료";
+    FilterCategory => "Category", "분야별";
+    FilterMode => "Mode", "모드별";
+    FilterAll => "All", "전체";
+    NoRoomsFiltered => "No open rooms match these filters.", "조건에 맞는 열린 방이 없어요.";
 
     // Create room
     CreateTitle => "Open a room", "방 만들기";
@@ -181,6 +203,23 @@ strings! {
     ChatEmpty => "No messages yet. Say hi!", "아직 메시지가 없어요. 인사해 보세요!";
     ChatTooLong => "A message can be at most 500 characters", "메시지는 500자 이하여야 합니다";
     EndShow => "End the show", "공연 마치기";
+    FirstPerformer => "First performer", "첫 공연자";
+    ScoreDialogTitle => "Score this act", "이 공연 채점하기";
+    ScoreSlider => "Score slider", "점수 슬라이더";
+    JoinedLate => "You joined after this act ended, so you can't score it.", "이 공연이 끝난 뒤에 들어와서 채점할 수 없어요.";
+    BeingScored => "The others are scoring your act.", "다른 참가자들이 당신의 공연을 채점하고 있어요.";
+    WaitingForScores => "Waiting for the others to score…", "다른 참가자들의 채점을 기다리는 중…";
+    NominateTitle => "Who's next?", "다음 차례는 누구?";
+    NominateHostHint => "The performer left, so the host picks who's next.", "공연자가 나가서 호스트가 다음 순서를 정해요.";
+    NominateNobody => "Everyone has performed.", "모두 공연을 마쳤어요.";
+    ActScored => "Act score", "공연 점수";
+    JustPerformed => "Just performed", "방금 공연";
+    RankCol => "Rank", "순위";
+    NameCol => "Name", "이름";
+    AverageCol => "Average", "평균";
+    ShowEndedEarly => "The host ended the show early.", "호스트가 공연을 일찍 마쳤어요.";
+    StageEmpty => "The stage is empty", "무대가 비어 있어요";
+    Performing => "performing", "공연 중";
     ScoreLabel => "Your score (0–100)", "내 점수 (0–100)";
     ScoreSubmit => "Score", "점수 주기";
     ScoreInvalid => "Enter a whole number from 0 to 100.", "0에서 100 사이의 정수를 입력해 주세요.";
@@ -198,6 +237,45 @@ strings! {
     KickedNotice => "The host removed you from this room.", "호스트가 당신을 이 방에서 내보냈습니다.";
     ReplacedNotice => "You opened this room somewhere else, so this window was disconnected.", "다른 창에서 이 방에 들어가서 이 창의 연결이 끊어졌습니다.";
     BackToLobby => "Back to the lobby", "로비로 돌아가기";
+    RoomEnded => "The show in this room is over.", "이 방의 공연은 끝났어요.";
+    RoomNotFound => "This room does not exist.", "존재하지 않는 방이에요.";
+
+    // Profiles
+    IntroLabel => "One-line intro", "한 줄 소개";
+    IntroPlaceholder => "Tell everyone about yourself in one line", "한 줄로 자신을 소개해 보세요";
+    IntroSave => "Save", "저장";
+    IntroSaving => "Saving…", "저장 중…";
+    IntroSaved => "Saved!", "저장했어요!";
+    IntroTooLong => "An intro can be at most 150 characters", "소개는 150자 이하여야 합니다";
+    IntroNone => "No intro yet.", "아직 소개가 없어요.";
+    Followers => "Followers", "팔로워";
+    Following => "Following", "팔로잉";
+    Follow => "Follow", "팔로우";
+    Unfollow => "Unfollow", "팔로우 취소";
+    CumulativeScore => "Total score", "누적 점수";
+    RankLabel => "Rank", "순위";
+    Unranked => "Unranked", "순위 없음";
+    ActsLabel => "Ranked acts", "랭크 공연";
+    ScoreTrend => "Score trend", "점수 추이";
+    TrendEmpty => "No ranked acts yet: the chart fills in after a ranked show.", "아직 랭크 공연이 없어요. 랭크 공연을 하면 그래프가 채워져요.";
+    TrendAxisScore => "Average score", "평균 점수";
+    TrendAxisActs => "Ranked acts, oldest to newest", "랭크 공연 (오래된 순)";
+    RecentActs => "Recent acts", "최근 공연";
+    UserNotFound => "This user does not exist.", "존재하지 않는 사용자예요.";
+    ThisIsYou => "This is you", "내 프로필";
+    FollowListEmpty => "Nobody here yet.", "아직 아무도 없어요.";
+    LoadMore => "More", "더 보기";
+    BackToProfile => "Back to the profile", "프로필로 돌아가기";
+
+    // Rankings
+    RankingsTitle => "Global ranking", "전체 랭킹";
+    RankingsSubtitle => "Cumulative scores from ranked shows. Equal scores share a place.", "랭크 공연에서 받은 누적 점수예요. 점수가 같으면 같은 순위예요.";
+    RankingsEmpty => "Nobody is ranked yet. Play a ranked show!", "아직 순위에 오른 사람이 없어요. 랭크 방에서 공연해 보세요!";
+    ScoreCol => "Score", "점수";
+    ActsCol => "Acts", "공연 수";
+    Prev => "Previous", "이전";
+    Next => "Next", "다음";
+    PageLabel => "Page", "페이지";
 
     // 404
     NotFoundTitle => "Nothing on this stage", "이 무대에는 아무것도 없어요";
@@ -233,6 +311,22 @@ strings! {
     ErrKicked => "The host removed you from this room.", "호스트가 당신을 이 방에서 내보냈습니다.";
     ErrReplaced => "You opened this room somewhere else, so this window was disconnected.", "다른 창에서 이 방에 들어가서 이 창의 연결이 끊어졌습니다.";
     ErrInternal => "Something went wrong on the server.", "서버에 문제가 생겼어요.";
+}
+
+/// The message for `/login?error=<code>` (where a failed Kakao sign-in lands).
+pub fn login_error_key(code: &str) -> Key {
+    match code {
+        "access_denied" => Key::LoginErrAccessDenied,
+        "invalid_state" => Key::LoginErrInvalidState,
+        "invalid_request" => Key::LoginErrInvalidRequest,
+        "kakao_rejected" => Key::LoginErrKakaoRejected,
+        "kakao_unavailable" => Key::LoginErrKakaoUnavailable,
+        "kakao_error" => Key::LoginErrKakaoError,
+        "banned" => Key::LoginErrBanned,
+        "server_error" => Key::LoginErrServer,
+        "kakao_disabled" => Key::LoginErrKakaoDisabled,
+        _ => Key::LoginErrUnknown,
+    }
 }
 
 /// The message shown for a room-server error code.
@@ -351,6 +445,33 @@ mod tests {
             t(Lang::En, Key::LimitRange),
             validate_member_limit(13).unwrap_err()
         );
+    }
+
+    #[test]
+    fn every_login_error_code_has_its_own_message() {
+        let codes = [
+            "access_denied",
+            "invalid_state",
+            "invalid_request",
+            "kakao_rejected",
+            "kakao_unavailable",
+            "kakao_error",
+            "banned",
+            "server_error",
+            "kakao_disabled",
+        ];
+        let keys: HashSet<Key> = codes.iter().map(|c| login_error_key(c)).collect();
+        assert_eq!(keys.len(), codes.len());
+        assert!(!keys.contains(&Key::LoginErrUnknown));
+        assert_eq!(login_error_key("whatever"), Key::LoginErrUnknown);
+    }
+
+    #[test]
+    fn intro_message_matches_the_shared_limit() {
+        assert!(t(Lang::En, Key::IntroTooLong)
+            .contains(&onair_shared::api::INTRO_MAX_CHARS.to_string()));
+        assert!(t(Lang::Ko, Key::IntroTooLong)
+            .contains(&onair_shared::api::INTRO_MAX_CHARS.to_string()));
     }
 
     #[test]

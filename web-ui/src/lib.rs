@@ -5,14 +5,17 @@
 //! - `hooks`: the room connection (`use_room_socket`) and small helpers;
 //! - `services`: REST calls and local storage;
 //! - `state`: the pure room-state reducer, kept in step with the room-server;
+//! - `chart`, `pagination`: pure helpers for the score-trend chart and paginated lists;
 //! - `context`: session, language and toasts shared through Yew contexts;
 //! - `i18n`: every string in English and Korean.
 
 pub mod app;
+pub mod chart;
 pub mod components;
 pub mod context;
 pub mod hooks;
 pub mod i18n;
+pub mod pagination;
 pub mod services;
 pub mod state;
 

@@ -6,7 +6,8 @@
 //!   and asks for a `resync` when it sees a gap.
 
 use onair_shared::protocol::{
-    ActResult, Direct, ErrorCode, Event, EventKind, LeaveReason, Phase, RoomSnapshot, ServerMsg,
+    ActResult, Direct, ErrorCode, Event, EventKind, LeaveReason, Phase, RoomSnapshot, RoundView,
+    ServerMsg,
 };
 use onair_shared::UserId;
 
@@ -28,6 +29,13 @@ pub fn apply(room: &mut RoomSnapshot, event: &EventKind) {
             if room.nominee == Some(*user) {
                 room.nominee = None;
             }
+            // As on the server: a member who leaves without having scored is no longer
+            // awaited; a score already given keeps its place.
+            if let Some(round) = room.round.as_mut() {
+                if !round.scored.contains(user) && round.performer != *user {
+                    round.eligible = round.eligible.saturating_sub(1);
+                }
+            }
         }
         EventKind::MemberOffline { user } => set_online(room, *user, false),
         EventKind::MemberOnline { user } => set_online(room, *user, true),
@@ -40,17 +48,15 @@ pub fn apply(room: &mut RoomSnapshot, event: &EventKind) {
         }
         // Reactions are moments, not state: the UI animates them from the event itself.
         EventKind::Reaction { .. } => {}
-        EventKind::ShowStarted { first } => {
-            room.phase = Phase::OnAir;
-            room.performer = Some(*first);
-            room.nominee = None;
-            room.round = None;
-        }
-        EventKind::OnAir { performer } => {
+        EventKind::ShowStarted { first: performer } | EventKind::OnAir { performer } => {
             room.phase = Phase::OnAir;
             room.performer = Some(*performer);
             room.nominee = None;
             room.round = None;
+            // Going on air is what counts as having performed (the server marks it then).
+            if let Some(m) = room.members.iter_mut().find(|m| m.id == *performer) {
+                m.performed = true;
+            }
         }
         EventKind::PerformanceEnded { round } => {
             room.phase = Phase::Scoring;
@@ -110,6 +116,100 @@ pub fn apply(room: &mut RoomSnapshot, event: &EventKind) {
             room.results = results.clone();
         }
     }
+}
+
+/// Members who joined after the open round's act ended (they cannot score it), derived from
+/// the snapshot alone. The server's `eligible` counts the members present when the act ended
+/// (minus those who left without scoring); members are listed in join order, so the members
+/// who have not scored beyond that count are the latest arrivals.
+pub fn late_joiners(room: &RoomSnapshot) -> Vec<UserId> {
+    let Some(round) = &room.round else {
+        return Vec::new();
+    };
+    let unscored: Vec<UserId> = room
+        .members
+        .iter()
+        .map(|m| m.id)
+        .filter(|&id| id != round.performer && !round.scored.contains(&id))
+        .collect();
+    let awaited = (round.eligible as usize).saturating_sub(round.scored.len());
+    let late = unscored.len().saturating_sub(awaited);
+    unscored[unscored.len() - late..].to_vec()
+}
+
+/// What the scoring dialog shows this member.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScoreStatus {
+    /// No round is open.
+    Closed,
+    /// It is this member's own act.
+    OwnAct,
+    /// This member may score the round.
+    Open(RoundView),
+    /// This member's score is in.
+    Scored(RoundView),
+    /// This member joined after the act ended.
+    Late(RoundView),
+}
+
+pub fn score_status(room: &RoomSnapshot, you: UserId) -> ScoreStatus {
+    let Some(round) = room.round.as_ref().filter(|_| room.phase == Phase::Scoring) else {
+        return ScoreStatus::Closed;
+    };
+    if round.performer == you {
+        ScoreStatus::OwnAct
+    } else if round.scored.contains(&you) {
+        ScoreStatus::Scored(round.clone())
+    } else if late_joiners(room).contains(&you) {
+        ScoreStatus::Late(round.clone())
+    } else {
+        ScoreStatus::Open(round.clone())
+    }
+}
+
+/// Whole seconds left until `deadline_ms` (rounded up, never negative).
+pub fn seconds_left(deadline_ms: i64, now_ms: f64) -> u64 {
+    let left = (deadline_ms as f64 - now_ms) / 1000.0;
+    if left.is_nan() || left <= 0.0 {
+        0
+    } else {
+        left.ceil() as u64
+    }
+}
+
+/// How much of the scoring time is left, 0.0–1.0, given the round's full length.
+pub fn time_fraction_left(deadline_ms: i64, now_ms: f64, total_ms: i64) -> f64 {
+    if total_ms <= 0 {
+        return 0.0;
+    }
+    ((deadline_ms as f64 - now_ms) / total_ms as f64).clamp(0.0, 1.0)
+}
+
+/// One row of the results board: competition rank among scored acts (equal means share a
+/// place; acts without a score have none and come last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardRow {
+    pub rank: Option<u32>,
+    pub result: ActResult,
+}
+
+pub fn results_board(results: &[ActResult]) -> Vec<BoardRow> {
+    let mut sorted = results.to_vec();
+    sorted.sort_by(|a, b| {
+        b.average
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&a.average.unwrap_or(f64::NEG_INFINITY))
+            .then(a.round.cmp(&b.round))
+    });
+    let mut rows: Vec<BoardRow> = Vec::with_capacity(sorted.len());
+    for (i, result) in sorted.into_iter().enumerate() {
+        let rank = result.average.map(|avg| match rows.last() {
+            Some(prev) if prev.result.average == Some(avg) => prev.rank.unwrap_or(1),
+            _ => i as u32 + 1,
+        });
+        rows.push(BoardRow { rank, result });
+    }
+    rows
 }
 
 fn set_online(room: &mut RoomSnapshot, user: UserId, online: bool) {
@@ -606,5 +706,148 @@ mod tests {
                 message: "no".into()
             }
         );
+    }
+
+    #[test]
+    fn going_on_air_counts_as_performed() {
+        let mut r = snapshot();
+        apply(&mut r, &EventKind::ShowStarted { first: UserId(2) });
+        assert!(r.members[1].performed);
+        assert!(!r.members[0].performed);
+        apply(
+            &mut r,
+            &EventKind::OnAir {
+                performer: UserId(1),
+            },
+        );
+        assert!(r.members[0].performed);
+    }
+
+    #[test]
+    fn a_member_leaving_mid_round_is_no_longer_awaited() {
+        let mut r = snapshot();
+        r.members.push(member(3, "Cy"));
+        r.phase = Phase::Scoring;
+        r.performer = Some(UserId(1));
+        r.round = Some(RoundView {
+            eligible: 2,
+            scored: vec![UserId(3)],
+            ..round(1, 1)
+        });
+        // A scorer leaving keeps their place; a member who has not scored does not.
+        apply(
+            &mut r,
+            &EventKind::MemberLeft {
+                user: UserId(3),
+                reason: LeaveReason::Left,
+            },
+        );
+        assert_eq!(r.round.as_ref().unwrap().eligible, 2);
+        apply(
+            &mut r,
+            &EventKind::MemberLeft {
+                user: UserId(2),
+                reason: LeaveReason::TimedOut,
+            },
+        );
+        assert_eq!(r.round.as_ref().unwrap().eligible, 1);
+    }
+
+    fn scoring_room(members: &[i64], eligible: u32, scored: &[i64]) -> RoomSnapshot {
+        let mut r = snapshot();
+        r.members = members
+            .iter()
+            .map(|&id| member(id, &format!("m{id}")))
+            .collect();
+        r.phase = Phase::Scoring;
+        r.performer = Some(UserId(1));
+        r.round = Some(RoundView {
+            eligible,
+            scored: scored.iter().map(|&id| UserId(id)).collect(),
+            ..round(1, 1)
+        });
+        r
+    }
+
+    #[test]
+    fn late_joiners_are_the_latest_unscored_members_beyond_the_eligible_count() {
+        // Everyone was there.
+        assert!(late_joiners(&scoring_room(&[1, 2, 3], 2, &[])).is_empty());
+        // 4 and 5 came after the act ended.
+        assert_eq!(
+            late_joiners(&scoring_room(&[1, 2, 3, 4, 5], 2, &[2])),
+            [UserId(4), UserId(5)]
+        );
+        // A scorer who left still counts among the eligible.
+        assert_eq!(
+            late_joiners(&scoring_room(&[1, 3, 4], 2, &[2])),
+            [UserId(4)]
+        );
+        // The performer left: everyone else is judged the same way.
+        assert_eq!(late_joiners(&scoring_room(&[2, 3, 4], 2, &[])), [UserId(4)]);
+        // No open round: nobody is late.
+        let mut r = scoring_room(&[1, 2, 3], 1, &[]);
+        r.round = None;
+        assert!(late_joiners(&r).is_empty());
+    }
+
+    #[test]
+    fn score_status_for_each_member() {
+        let r = scoring_room(&[1, 2, 3, 4], 2, &[3]);
+        assert_eq!(score_status(&r, UserId(1)), ScoreStatus::OwnAct);
+        assert!(matches!(score_status(&r, UserId(2)), ScoreStatus::Open(_)));
+        assert!(matches!(
+            score_status(&r, UserId(3)),
+            ScoreStatus::Scored(_)
+        ));
+        assert!(matches!(score_status(&r, UserId(4)), ScoreStatus::Late(_)));
+        let mut ended = r.clone();
+        ended.phase = Phase::Nominating;
+        assert_eq!(score_status(&ended, UserId(2)), ScoreStatus::Closed);
+    }
+
+    #[test]
+    fn countdown_math() {
+        assert_eq!(seconds_left(10_000, 0.0), 10);
+        assert_eq!(seconds_left(10_000, 1.0), 10, "rounded up");
+        assert_eq!(seconds_left(10_000, 9_001.0), 1);
+        assert_eq!(seconds_left(10_000, 10_000.0), 0);
+        assert_eq!(seconds_left(10_000, 99_999.0), 0, "never negative");
+        assert_eq!(seconds_left(10_000, f64::NAN), 0);
+        assert_eq!(time_fraction_left(30_000, 15_000.0, 30_000), 0.5);
+        assert_eq!(time_fraction_left(30_000, -5_000.0, 30_000), 1.0);
+        assert_eq!(time_fraction_left(30_000, 40_000.0, 30_000), 0.0);
+        assert_eq!(time_fraction_left(30_000, 0.0, 0), 0.0);
+    }
+
+    #[test]
+    fn results_board_shares_ranks_for_equal_means() {
+        let r = |round: u32, avg: Option<f64>| ActResult {
+            round: RoundId(round),
+            performer: UserId(i64::from(round)),
+            name: format!("p{round}"),
+            average: avg,
+            count: 1,
+        };
+        let board = results_board(&[
+            r(1, Some(50.0)),
+            r(2, None),
+            r(3, Some(90.5)),
+            r(4, Some(50.0)),
+            r(5, Some(10.0)),
+        ]);
+        let got: Vec<(u32, Option<u32>)> =
+            board.iter().map(|b| (b.result.round.0, b.rank)).collect();
+        assert_eq!(
+            got,
+            [
+                (3, Some(1)),
+                (1, Some(2)),
+                (4, Some(2)),
+                (5, Some(4)),
+                (2, None)
+            ]
+        );
+        assert!(results_board(&[]).is_empty());
     }
 }

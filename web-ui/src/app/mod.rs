@@ -7,9 +7,13 @@ use crate::components::toasts::Toasts as ToastStack;
 use crate::context::{
     apply_lang, use_session, LangHandle, Session, SessionAction, SessionHandle, ToastHandle, Toasts,
 };
+use crate::services::api::FollowList;
 use crate::services::{api, storage};
-use onair_shared::RoomId;
-use pages::{lobby::Lobby, login::Login, not_found::NotFound, room::RoomPage};
+use onair_shared::{RoomId, UserId};
+use pages::{
+    follows::FollowPage, lobby::Lobby, login::Login, login_complete::LoginComplete,
+    not_found::NotFound, profile::ProfilePage, rankings::RankingsPage, room::RoomPage,
+};
 use serde::{Deserialize, Serialize};
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -20,8 +24,21 @@ pub enum Route {
     Lobby,
     #[at("/login")]
     Login,
+    /// Where a Kakao sign-in ends: `?code=<one-time code>`.
+    #[at("/login/complete")]
+    LoginComplete,
     #[at("/rooms/:id")]
     Room { id: RoomId },
+    #[at("/me")]
+    Me,
+    #[at("/users/:id")]
+    User { id: UserId },
+    #[at("/users/:id/followers")]
+    Followers { id: UserId },
+    #[at("/users/:id/following")]
+    Following { id: UserId },
+    #[at("/rankings")]
+    Rankings,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -38,7 +55,7 @@ pub struct NextQuery {
 pub fn return_route(next: Option<&str>) -> Route {
     next.filter(|p| p.starts_with('/') && !p.starts_with("//"))
         .and_then(|p| Route::recognize(p.split(['?', '#']).next().unwrap_or(p)))
-        .filter(|r| !matches!(r, Route::Login | Route::NotFound))
+        .filter(|r| !matches!(r, Route::Login | Route::LoginComplete | Route::NotFound))
         .unwrap_or(Route::Lobby)
 }
 
@@ -90,8 +107,19 @@ pub fn app() -> Html {
 fn switch(route: Route) -> Html {
     match route {
         Route::Login => html! { <Login /> },
+        Route::LoginComplete => html! { <LoginComplete /> },
         Route::Lobby => html! { <RequireLogin><Lobby /></RequireLogin> },
         Route::Room { id } => html! { <RequireLogin><RoomPage key={id.0} {id} /></RequireLogin> },
+        Route::Me => html! { <RequireLogin><ProfilePage /></RequireLogin> },
+        // Profiles, follow lists and the ranking are public: a link to them works for anyone.
+        Route::User { id } => html! { <ProfilePage key={id.0} id={Some(id)} /> },
+        Route::Followers { id } => html! {
+            <FollowPage key={format!("followers-{id}")} {id} which={FollowList::Followers} />
+        },
+        Route::Following { id } => html! {
+            <FollowPage key={format!("following-{id}")} {id} which={FollowList::Following} />
+        },
+        Route::Rankings => html! { <RankingsPage /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }
@@ -148,6 +176,24 @@ mod tests {
         assert_eq!(Route::Room { id: RoomId(7) }.to_path(), "/rooms/7");
         assert_eq!(Route::recognize("/rooms/abc"), Some(Route::NotFound));
         assert_eq!(Route::recognize("/nope"), Some(Route::NotFound));
+        assert_eq!(Route::recognize("/me"), Some(Route::Me));
+        assert_eq!(Route::recognize("/rankings"), Some(Route::Rankings));
+        assert_eq!(
+            Route::recognize("/login/complete"),
+            Some(Route::LoginComplete)
+        );
+        assert_eq!(
+            Route::recognize("/users/5"),
+            Some(Route::User { id: UserId(5) })
+        );
+        assert_eq!(
+            Route::recognize("/users/5/followers"),
+            Some(Route::Followers { id: UserId(5) })
+        );
+        assert_eq!(
+            Route::Following { id: UserId(5) }.to_path(),
+            "/users/5/following"
+        );
     }
 
     #[test]
@@ -164,6 +210,8 @@ mod tests {
         assert_eq!(return_route(Some("https://evil.example/")), Route::Lobby);
         assert_eq!(return_route(Some("//evil.example/rooms/3")), Route::Lobby);
         assert_eq!(return_route(Some("/login")), Route::Lobby);
+        assert_eq!(return_route(Some("/login/complete?code=x")), Route::Lobby);
+        assert_eq!(return_route(Some("/me")), Route::Me);
         assert_eq!(return_route(Some("/what")), Route::Lobby);
     }
 }

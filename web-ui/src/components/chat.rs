@@ -1,3 +1,4 @@
+use crate::components::avatar::UserLink;
 use crate::context::use_lang;
 use crate::i18n::Key;
 use onair_shared::protocol::{ChatLine, RoomSnapshot, CHAT_MAX_CHARS};
@@ -120,7 +121,9 @@ pub fn chat(props: &ChatProps) -> Html {
                     html! {
                         <div class={classes!("chat-line", mine.then_some("mine"))}
                             data-user-id={line.from.to_string()}>
-                            <span class="chat-name">{ &line.name }</span>
+                            <span class="chat-name">
+                                <UserLink id={line.from} name={line.name.clone()} new_tab=true />
+                            </span>
                             <span class="chat-text">{ &line.text }</span>
                             <time class="chat-time">{ clock(line.at) }</time>
                         </div>

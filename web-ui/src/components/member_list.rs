@@ -1,4 +1,4 @@
-use crate::components::header::initial;
+use crate::components::avatar::{Avatar, UserLink};
 use crate::context::use_lang;
 use crate::i18n::Key;
 use onair_shared::protocol::{Phase, RoomSnapshot};
@@ -12,7 +12,9 @@ pub struct MemberListProps {
     pub you: Option<UserId>,
 }
 
-/// Everyone in the room, in join order: host crown, on-air badge, presence, "you", score.
+/// Everyone in the room, in join order, as tiles beside the stage: picture (the slot where
+/// the member's camera will go), name linking to their page, host crown, on-air badge,
+/// presence, and their act's mean score under the name once scored.
 #[function_component(MemberList)]
 pub fn member_list(props: &MemberListProps) -> Html {
     let lang = use_lang();
@@ -36,19 +38,28 @@ pub fn member_list(props: &MemberListProps) -> Html {
                                 if m.online { "online" } else { "offline" },
                                 is_you.then_some("you"),
                                 on_air.then_some("on-air"),
+                                m.performed.then_some("performed"),
                             )}
                             data-user-id={m.id.to_string()}>
-                            <span class="avatar" aria-hidden="true">
-                                { initial(&m.name) }
-                                <span class="presence" title={lang.t(presence)}></span>
-                            </span>
-                            <span class="member-main">
-                                <span class="member-name">{ &m.name }</span>
-                                <span class="member-tags">
+                            <div class="member-video" data-user-id={m.id.to_string()}>
+                                <Avatar name={m.name.clone()}>
+                                    <span class="presence" title={lang.t(presence)}></span>
+                                </Avatar>
+                            </div>
+                            <div class="member-main">
+                                <span class="member-name">
+                                    <UserLink id={m.id} name={m.name.clone()} new_tab=true />
                                     if is_host {
                                         <span class="crown" title={lang.t(Key::HostLabel)}
-                                            aria-label={lang.t(Key::HostLabel)}>{ "👑" }</span>
+                                            aria-label={lang.t(Key::HostLabel)}>{ " 👑" }</span>
                                     }
+                                </span>
+                                if let Some(score) = m.score {
+                                    <span class="member-score" data-score={format!("{score:.2}")}>
+                                        { format!("{score:.2}") }<small>{ lang.t(Key::Points) }</small>
+                                    </span>
+                                }
+                                <span class="member-tags">
                                     if is_you {
                                         <span class="tag tag-you">{ lang.t(Key::You) }</span>
                                     }
@@ -65,12 +76,7 @@ pub fn member_list(props: &MemberListProps) -> Html {
                                         <span class="tag tag-offline">{ lang.t(Key::Offline) }</span>
                                     }
                                 </span>
-                            </span>
-                            if let Some(score) = m.score {
-                                <span class="member-score">
-                                    { format!("{score:.2}") }<small>{ lang.t(Key::Points) }</small>
-                                </span>
-                            }
+                            </div>
                         </li>
                     }
                 }) }

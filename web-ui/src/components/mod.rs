@@ -1,10 +1,15 @@
 //! Reusable pieces of the screens.
 
+pub mod avatar;
 pub mod chat;
 pub mod connection_banner;
 pub mod create_room_form;
 pub mod header;
 pub mod member_list;
+pub mod nominate_dialog;
+pub mod results_board;
 pub mod room_list;
+pub mod score_dialog;
+pub mod score_trend;
 pub mod stage;
 pub mod toasts;

@@ -1,4 +1,5 @@
 use crate::app::Route;
+use crate::components::avatar::UserLink;
 use crate::context::use_lang;
 use crate::i18n::Key;
 use onair_shared::api::RoomView;
@@ -10,6 +11,9 @@ use yew_router::prelude::*;
 pub struct RoomListProps {
     pub rooms: Vec<RoomView>,
     pub loading: bool,
+    /// A filter is on: the empty state says so.
+    #[prop_or_default]
+    pub filtered: bool,
 }
 
 /// The lobby's list of open rooms; each `.room-card` holds an `a.room-link` with the title.
@@ -20,7 +24,13 @@ pub fn room_list(props: &RoomListProps) -> Html {
         return html! {
             <div class="room-list-empty">
                 <span class="mic" aria-hidden="true">{ "🎤" }</span>
-                <p>{ lang.t(if props.loading { Key::Loading } else { Key::NoRooms }) }</p>
+                <p>{ lang.t(if props.loading {
+                    Key::Loading
+                } else if props.filtered {
+                    Key::NoRoomsFiltered
+                } else {
+                    Key::NoRooms
+                }) }</p>
             </div>
         };
     }
@@ -79,7 +89,8 @@ pub fn room_card(props: &RoomCardProps) -> Html {
             }
             <div class="room-card-meta">
                 <span class="host" title={lang.t(Key::HostLabel)}>
-                    <span aria-hidden="true">{ "👑 " }</span>{ &room.host.name }
+                    <span aria-hidden="true">{ "👑 " }</span>
+                    <UserLink id={room.host.id} name={room.host.name.clone()} />
                 </span>
                 <span class="members-count" title={lang.t(Key::MembersLabel)}>
                     <span aria-hidden="true">{ "👥 " }</span>

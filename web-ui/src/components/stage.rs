@@ -1,13 +1,13 @@
+use crate::components::avatar::{Avatar, UserLink};
 use crate::context::use_lang;
 use crate::hooks::use_interval;
 use crate::hooks::use_room_socket::ReactionFlash;
 use crate::i18n::Key;
-use onair_shared::protocol::{
-    ActResult, ClientMsg, Phase, ReactionKind, RoomSnapshot, RoundView, SCORE_MAX, SCORE_MIN,
-};
+use crate::state::seconds_left;
+use onair_shared::protocol::{ClientMsg, Phase, ReactionKind, RoomSnapshot, RoundView};
 use onair_shared::UserId;
 use std::rc::Rc;
-use web_sys::HtmlInputElement;
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -15,7 +15,8 @@ pub struct StageProps {
     pub room: Rc<RoomSnapshot>,
     pub you: Option<UserId>,
     pub on_send: Callback<ClientMsg>,
-    pub reaction: Option<ReactionFlash>,
+    /// Reaction bursts on screen now.
+    pub reactions: Vec<ReactionFlash>,
 }
 
 /// Who may do what right now, from the snapshot alone (the server has the final word).
@@ -24,8 +25,10 @@ pub struct Abilities {
     pub start: bool,
     pub end_act: bool,
     pub end_show: bool,
-    pub score: Option<RoundView>,
+    /// Members this one may nominate (empty: not the nominator now, or nobody is left).
     pub nominate: Vec<(UserId, String)>,
+    /// Nominating as the host because the performer has left.
+    pub nominate_as_host: bool,
 }
 
 pub fn abilities(room: &RoomSnapshot, you: Option<UserId>) -> Abilities {
@@ -42,11 +45,6 @@ pub fn abilities(room: &RoomSnapshot, you: Option<UserId>) -> Abilities {
         end_show: is_host && !matches!(room.phase, Phase::Lobby | Phase::Ended),
         ..Abilities::default()
     };
-    if let Some(round) = &room.round {
-        if room.phase == Phase::Scoring && round.performer != you && !round.scored.contains(&you) {
-            a.score = Some(round.clone());
-        }
-    }
     let nominator = room.performer == Some(you) || (!performer_here && is_host);
     if matches!(room.phase, Phase::Scoring | Phase::Nominating)
         && room.nominee.is_none()
@@ -58,6 +56,7 @@ pub fn abilities(room: &RoomSnapshot, you: Option<UserId>) -> Abilities {
             .filter(|m| !m.performed && Some(m.id) != room.performer)
             .map(|m| (m.id, m.name.clone()))
             .collect();
+        a.nominate_as_host = !performer_here;
     }
     a
 }
@@ -76,19 +75,8 @@ pub fn name_of(room: &RoomSnapshot, user: UserId) -> String {
         .unwrap_or_else(|| format!("#{user}"))
 }
 
-/// Results best first; acts without a score last.
-pub fn ranked(results: &[ActResult]) -> Vec<ActResult> {
-    let mut v = results.to_vec();
-    v.sort_by(|a, b| {
-        b.average
-            .unwrap_or(f64::NEG_INFINITY)
-            .total_cmp(&a.average.unwrap_or(f64::NEG_INFINITY))
-            .then(a.round.cmp(&b.round))
-    });
-    v
-}
-
-/// The stage: what is happening now and the controls that fit this moment.
+/// The stage: the big tile (where the performer's video will go), the ON AIR badge, live
+/// reactions, and the controls that fit this moment.
 #[function_component(Stage)]
 pub fn stage(props: &StageProps) -> Html {
     let lang = use_lang();
@@ -98,109 +86,101 @@ pub fn stage(props: &StageProps) -> Html {
         let on_send = props.on_send.clone();
         Callback::from(move |_: MouseEvent| on_send.emit(msg.clone()))
     };
-    let performer = room.performer.map(|p| name_of(room, p));
+    let performer = room.performer.map(|p| (p, name_of(room, p)));
+    let on_air = room.phase == Phase::OnAir;
 
-    let body = match room.phase {
-        Phase::Lobby => html! {
-            <div class="stage-body stage-lobby">
+    // The big tile. `#stage-video` stays put whatever the phase so a video element can be
+    // dropped in later; `data-user-id` says whose picture belongs there.
+    let tile_body = match (room.phase, &performer) {
+        (Phase::Lobby, _) => html! {
+            <div class="stage-placeholder">
                 <span class="stage-icon" aria-hidden="true">{ "🎙️" }</span>
                 <p>{ lang.t(if can.start { Key::StageHostHint } else { Key::StageWaiting }) }</p>
             </div>
         },
-        Phase::OnAir => html! {
-            <div class="stage-body stage-onair">
-                <span class="badge-onair badge-onair-lg">{ lang.t(Key::OnAirBadge) }</span>
-                <p class="now-label">{ lang.t(Key::NowPerforming) }</p>
-                <p class="performer-name" id="performer-name">{ performer.clone().unwrap_or_default() }</p>
-                <div class="reactions">
-                    <button id="react-clap" type="button" class="btn btn-react"
-                        onclick={send(ClientMsg::React { kind: ReactionKind::Clap })}>
-                        <span aria-hidden="true">{ "👏 " }</span>{ lang.t(Key::Clap) }
-                    </button>
-                    <button id="react-mirrorball" type="button" class="btn btn-react"
-                        onclick={send(ClientMsg::React { kind: ReactionKind::Mirrorball })}>
-                        <span aria-hidden="true">{ "🪩 " }</span>{ lang.t(Key::Mirrorball) }
-                    </button>
+        (Phase::Ended, _) => html! {
+            <div class="stage-placeholder">
+                <span class="stage-icon" aria-hidden="true">{ "🏆" }</span>
+                <p>{ lang.t(Key::PhaseEnded) }</p>
+            </div>
+        },
+        (_, Some((id, name))) => html! {
+            <div class="stage-performer">
+                <Avatar name={name.clone()} class="avatar-stage" />
+                <div class="stage-caption">
+                    <span class="now-label">
+                        { lang.t(match room.phase {
+                            Phase::OnAir => Key::NowPerforming,
+                            Phase::Scoring => Key::PhaseScoring,
+                            _ => Key::JustPerformed,
+                        }) }
+                    </span>
+                    <span class="performer-name" id="performer-name" data-user-id={id.to_string()}>
+                        <UserLink id={*id} name={name.clone()} new_tab=true />
+                    </span>
                 </div>
             </div>
         },
-        Phase::Scoring | Phase::Nominating => html! {
-            <div class="stage-body stage-scoring">
-                if let Some(round) = &room.round {
-                    <RoundProgress round={round.clone()} />
-                } else {
-                    <p>{ lang.t(Key::WaitingNomination) }</p>
-                }
-                if let Some(name) = &performer {
-                    <p class="performer-name">{ name.clone() }</p>
-                }
-                if let Some(round) = &can.score {
-                    <ScoreForm round={round.clone()} on_send={props.on_send.clone()} />
-                }
-                if let Some(next) = room.nominee {
-                    <p class="up-next">{ lang.t(Key::UpNext) }{ ": " }<strong>{ name_of(room, next) }</strong></p>
-                } else if !can.nominate.is_empty() {
-                    <div class="nominate">
-                        <p>{ lang.t(Key::NominatePrompt) }</p>
-                        <div class="nominate-options">
-                            { for can.nominate.iter().map(|(id, name)| html! {
-                                <button type="button" class="btn btn-ghost nominate-button"
-                                    data-user-id={id.to_string()}
-                                    onclick={send(ClientMsg::Nominate { user: *id })}>
-                                    { name.clone() }
-                                </button>
-                            }) }
-                        </div>
-                    </div>
-                }
-            </div>
-        },
-        Phase::Ended => html! {
-            <div class="stage-body stage-ended">
-                <h3>{ lang.t(Key::Results) }</h3>
-                <ol class="results">
-                    { for ranked(&room.results).iter().map(|r| html! {
-                        <li class="result" data-user-id={r.performer.to_string()}>
-                            <span class="result-name">{ &r.name }</span>
-                            <span class="result-score">
-                                { match r.average {
-                                    Some(avg) => format!("{avg:.2} {}", lang.t(Key::Points)),
-                                    None => lang.t(Key::NoScore).to_owned(),
-                                } }
-                            </span>
-                        </li>
-                    }) }
-                </ol>
-            </div>
+        (_, None) => html! {
+            <div class="stage-placeholder"><p>{ lang.t(Key::StageEmpty) }</p></div>
         },
     };
 
-    let flash = props.reaction.as_ref().map(|r| {
-        let emoji = match r.kind {
-            ReactionKind::Clap => "👏",
-            ReactionKind::Mirrorball => "🪩",
-        };
-        let from = name_of(room, r.from);
-        html! {
-            <div key={r.n} class={classes!("reaction-flash", format!("reaction-{}", r.n % 5))}
-                aria-hidden="true">
-                <span class="reaction-emoji">{ emoji }</span>
-                <span class="reaction-from">{ from }</span>
-            </div>
+    let status_line = match room.phase {
+        Phase::Scoring => room
+            .round
+            .as_ref()
+            .map(|round| html! { <RoundProgress round={round.clone()} /> })
+            .unwrap_or_default(),
+        Phase::Nominating => {
+            let last = room.results.last();
+            html! {
+                <p class="round-progress">
+                    if let Some(r) = last {
+                        { lang.t(Key::ActScored) }{ ": " }
+                        <strong>{ r.average.map_or_else(|| lang.t(Key::NoScore).to_owned(), |a| format!("{a:.2}")) }</strong>
+                        { " · " }
+                    }
+                    { lang.t(Key::WaitingNomination) }
+                </p>
+            }
         }
-    });
+        _ => html! {},
+    };
 
     html! {
-        <section class={classes!("panel", "stage", (room.phase == Phase::OnAir).then_some("live"))}>
-            <div class="stage-lights" aria-hidden="true"></div>
-            { body }
-            { for flash }
+        <section class={classes!("panel", "stage", on_air.then_some("live"))}
+            data-phase={phase_code(room.phase)}>
+            <div id="stage-video" class={classes!("stage-video", on_air.then_some("on-air"))}
+                data-user-id={performer.as_ref().map(|(id, _)| id.to_string())}>
+                <div class="stage-lights" aria-hidden="true"></div>
+                { tile_body }
+                if on_air {
+                    <span id="on-air-badge" class="badge-onair badge-onair-lg">
+                        <span class="live-dot" aria-hidden="true"></span>{ lang.t(Key::OnAirBadge) }
+                    </span>
+                }
+                <ReactionLayer room={props.room.clone()} reactions={props.reactions.clone()} />
+            </div>
+            { status_line }
+            if let Some(next) = room.nominee.filter(|_| room.phase != Phase::Ended) {
+                <p class="up-next">{ lang.t(Key::UpNext) }{ ": " }<strong>{ name_of(room, next) }</strong></p>
+            }
+            if on_air {
+                <div class="reactions">
+                    <button id="react-clap" type="button" class="btn btn-react"
+                        onclick={send(ClientMsg::React { kind: ReactionKind::Clap })}>
+                        <span aria-hidden="true">{ "👏" }</span>{ lang.t(Key::Clap) }
+                    </button>
+                    <button id="react-mirrorball" type="button" class="btn btn-react"
+                        onclick={send(ClientMsg::React { kind: ReactionKind::Mirrorball })}>
+                        <span aria-hidden="true">{ "🪩" }</span>{ lang.t(Key::Mirrorball) }
+                    </button>
+                </div>
+            }
             <div class="stage-controls">
                 if can.start {
-                    <button id="start-show" type="button" class="btn btn-primary"
-                        onclick={send(ClientMsg::Start { first: None })}>
-                        { lang.t(Key::StartShow) }
-                    </button>
+                    <StartControls room={props.room.clone()} you={props.you} on_send={props.on_send.clone()} />
                 }
                 if can.end_act {
                     <button id="end-act" type="button" class="btn btn-primary"
@@ -219,20 +199,85 @@ pub fn stage(props: &StageProps) -> Html {
     }
 }
 
+pub fn phase_code(p: Phase) -> &'static str {
+    match p {
+        Phase::Lobby => "lobby",
+        Phase::OnAir => "on_air",
+        Phase::Scoring => "scoring",
+        Phase::Nominating => "nominating",
+        Phase::Ended => "ended",
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct StartProps {
+    room: Rc<RoomSnapshot>,
+    you: Option<UserId>,
+    on_send: Callback<ClientMsg>,
+}
+
+/// The host's start button, with a choice of who goes first (the host by default).
+#[function_component(StartControls)]
+fn start_controls(props: &StartProps) -> Html {
+    let lang = use_lang();
+    let first = use_state(|| props.you);
+    // The chosen member may have left: fall back to the host.
+    let chosen = (*first)
+        .filter(|id| props.room.members.iter().any(|m| m.id == *id))
+        .or(props.you);
+    let on_change = {
+        let first = first.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+            first.set(v.parse::<i64>().ok().map(UserId));
+        })
+    };
+    let on_start = {
+        let on_send = props.on_send.clone();
+        let you = props.you;
+        Callback::from(move |_: MouseEvent| {
+            // `first` is left out when it is the host: that is the server's default anyway.
+            let first = chosen.filter(|c| Some(*c) != you);
+            on_send.emit(ClientMsg::Start { first });
+        })
+    };
+    let enough = props.room.members.len() >= 2;
+    html! {
+        <div class="start-controls">
+            <label class="field field-inline">
+                <span class="label">{ lang.t(Key::FirstPerformer) }</span>
+                <select id="first-performer" onchange={on_change}>
+                    { for props.room.members.iter().map(|m| html! {
+                        <option value={m.id.to_string()} selected={Some(m.id) == chosen}>
+                            { &m.name }
+                            if Some(m.id) == props.you { { format!(" ({})", lang.t(Key::You)) } }
+                        </option>
+                    }) }
+                </select>
+            </label>
+            <button id="start-show" type="button" class="btn btn-primary" onclick={on_start}
+                disabled={!enough} title={(!enough).then(|| lang.t(Key::ErrNotEnoughMembers))}>
+                { lang.t(Key::StartShow) }
+            </button>
+            if !enough {
+                <p class="hint">{ lang.t(Key::ErrNotEnoughMembers) }</p>
+            }
+        </div>
+    }
+}
+
 #[derive(Properties, PartialEq)]
 struct RoundProps {
     round: RoundView,
 }
 
-/// "3/5 scored · 12 s left", ticking every second.
+/// "Scoring · 1/2 scored · 12 s left", ticking.
 #[function_component(RoundProgress)]
 fn round_progress(props: &RoundProps) -> Html {
     let lang = use_lang();
     let tick = use_force_update();
-    use_interval(move || tick.force_update(), 1000);
-    let left = ((props.round.deadline as f64 - js_sys::Date::now()) / 1000.0)
-        .ceil()
-        .max(0.0);
+    use_interval(move || tick.force_update(), 500);
+    let left = seconds_left(props.round.deadline, js_sys::Date::now());
     html! {
         <p class="round-progress">
             { lang.t(Key::ScoringNow) }{ " · " }
@@ -243,57 +288,35 @@ fn round_progress(props: &RoundProps) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
-struct ScoreProps {
-    round: RoundView,
-    on_send: Callback<ClientMsg>,
+struct ReactionLayerProps {
+    room: Rc<RoomSnapshot>,
+    reactions: Vec<ReactionFlash>,
 }
 
-/// Parses a score as typed: a whole number within 0–100.
-pub fn parse_score(s: &str) -> Option<i64> {
-    s.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|v| (SCORE_MIN..=SCORE_MAX).contains(v))
-}
-
-#[function_component(ScoreForm)]
-fn score_form(props: &ScoreProps) -> Html {
-    let lang = use_lang();
-    let value = use_state(String::new);
-    let invalid = use_state(|| false);
-    let on_input = {
-        let value = value.clone();
-        let invalid = invalid.clone();
-        Callback::from(move |e: InputEvent| {
-            value.set(e.target_unchecked_into::<HtmlInputElement>().value());
-            invalid.set(false);
-        })
-    };
-    let on_submit = {
-        let value = value.clone();
-        let invalid = invalid.clone();
-        let on_send = props.on_send.clone();
-        let round = props.round.id;
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            match parse_score(&value) {
-                Some(v) => on_send.emit(ClientMsg::Score { round, value: v }),
-                None => invalid.set(true),
-            }
-        })
-    };
+/// Live reactions over the stage: a clap floats up, a mirror ball drops in spinning and throws
+/// light; each is a `.reaction-burst` that the socket hook removes after two seconds.
+#[function_component(ReactionLayer)]
+fn reaction_layer(props: &ReactionLayerProps) -> Html {
     html! {
-        <form class="score-form" onsubmit={on_submit}>
-            <label for="score-input">{ lang.t(Key::ScoreLabel) }</label>
-            <div class="score-row">
-                <input id="score-input" type="number" min="0" max="100" inputmode="numeric"
-                    value={(*value).clone()} oninput={on_input} />
-                <button id="score-submit" type="submit" class="btn btn-primary">{ lang.t(Key::ScoreSubmit) }</button>
-            </div>
-            if *invalid {
-                <p class="field-error">{ lang.t(Key::ScoreInvalid) }</p>
-            }
-        </form>
+        <div class="reaction-layer" aria-hidden="true">
+            { for props.reactions.iter().map(|r| {
+                let (emoji, kind) = match r.kind {
+                    ReactionKind::Clap => ("👏", "reaction-clap"),
+                    ReactionKind::Mirrorball => ("🪩", "reaction-mirrorball"),
+                };
+                html! {
+                    <div key={r.n} class={classes!("reaction-burst", kind, format!("lane-{}", r.n % 5))}
+                        data-kind={if r.kind == ReactionKind::Clap { "clap" } else { "mirrorball" }}
+                        data-user-id={r.from.to_string()}>
+                        if r.kind == ReactionKind::Mirrorball {
+                            <span class="mirror-rays"></span>
+                        }
+                        <span class="reaction-emoji">{ emoji }</span>
+                        <span class="reaction-from">{ name_of(&props.room, r.from) }</span>
+                    </div>
+                }
+            }) }
+        </div>
     }
 }
 
@@ -348,7 +371,7 @@ mod tests {
     }
 
     #[test]
-    fn scoring_and_nominating() {
+    fn the_performer_nominates_or_the_host_when_the_performer_left() {
         let mut r = room(Phase::Scoring);
         r.performer = Some(UserId(2));
         r.members[1].performed = true;
@@ -359,22 +382,13 @@ mod tests {
             scored: vec![UserId(3)],
             eligible: 2,
         });
-        assert!(abilities(&r, Some(UserId(1))).score.is_some());
-        assert!(
-            abilities(&r, Some(UserId(2))).score.is_none(),
-            "not your own act"
-        );
-        assert!(
-            abilities(&r, Some(UserId(3))).score.is_none(),
-            "already scored"
-        );
-
         let nominees: Vec<_> = abilities(&r, Some(UserId(2)))
             .nominate
             .into_iter()
             .map(|n| n.0)
             .collect();
         assert_eq!(nominees, [UserId(1), UserId(3)]);
+        assert!(!abilities(&r, Some(UserId(2))).nominate_as_host);
         assert!(
             abilities(&r, Some(UserId(1))).nominate.is_empty(),
             "the performer picks"
@@ -382,40 +396,31 @@ mod tests {
 
         // The performer left: the host picks.
         r.members.remove(1);
-        assert_eq!(abilities(&r, Some(UserId(1))).nominate.len(), 2);
+        let host = abilities(&r, Some(UserId(1)));
+        assert_eq!(host.nominate.len(), 2);
+        assert!(host.nominate_as_host);
         r.nominee = Some(UserId(3));
         assert!(abilities(&r, Some(UserId(1))).nominate.is_empty());
+
+        // After the round closed, still the nominator's turn.
+        let mut r = room(Phase::Nominating);
+        r.performer = Some(UserId(3));
+        r.members[2].performed = true;
+        assert_eq!(abilities(&r, Some(UserId(3))).nominate.len(), 2);
     }
 
     #[test]
-    fn scores_parse_within_range() {
-        assert_eq!(parse_score(" 87 "), Some(87));
-        assert_eq!(parse_score("0"), Some(0));
-        assert_eq!(parse_score("100"), Some(100));
-        assert_eq!(parse_score("101"), None);
-        assert_eq!(parse_score("-1"), None);
-        assert_eq!(parse_score("7.5"), None);
-        assert_eq!(parse_score(""), None);
-    }
-
-    #[test]
-    fn results_are_ranked_best_first() {
-        let r = |round: u32, avg: Option<f64>| ActResult {
-            round: RoundId(round),
-            performer: UserId(i64::from(round)),
-            name: String::new(),
-            average: avg,
-            count: 1,
-        };
-        let order: Vec<u32> = ranked(&[
-            r(1, Some(50.0)),
-            r(2, None),
-            r(3, Some(90.5)),
-            r(4, Some(50.0)),
-        ])
-        .iter()
-        .map(|a| a.round.0)
-        .collect();
-        assert_eq!(order, [3, 1, 4, 2]);
+    fn names_come_from_members_then_results() {
+        let mut r = room(Phase::Ended);
+        assert_eq!(name_of(&r, UserId(2)), "m2");
+        r.results.push(onair_shared::protocol::ActResult {
+            round: RoundId(1),
+            performer: UserId(9),
+            name: "Gone".into(),
+            average: None,
+            count: 0,
+        });
+        assert_eq!(name_of(&r, UserId(9)), "Gone");
+        assert_eq!(name_of(&r, UserId(10)), "#10");
     }
 }

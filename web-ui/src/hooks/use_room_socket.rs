@@ -47,13 +47,17 @@ pub enum StopReason {
     Kicked,
     Replaced,
     RoomFull,
-    /// The api-server refused a ticket (room closed, not found, banned, ...): its message.
+    /// The show in this room is over (the api-server refuses tickets to ended rooms).
+    RoomEnded,
+    /// There is no such room.
+    RoomNotFound,
+    /// The api-server refused a ticket for another reason (banned, ...): its message.
     Refused(String),
     /// The login is no longer valid.
     Unauthorized,
 }
 
-/// A reaction to animate: `n` counts up so the same reaction twice is still a change.
+/// A reaction being animated: `n` numbers them so each burst is its own element.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReactionFlash {
     pub n: u32,
@@ -61,12 +65,18 @@ pub struct ReactionFlash {
     pub kind: ReactionKind,
 }
 
+/// How long a reaction burst stays on screen.
+pub const REACTION_MS: u32 = 2_000;
+/// At most this many bursts at once; a flood of claps drops the oldest.
+pub const MAX_BURSTS: usize = 24;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SocketView {
     pub status: ConnStatus,
     pub you: Option<UserId>,
     pub room: Option<Rc<RoomSnapshot>>,
-    pub reaction: Option<ReactionFlash>,
+    /// Reactions on screen, oldest first.
+    pub reactions: Vec<ReactionFlash>,
 }
 
 impl Default for SocketView {
@@ -75,15 +85,21 @@ impl Default for SocketView {
             status: ConnStatus::Connecting,
             you: None,
             room: None,
-            reaction: None,
+            reactions: Vec::new(),
         }
     }
 }
 
 pub enum SocketAction {
     Status(ConnStatus),
-    Synced { you: UserId, room: RoomSnapshot },
-    Reaction { from: UserId, kind: ReactionKind },
+    Synced {
+        you: UserId,
+        room: RoomSnapshot,
+    },
+    /// A `reaction` event: animate it (as burst `n`).
+    Reaction(ReactionFlash),
+    /// Burst `n` has played; remove it.
+    ReactionDone(u32),
 }
 
 impl Reducible for SocketView {
@@ -102,9 +118,18 @@ impl Reducible for SocketView {
                 next.you = Some(you);
                 next.room = Some(Rc::new(room));
             }
-            SocketAction::Reaction { from, kind } => {
-                let n = next.reaction.as_ref().map_or(1, |r| r.n.wrapping_add(1));
-                next.reaction = Some(ReactionFlash { n, from, kind });
+            SocketAction::Reaction(flash) => {
+                next.reactions.push(flash);
+                if next.reactions.len() > MAX_BURSTS {
+                    let extra = next.reactions.len() - MAX_BURSTS;
+                    next.reactions.drain(..extra);
+                }
+            }
+            SocketAction::ReactionDone(n) => {
+                if !next.reactions.iter().any(|r| r.n == n) {
+                    return self;
+                }
+                next.reactions.retain(|r| r.n != n);
             }
         }
         Rc::new(next)
@@ -150,6 +175,7 @@ pub fn use_room_socket(room: RoomId) -> RoomSocket {
                 out,
                 toaster,
                 session,
+                bursts: std::cell::Cell::new(0),
             };
             spawn_local(task.run(rx));
             move || {
@@ -188,6 +214,8 @@ struct Task {
     out: UseReducerDispatcher<SocketView>,
     toaster: Toaster,
     session: UseReducerDispatcher<crate::context::Session>,
+    /// Numbers the reaction bursts.
+    bursts: std::cell::Cell<u32>,
 }
 
 impl Task {
@@ -211,8 +239,15 @@ impl Task {
                     return;
                 }
                 Err(e) if !e.is_transient() => {
-                    self.toaster.api(&e);
-                    self.stop(StopReason::Refused(e.message));
+                    let reason = match e.code.as_str() {
+                        "room_ended" => StopReason::RoomEnded,
+                        "room_not_found" => StopReason::RoomNotFound,
+                        _ => {
+                            self.toaster.api(&e);
+                            StopReason::Refused(e.message)
+                        }
+                    };
+                    self.stop(reason);
                     return;
                 }
                 Err(_) => {
@@ -276,7 +311,7 @@ impl Task {
                         }
                         Ingest::Applied(kind) => {
                             if let EventKind::Reaction { from, kind } = kind {
-                                self.out.dispatch(SocketAction::Reaction { from, kind });
+                                self.burst(from, kind);
                             } else {
                                 self.publish(tracker);
                             }
@@ -382,6 +417,19 @@ impl Task {
         }
     }
 
+    /// Shows a reaction burst and takes it away after [`REACTION_MS`].
+    fn burst(&self, from: UserId, kind: ReactionKind) {
+        let n = self.bursts.get().wrapping_add(1);
+        self.bursts.set(n);
+        self.out
+            .dispatch(SocketAction::Reaction(ReactionFlash { n, from, kind }));
+        let out = self.out.clone();
+        gloo_timers::callback::Timeout::new(REACTION_MS, move || {
+            out.dispatch(SocketAction::ReactionDone(n))
+        })
+        .forget();
+    }
+
     fn status(&self, status: ConnStatus) {
         self.out.dispatch(SocketAction::Status(status));
     }
@@ -413,6 +461,35 @@ pub fn base_backoff_ms(attempt: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn flash(n: u32) -> ReactionFlash {
+        ReactionFlash {
+            n,
+            from: UserId(1),
+            kind: ReactionKind::Clap,
+        }
+    }
+
+    #[test]
+    fn reaction_bursts_come_and_go_and_are_bounded() {
+        let mut v = Rc::new(SocketView::default());
+        v = v.reduce(SocketAction::Reaction(flash(1)));
+        v = v.reduce(SocketAction::Reaction(flash(2)));
+        assert_eq!(v.reactions.len(), 2);
+        v = v.reduce(SocketAction::ReactionDone(1));
+        assert_eq!(v.reactions, [flash(2)]);
+        let same = v.clone();
+        v = v.reduce(SocketAction::ReactionDone(1));
+        assert!(
+            Rc::ptr_eq(&v, &same),
+            "removing a gone burst changes nothing"
+        );
+        for n in 3..100 {
+            v = v.reduce(SocketAction::Reaction(flash(n)));
+        }
+        assert_eq!(v.reactions.len(), MAX_BURSTS);
+        assert_eq!(v.reactions.last().unwrap().n, 99);
+    }
 
     #[test]
     fn backoff_doubles_up_to_a_cap() {

@@ -4,16 +4,19 @@ use crate::components::room_list::RoomList;
 use crate::context::{use_lang, use_session, use_toaster, SessionAction};
 use crate::hooks::use_interval;
 use crate::i18n::Key;
-use crate::services::api;
+use crate::services::api::{self, RoomFilter};
 use onair_shared::api::RoomView;
+use onair_shared::room::{Category, Mode};
 use std::rc::Rc;
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 /// How often the room list refreshes itself.
 const REFRESH_MS: u32 = 5_000;
 
-/// Open rooms (refreshed every few seconds) and the form to open a new one.
+/// Open rooms (refreshed every few seconds, filtered by category and mode) and the form to
+/// open a new one.
 #[function_component(Lobby)]
 pub fn lobby() -> Html {
     let lang = use_lang();
@@ -22,6 +25,10 @@ pub fn lobby() -> Html {
     let toaster = use_toaster();
     let session = use_session();
     let navigator = use_navigator();
+    let filter = use_state(RoomFilter::default);
+    // The filter the timer's next load uses (the timer closure outlives renders).
+    let current_filter = use_mut_ref(RoomFilter::default);
+    *current_filter.borrow_mut() = *filter;
 
     let load: Rc<dyn Fn()> = {
         let rooms = rooms.clone();
@@ -36,18 +43,28 @@ pub fn lobby() -> Html {
             let toaster = toaster.clone();
             let session = session.clone();
             let in_flight = in_flight.clone();
+            let current_filter = current_filter.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match api::rooms().await {
-                    Ok(list) => rooms.set(Some(list.rooms)),
-                    Err(err) => {
-                        toaster.api(&err);
-                        if err.is_unauthorized() {
-                            session.dispatch(SessionAction::LoggedOut);
-                        }
-                        if rooms.is_none() {
-                            rooms.set(Some(Vec::new()));
+                loop {
+                    let wanted = *current_filter.borrow();
+                    let result = api::rooms(wanted).await;
+                    // The filter changed while the list was on its way: fetch again.
+                    if *current_filter.borrow() != wanted {
+                        continue;
+                    }
+                    match result {
+                        Ok(list) => rooms.set(Some(list.rooms)),
+                        Err(err) => {
+                            toaster.api(&err);
+                            if err.is_unauthorized() {
+                                session.dispatch(SessionAction::LoggedOut);
+                            }
+                            if rooms.is_none() {
+                                rooms.set(Some(Vec::new()));
+                            }
                         }
                     }
+                    break;
                 }
                 *in_flight.borrow_mut() = false;
             });
@@ -56,7 +73,11 @@ pub fn lobby() -> Html {
 
     {
         let load = load.clone();
-        use_effect_with((), move |_| load());
+        let rooms = rooms.clone();
+        use_effect_with(*filter, move |_| {
+            rooms.set(None);
+            load();
+        });
     }
     {
         let load = load.clone();
@@ -67,6 +88,28 @@ pub fn lobby() -> Html {
         let load = load.clone();
         Callback::from(move |_: MouseEvent| load())
     };
+    let on_category = {
+        let filter = filter.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+            filter.set(RoomFilter {
+                category: Category::parse(&v),
+                ..*filter
+            });
+        })
+    };
+    let on_mode = {
+        let filter = filter.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+            filter.set(RoomFilter {
+                mode: Mode::parse(&v),
+                ..*filter
+            });
+        })
+    };
+    let filtered = *filter != RoomFilter::default();
+
     let on_created = Callback::from(move |room: RoomView| {
         if let Some(nav) = &navigator {
             nav.push(&Route::Room { id: room.id });
@@ -87,7 +130,27 @@ pub fn lobby() -> Html {
                             <span aria-hidden="true">{ "↻ " }</span>{ lang.t(Key::Refresh) }
                         </button>
                     </div>
-                    <RoomList loading={list.is_none()} rooms={list.unwrap_or_default()} />
+                    <div class="filters" role="group">
+                        <label class="filter">
+                            <span class="label">{ lang.t(Key::FilterCategory) }</span>
+                            <select id="filter-category" onchange={on_category}>
+                                <option value="" selected={filter.category.is_none()}>{ lang.t(Key::FilterAll) }</option>
+                                { for Category::ALL.into_iter().map(|c| html! {
+                                    <option value={c.as_str()} selected={filter.category == Some(c)}>{ lang.category(c) }</option>
+                                }) }
+                            </select>
+                        </label>
+                        <label class="filter">
+                            <span class="label">{ lang.t(Key::FilterMode) }</span>
+                            <select id="filter-mode" onchange={on_mode}>
+                                <option value="" selected={filter.mode.is_none()}>{ lang.t(Key::FilterAll) }</option>
+                                { for Mode::ALL.into_iter().map(|m| html! {
+                                    <option value={m.as_str()} selected={filter.mode == Some(m)}>{ lang.mode(m) }</option>
+                                }) }
+                            </select>
+                        </label>
+                    </div>
+                    <RoomList loading={list.is_none()} {filtered} rooms={list.unwrap_or_default()} />
                 </div>
                 <aside class="lobby-create">
                     <CreateRoomForm {on_created} />

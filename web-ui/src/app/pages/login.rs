@@ -1,13 +1,23 @@
-use crate::app::{return_route, NextQuery};
+use crate::app::return_route;
 use crate::context::{use_lang, use_session, use_toaster, SessionAction};
-use crate::i18n::Key;
+use crate::i18n::{login_error_key, Key};
 use crate::services::api;
 use onair_shared::api::ClientConfig;
+use serde::Deserialize;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-/// Sign in with a display name (dev login); then back to where the user was headed.
+/// `/login?next=/rooms/3&error=access_denied`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+pub struct LoginQuery {
+    #[serde(default)]
+    pub next: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// Sign in with Kakao (when the server has it) or a display name (dev login) (dev login); then back to where the user was headed.
 #[function_component(Login)]
 pub fn login() -> Html {
     let lang = use_lang();
@@ -21,9 +31,17 @@ pub fn login() -> Html {
     let config = use_state(|| None::<ClientConfig>);
     let input_ref = use_node_ref();
 
-    let next = location
-        .and_then(|l| l.query::<NextQuery>().ok())
-        .and_then(|q| q.next);
+    let query = location
+        .as_ref()
+        .and_then(|l| l.query::<LoginQuery>().ok())
+        .unwrap_or_default();
+    let next = query.next.clone();
+    // `/login?error=<code>`: a Kakao sign-in that failed, said in words.
+    let login_error = query
+        .error
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| lang.t(login_error_key(c)));
 
     // Signed in already (or just now): go on.
     {
@@ -107,6 +125,18 @@ pub fn login() -> Html {
                 <span class="badge-onair badge-onair-lg">{ "ON AIR" }</span>
                 <h1>{ lang.t(Key::LoginTitle) }</h1>
                 <p class="subtitle">{ lang.t(Key::LoginSubtitle) }</p>
+                if let Some(msg) = login_error {
+                    <p id="login-error" class="form-error" role="alert">{ msg }</p>
+                }
+                if kakao {
+                    <a id="kakao-login" class="btn btn-kakao btn-block" href={api::KAKAO_LOGIN_URL}>
+                        <span class="kakao-mark" aria-hidden="true"></span>
+                        { lang.t(Key::LoginKakao) }
+                    </a>
+                    if dev_login {
+                        <p class="divider"><span>{ lang.t(Key::LoginOr) }</span></p>
+                    }
+                }
                 if dev_login {
                     <form class="login-form" onsubmit={on_submit}>
                         <label class="field">
@@ -123,11 +153,8 @@ pub fn login() -> Html {
                             { lang.t(if *busy { Key::LoginWorking } else { Key::LoginSubmit }) }
                         </button>
                     </form>
-                } else {
+                } else if !kakao {
                     <p class="hint">{ lang.t(Key::DevLoginDisabled) }</p>
-                }
-                if kakao {
-                    <a class="btn btn-kakao btn-block" href={api::KAKAO_LOGIN_URL}>{ lang.t(Key::LoginKakao) }</a>
                 }
             </div>
         </section>

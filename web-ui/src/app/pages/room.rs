@@ -2,7 +2,10 @@ use crate::app::Route;
 use crate::components::chat::Chat;
 use crate::components::connection_banner::ConnectionBanner;
 use crate::components::member_list::MemberList;
-use crate::components::stage::Stage;
+use crate::components::nominate_dialog::NominateDialog;
+use crate::components::results_board::ResultsBoard;
+use crate::components::score_dialog::ScoreDialog;
+use crate::components::stage::{phase_code, Stage};
 use crate::context::use_lang;
 use crate::hooks::{use_room_socket, ConnStatus, StopReason};
 use crate::i18n::{Key, Lang};
@@ -115,7 +118,16 @@ pub fn room_page(props: &RoomPageProps) -> Html {
                 <div class="room-grid">
                     <div class="room-main">
                         <Stage room={room.clone()} you={view.you} on_send={socket.send.clone()}
-                            reaction={view.reaction.clone()} />
+                            reactions={view.reactions.clone()} />
+                        if let Some(you) = view.you {
+                            <ScoreDialog room={room.clone()} {you} on_send={socket.send.clone()} />
+                            <NominateDialog room={room.clone()} {you} on_send={socket.send.clone()} />
+                        }
+                        if room.phase == Phase::Ended {
+                            // The show ends by itself only once everyone has performed.
+                            <ResultsBoard results={room.results.clone()}
+                                early={room.members.iter().any(|m| !m.performed)} />
+                        }
                         <Chat room={room.clone()} you={view.you} {connected} on_send={on_chat} />
                     </div>
                     <aside class="room-side">
@@ -137,19 +149,11 @@ fn stop_text(lang: Lang, reason: &StopReason) -> String {
         StopReason::Kicked => lang.t(Key::KickedNotice).into(),
         StopReason::Replaced => lang.t(Key::ReplacedNotice).into(),
         StopReason::RoomFull => lang.t(Key::ErrRoomFull).into(),
+        StopReason::RoomEnded => lang.t(Key::RoomEnded).into(),
+        StopReason::RoomNotFound => lang.t(Key::RoomNotFound).into(),
         StopReason::Refused(msg) if !msg.is_empty() => msg.clone(),
         StopReason::Refused(_) => lang.t(Key::Disconnected).into(),
         StopReason::Unauthorized => lang.t(Key::SessionExpired).into(),
-    }
-}
-
-fn phase_code(p: Phase) -> &'static str {
-    match p {
-        Phase::Lobby => "lobby",
-        Phase::OnAir => "on_air",
-        Phase::Scoring => "scoring",
-        Phase::Nominating => "nominating",
-        Phase::Ended => "ended",
     }
 }
 
