@@ -223,6 +223,9 @@ impl Task {
         let mut tracker = Tracker::default();
         // Failed attempts since the last good connection.
         let mut failures: u32 = 0;
+        // Connections in a row that never got a welcome: each moves on to the next room-server
+        // the ticket offers, so a dead instance is skipped and another one takes the room over.
+        let mut misses: u32 = 0;
         loop {
             if failures > 0 {
                 self.status(ConnStatus::Reconnecting { attempt: failures });
@@ -260,10 +263,11 @@ impl Task {
                 return;
             }
 
-            let ws = match WebSocket::open(&ticket.ws_url) {
+            let ws = match WebSocket::open(pick_url(&ticket, misses)) {
                 Ok(ws) => ws,
                 Err(_) => {
                     failures += 1;
+                    misses += 1;
                     continue;
                 }
             };
@@ -279,6 +283,7 @@ impl Task {
                 }
                 Ended::Dropped => {
                     failures = if synced { 1 } else { failures + 1 };
+                    misses = if synced { 0 } else { misses + 1 };
                 }
             }
         }
@@ -446,6 +451,16 @@ async fn send(ws: &mut WebSocket, msg: &ClientMsg) -> Result<(), WebSocketError>
 
 /// 0.5 s, 1 s, 2 s, 4 s, 8 s, then 10 s, each with up to 30 % random jitter so a room full of
 /// browsers does not reconnect in lockstep after a server restart.
+/// The room-server to try after `misses` failed connections in a row: the room's own first,
+/// then each fallback in turn, and round again.
+pub fn pick_url(ticket: &onair_shared::api::TicketResponse, misses: u32) -> &str {
+    let count = 1 + ticket.fallback_ws_urls.len();
+    match (misses as usize) % count {
+        0 => &ticket.ws_url,
+        i => &ticket.fallback_ws_urls[i - 1],
+    }
+}
+
 pub fn backoff_ms(attempt: u32) -> u32 {
     let base = base_backoff_ms(attempt);
     let jitter = (js_sys::Math::random() * 0.3 * f64::from(base)) as u32;
@@ -489,6 +504,31 @@ mod tests {
         }
         assert_eq!(v.reactions.len(), MAX_BURSTS);
         assert_eq!(v.reactions.last().unwrap().n, 99);
+    }
+
+    #[test]
+    fn failed_connections_rotate_through_the_fallback_room_servers() {
+        let ticket = onair_shared::api::TicketResponse {
+            ticket: "t".into(),
+            ws_url: "ws://a/ws?ticket=t".into(),
+            fallback_ws_urls: vec!["ws://b/ws?ticket=t".into(), "ws://c/ws?ticket=t".into()],
+            expires_at: 0,
+        };
+        let tried: Vec<&str> = (0..4).map(|m| pick_url(&ticket, m)).collect();
+        assert_eq!(
+            tried,
+            [
+                "ws://a/ws?ticket=t",
+                "ws://b/ws?ticket=t",
+                "ws://c/ws?ticket=t",
+                "ws://a/ws?ticket=t"
+            ]
+        );
+        let single = onair_shared::api::TicketResponse {
+            fallback_ws_urls: vec![],
+            ..ticket
+        };
+        assert_eq!(pick_url(&single, 3), "ws://a/ws?ticket=t");
     }
 
     #[test]
