@@ -38,6 +38,14 @@ pub fn run(extra: &[String]) -> Result<()> {
         }
         Err(e) => return Err(e.context("Chromium is required in CI")),
     }
+    // The video tests relay a call through a real TURN server they start themselves.
+    match setup::ensure_packages(&["coturn"]) {
+        Ok(()) => {
+            cmd.env("ONAIR_TURNSERVER", "/usr/bin/turnserver");
+        }
+        Err(e) if !ci => eprintln!("xtask: warning: coturn unavailable ({e:#}); its test skips"),
+        Err(e) => return Err(e.context("coturn is required in CI")),
+    }
     // The browser tests load the real bundle.
     let dist = dist::build()?;
     cmd.env("ONAIR_WEB_DIST", dist);
