@@ -1,4 +1,5 @@
-//! `cargo xtask dist`: builds `onair-web-ui` for wasm32 in release, runs wasm-bindgen (the
+//! `cargo xtask dist`: builds `onair-web-ui` for wasm32 (profile `wasm-release`: optimised for
+//! size), runs wasm-bindgen (the
 //! library, pinned to the same version as the `wasm-bindgen` crate the UI links) and copies
 //! `web-ui/static/*` beside the output, giving a directory any static file server can serve.
 
@@ -43,7 +44,8 @@ pub fn build() -> Result<PathBuf> {
             "--lib",
             "--target",
             TARGET,
-            "--release",
+            "--profile",
+            "wasm-release",
         ])
         .status()
         .context("could not run cargo")?;
@@ -57,7 +59,7 @@ pub fn build() -> Result<PathBuf> {
         .unwrap_or_else(|| root.join("target"));
     let wasm = target_dir
         .join(TARGET)
-        .join("release")
+        .join("wasm-release")
         .join(format!("{}.wasm", CRATE.replace('-', "_")));
     if !wasm.is_file() {
         bail!("cargo succeeded but {} is missing", wasm.display());

@@ -1,0 +1,463 @@
+//! Load generator for the room-server (see BENCHMARKS.md).
+//!
+//! `cargo bench -p onair-room-server --bench load -- <scenario> [--key value ...]`
+//!
+//! It starts the release `onair-room-server` itself (so it can read the server's resident memory
+//! and CPU time from /proc), mints room tickets with the same secret, spreads its connections
+//! over several loopback source addresses (127.0.0.2, .3, ...) to get past the per-address port
+//! range, sends at a fixed rate (never as fast as it can), stamps every chat line with its send
+//! time, and prints deliveries/s, latency percentiles, `seq` gaps and duplicates.
+//!
+//! Scenarios:
+//! - `idle`: `--conns` connections in rooms of `--members`, heartbeats only, held `--secs`.
+//! - `fanout`: `--rooms` × `--members`, `--rate` chat events/s per room for `--secs`; add
+//!   `--flooder true` (one member sends 1,000 frames/s) or `--slow-reader true` (one member
+//!   stops reading) to see that the room's latency does not move.
+
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use jsonwebtoken::{encode, EncodingKey, Header};
+use onair_shared::auth::{TicketClaims, TicketRoom, TokenKind};
+use onair_shared::protocol::{Direct, EventKind, ServerMsg};
+use onair_shared::room::{Category, Mode};
+use onair_shared::{RoomId, UserId};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::net::TcpSocket;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+
+const SECRET: &str = "load-secret-load-secret-load-secret!!";
+
+struct Opts {
+    scenario: String,
+    rooms: usize,
+    members: usize,
+    rate: f64,
+    secs: u64,
+    conns: usize,
+    sources: u8,
+    flooder: bool,
+    slow_reader: bool,
+}
+
+fn opts() -> Opts {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let mut map = HashMap::new();
+    let mut scenario = "help".to_owned();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.strip_prefix("--") {
+            Some(key) => {
+                map.insert(key.to_owned(), it.next().cloned().unwrap_or_default());
+            }
+            None => scenario = a.clone(),
+        }
+    }
+    let num = |k: &str, d: f64| map.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+    Opts {
+        scenario,
+        rooms: num("rooms", 20.0) as usize,
+        members: num("members", 50.0) as usize,
+        rate: num("rate", 10.0),
+        secs: num("secs", 20.0) as u64,
+        conns: num("conns", 5_000.0) as usize,
+        sources: num("sources", 8.0).clamp(1.0, 250.0) as u8,
+        flooder: map.get("flooder").is_some_and(|v| v == "true"),
+        slow_reader: map.get("slow-reader").is_some_and(|v| v == "true"),
+    }
+}
+
+/// The room-server under test, started from the release binary cargo built for this bench.
+struct ServerProc {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl ServerProc {
+    fn start() -> ServerProc {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_onair-room-server"))
+            .env("ONAIR_JWT_SECRET", SECRET)
+            .env("ONAIR_ROOM_BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("room-server starts");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let start = Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "room-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        ServerProc { child, addr }
+    }
+
+    /// (resident KiB, CPU seconds) from /proc.
+    fn stats(&self) -> (u64, f64) {
+        let pid = self.child.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let rss = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0);
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the `(comm)`: utime and stime are the 12th and 13th, in clock ticks.
+        let after = stat.rsplit(')').next().unwrap_or("");
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+            + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+        (rss, ticks as f64 / 100.0)
+    }
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unix_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+fn ticket(user: i64, room: i64, limit: u8) -> String {
+    let now = (unix_nanos() / 1_000_000_000) as i64;
+    let claims = TicketClaims {
+        kind: TokenKind::Ticket,
+        sub: UserId(user),
+        name: format!("u{user}"),
+        room: TicketRoom {
+            id: RoomId(room),
+            title: format!("load {room}"),
+            mode: Mode::Normal,
+            category: Category::Free,
+            host: UserId(room * 1000 + 1),
+            member_limit: limit,
+        },
+        iat: now,
+        exp: now + 3600,
+    };
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// Connects from 127.0.0.`2 + n % sources`, with small buffers (tungstenite's default read
+/// buffer is 128 KiB per connection, which would dwarf the server we measure).
+async fn connect(server: SocketAddr, n: usize, sources: u8, user: i64, room: i64, limit: u8) -> Ws {
+    let src = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + (n % sources as usize) as u8));
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    loop {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::new(src, 0)).unwrap();
+        let Ok(stream) = socket.connect(server).await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let url = format!("ws://{server}/ws?ticket={}", ticket(user, room, limit));
+        match tokio_tungstenite::client_async_with_config(url, stream, Some(config)).await {
+            Ok((ws, _)) => return ws,
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    deliveries: AtomicU64,
+    gaps: AtomicU64,
+    dups: AtomicU64,
+    dropped: AtomicU64,
+}
+
+/// Reads one connection (or its read half) until `stop`, checking `seq` and recording chat
+/// latencies while `measuring`.
+async fn reader<S>(
+    mut stream: S,
+    tally: Arc<Tally>,
+    measuring: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+) -> Histogram<u64>
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+    let mut last: Option<u64> = None;
+    while !stop.load(Ordering::Relaxed) {
+        let msg = match tokio::time::timeout(Duration::from_millis(500), stream.next()).await {
+            Err(_) => continue,
+            Ok(Some(Ok(Message::Text(t)))) => t,
+            Ok(Some(Ok(_))) => continue,
+            Ok(_) => {
+                tally.dropped.fetch_add(1, Ordering::Relaxed);
+                return hist;
+            }
+        };
+        let Ok(frame) = serde_json::from_str::<ServerMsg>(&msg) else {
+            continue;
+        };
+        let e = match frame {
+            ServerMsg::Direct(Direct::Welcome { seq, .. }) => {
+                last = Some(seq);
+                continue;
+            }
+            ServerMsg::Direct(_) => continue,
+            ServerMsg::Event(e) => e,
+        };
+        match last {
+            Some(l) if e.seq == l + 1 => {}
+            Some(l) if e.seq <= l => {
+                tally.dups.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            Some(_) => {
+                tally.gaps.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {}
+        }
+        last = Some(e.seq);
+        if let EventKind::Chat { line } = e.kind {
+            let sent = line
+                .text
+                .strip_prefix("t:")
+                .and_then(|t| t.parse::<u64>().ok());
+            if let (Some(sent), true) = (sent, measuring.load(Ordering::Relaxed)) {
+                let _ = hist.record((unix_nanos().saturating_sub(sent) / 1_000).max(1));
+                tally.deliveries.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    hist
+}
+
+async fn idle(o: &Opts) {
+    let server = ServerProc::start();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (base_rss, _) = server.stats();
+    let per_room = o.members.clamp(2, 255);
+    let tally = Arc::new(Tally::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let measuring = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut readers = Vec::new();
+    for n in 0..o.conns {
+        let room = (n / per_room) as i64 + 1;
+        let user = room * 1000 + (n % per_room) as i64 + 1;
+        let ws = connect(server.addr, n, o.sources, user, room, per_room as u8).await;
+        readers.push(tokio::spawn(reader(
+            ws,
+            tally.clone(),
+            measuring.clone(),
+            stop.clone(),
+        )));
+        if n % 5_000 == 4_999 {
+            println!(
+                "  {} connected ({:.1} s)",
+                n + 1,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (rss, cpu0) = server.stats();
+    println!(
+        "idle: {} connections in {:.1} s; server RSS {} MiB, {:.2} KiB per connection",
+        o.conns,
+        started.elapsed().as_secs_f64(),
+        rss / 1024,
+        (rss.saturating_sub(base_rss)) as f64 / o.conns as f64
+    );
+    tokio::time::sleep(Duration::from_secs(o.secs)).await;
+    let (rss_end, cpu1) = server.stats();
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        let _ = r.await;
+    }
+    println!(
+        "idle: held {} s: dropped {}, RSS at end {} MiB ({:.2} KiB/conn), server CPU {:.1}%",
+        o.secs,
+        tally.dropped.load(Ordering::Relaxed),
+        rss_end / 1024,
+        (rss_end.saturating_sub(base_rss)) as f64 / o.conns as f64,
+        100.0 * (cpu1 - cpu0) / o.secs as f64
+    );
+}
+
+async fn fanout(o: &Opts) {
+    let server = ServerProc::start();
+    let tally = Arc::new(Tally::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let measuring = Arc::new(AtomicBool::new(false));
+    let members = o.members.clamp(2, 250);
+    let limit = (members + 2) as u8;
+    let mut readers = Vec::new();
+    let mut senders = Vec::new();
+    let started = Instant::now();
+    let mut n = 0;
+    for r in 0..o.rooms {
+        let room = r as i64 + 1;
+        for m in 0..members {
+            let user = room * 1000 + m as i64 + 1;
+            let ws = connect(server.addr, n, o.sources, user, room, limit).await;
+            n += 1;
+            // The first few members of each room also send, each at a share of the room's rate
+            // (a member may chat 2/s; ten senders keep each well under that).
+            let (sink, stream) = ws.split();
+            readers.push(tokio::spawn(reader(
+                stream,
+                tally.clone(),
+                measuring.clone(),
+                stop.clone(),
+            )));
+            if m < 10 {
+                let every = Duration::from_secs_f64(10.0_f64.min(members as f64) / o.rate);
+                senders.push(tokio::spawn(send_at_fixed_rate(
+                    sink,
+                    every,
+                    m as u64,
+                    stop.clone(),
+                )));
+            }
+        }
+    }
+    println!(
+        "fanout: {} connections in {:.1} s",
+        n,
+        started.elapsed().as_secs_f64()
+    );
+    if o.flooder {
+        let ws = connect(server.addr, n, o.sources, 999_999, 1, limit).await;
+        tokio::spawn(flood(ws, stop.clone()));
+    }
+    let _slow = if o.slow_reader {
+        // Connected and then never read: the server must cut it off, not buffer for it forever.
+        Some(connect(server.addr, n + 1, o.sources, 999_998, 1, limit).await)
+    } else {
+        None
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await; // warm-up
+    let (_, cpu0) = server.stats();
+    measuring.store(true, Ordering::Relaxed);
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(o.secs)).await;
+    measuring.store(false, Ordering::Relaxed);
+    let wall = t0.elapsed().as_secs_f64();
+    let (rss, cpu1) = server.stats();
+    stop.store(true, Ordering::Relaxed);
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+    for r in readers {
+        if let Ok(h) = r.await {
+            hist.add(h).unwrap();
+        }
+    }
+    for s in senders {
+        let _ = s.await;
+    }
+    let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "fanout: {} rooms x {} members at {}/s per room{}{}",
+        o.rooms,
+        members,
+        o.rate,
+        if o.flooder { ", with a flooder" } else { "" },
+        if o.slow_reader {
+            ", with a slow reader"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  deliveries/s {:.0}   p50 {:.2} ms   p99 {:.2} ms   p999 {:.2} ms   max {:.2} ms",
+        tally.deliveries.load(Ordering::Relaxed) as f64 / wall,
+        ms(0.5),
+        ms(0.99),
+        ms(0.999),
+        hist.max() as f64 / 1000.0
+    );
+    println!(
+        "  seq gaps {}   duplicates {}   dropped connections {}   server CPU {:.0}% of one core   RSS {} MiB",
+        tally.gaps.load(Ordering::Relaxed),
+        tally.dups.load(Ordering::Relaxed),
+        tally.dropped.load(Ordering::Relaxed),
+        100.0 * (cpu1 - cpu0) / wall,
+        rss / 1024
+    );
+}
+
+async fn send_at_fixed_rate(
+    mut sink: futures_util::stream::SplitSink<Ws, Message>,
+    every: Duration,
+    offset: u64,
+    stop: Arc<AtomicBool>,
+) {
+    // Senders of one room start staggered, so the room's events are evenly spaced.
+    tokio::time::sleep(every.mul_f64((offset % 10) as f64 / 10.0)).await;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !stop.load(Ordering::Relaxed) {
+        tick.tick().await;
+        let frame = format!(r#"{{"type":"chat","text":"t:{}"}}"#, unix_nanos());
+        if sink.send(Message::text(frame)).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn flood(mut ws: Ws, stop: Arc<AtomicBool>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    while !stop.load(Ordering::Relaxed) {
+        tick.tick().await;
+        if ws
+            .send(Message::text(r#"{"type":"react","kind":"clap"}"#))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn main() {
+    let o = opts();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    match o.scenario.as_str() {
+        "idle" => rt.block_on(idle(&o)),
+        "fanout" => rt.block_on(fanout(&o)),
+        _ => println!(
+            "usage: cargo bench -p onair-room-server --bench load -- <idle|fanout> \\\n  \
+             [--conns N] [--rooms R] [--members M] [--rate E] [--secs S] [--sources K] \\\n  \
+             [--flooder true] [--slow-reader true]"
+        ),
+    }
+}
