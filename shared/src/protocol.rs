@@ -353,6 +353,34 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for exhaustive checks (translations, docs).
+    pub const ALL: [ErrorCode; 24] = [
+        ErrorCode::BadJson,
+        ErrorCode::UnknownType,
+        ErrorCode::InvalidMessage,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::RateLimited,
+        ErrorCode::NotHost,
+        ErrorCode::NotYourTurn,
+        ErrorCode::NotAMember,
+        ErrorCode::NotEnoughMembers,
+        ErrorCode::AlreadyStarted,
+        ErrorCode::WrongPhase,
+        ErrorCode::AlreadyPerformed,
+        ErrorCode::AlreadyScored,
+        ErrorCode::RoundClosed,
+        ErrorCode::ScoreOutOfRange,
+        ErrorCode::CannotScoreOwnAct,
+        ErrorCode::NotEligible,
+        ErrorCode::InvalidChat,
+        ErrorCode::SignalTooLarge,
+        ErrorCode::CannotKickSelf,
+        ErrorCode::RoomFull,
+        ErrorCode::Kicked,
+        ErrorCode::Replaced,
+        ErrorCode::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::BadJson => "bad_json",
@@ -453,11 +481,7 @@ mod tests {
 
     #[test]
     fn error_code_strings_match_serde() {
-        for code in [
-            ErrorCode::NotHost,
-            ErrorCode::ScoreOutOfRange,
-            ErrorCode::BadJson,
-        ] {
+        for code in ErrorCode::ALL {
             assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         }
     }

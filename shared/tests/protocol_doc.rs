@@ -75,3 +75,15 @@ fn every_frame_type_is_documented() {
         );
     }
 }
+
+#[test]
+fn every_error_code_is_in_the_table() {
+    for code in onair_shared::protocol::ErrorCode::ALL {
+        let row = format!("| `{}` |", code.as_str());
+        assert!(
+            DOC.contains(&row),
+            "{} is missing from docs/PROTOCOL.md's table",
+            code.as_str()
+        );
+    }
+}
