@@ -5,7 +5,7 @@
 use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
 use crate::registry::Registry;
 use crate::room::{error_frame, Disconnected, FromMember, Join};
-use crate::session::{ConnId, ToSession};
+use crate::session::{ConnId, Outlet, ToSession};
 use actix::prelude::*;
 use bytestring::ByteString;
 use onair_shared::auth::TicketRoom;
@@ -25,7 +25,7 @@ const ABSENT_CHECKS_BEFORE_TAKEOVER: u32 = 3;
 struct Local {
     conn: ConnId,
     name: String,
-    session: Recipient<ToSession>,
+    session: Outlet,
     /// Room events go only to connections the owner has welcomed, so nobody sees an event
     /// before the snapshot it follows.
     welcomed: bool,
@@ -136,13 +136,13 @@ impl Relay {
                 match handle {
                     Ok(handle) => {
                         for local in relay.locals.values() {
-                            local.session.do_send(ToSession::Rebind(handle.clone()));
+                            local.session.control(ToSession::Rebind(handle.clone()));
                         }
                     }
                     Err(e) => {
                         log::error!("room {}: takeover failed: {e}", relay.info.id);
                         for local in relay.locals.values() {
-                            local.session.do_send(ToSession::Close);
+                            local.session.control(ToSession::Close);
                         }
                     }
                 }
@@ -150,6 +150,23 @@ impl Relay {
                 ctx.stop();
             })
             .wait(ctx);
+    }
+}
+
+impl Relay {
+    /// Drops a reader that stopped reading: the owner sees it go, as for any dropped connection.
+    fn cut_off(&mut self, user: UserId) {
+        if let Some(local) = self.locals.remove(&user) {
+            log::warn!(
+                "room {}: cutting off user {user} (too much queued)",
+                self.info.id
+            );
+            local.session.control(ToSession::Close);
+            self.to_owner(&ToOwner::Gone {
+                user,
+                conn: local.conn,
+            });
+        }
     }
 }
 
@@ -248,28 +265,40 @@ impl Handler<Inbound> for Relay {
         match msg {
             FromOwner::Broadcast => {
                 let frame = frame();
-                for local in self.locals.values().filter(|l| l.welcomed) {
-                    local.session.do_send(ToSession::Text(frame.clone()));
+                let lagging: Vec<UserId> = self
+                    .locals
+                    .iter()
+                    .filter(|(_, l)| l.welcomed && !l.session.send(frame.clone()))
+                    .map(|(&u, _)| u)
+                    .collect();
+                for user in lagging {
+                    self.cut_off(user);
                 }
             }
             FromOwner::To { user, conn } => {
-                if let Some(local) = self.locals.get_mut(&user).filter(|l| l.conn == conn) {
-                    local.session.do_send(ToSession::Text(frame()));
-                    local.welcomed = true;
+                let lagging = match self.locals.get_mut(&user).filter(|l| l.conn == conn) {
+                    Some(local) => {
+                        local.welcomed = true;
+                        !local.session.send(frame())
+                    }
+                    None => false,
+                };
+                if lagging {
+                    self.cut_off(user);
                 }
             }
             FromOwner::Close { user, conn } => {
                 if self.locals.get(&user).is_some_and(|l| l.conn == conn) {
                     if let Some(local) = self.locals.remove(&user) {
-                        local.session.do_send(ToSession::Close);
+                        local.session.control(ToSession::Close);
                     }
                 }
             }
             FromOwner::Refused { user, conn, code } => {
                 if self.locals.get(&user).is_some_and(|l| l.conn == conn) {
                     if let Some(local) = self.locals.remove(&user) {
-                        local.session.do_send(ToSession::Text(error_frame(code)));
-                        local.session.do_send(ToSession::Close);
+                        local.session.send(error_frame(code));
+                        local.session.control(ToSession::Close);
                     }
                 }
             }

@@ -10,7 +10,7 @@ use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
 use crate::registry::Registry;
 use crate::reporter::Reporter;
 use crate::rules::{RankedRound, Settings, Show};
-use crate::session::{ConnId, ToSession};
+use crate::session::{ConnId, Outlet, ToSession};
 use actix::prelude::*;
 use actix_web::web::Bytes;
 use bytestring::ByteString;
@@ -30,7 +30,7 @@ pub struct Join {
     pub user: UserId,
     pub name: String,
     pub conn: ConnId,
-    pub session: Recipient<ToSession>,
+    pub session: Outlet,
 }
 
 /// A frame from a member, already parsed and rate-limited by the session.
@@ -52,7 +52,7 @@ pub struct Disconnected {
 
 /// Where a member's connection is.
 enum Target {
-    Local(Recipient<ToSession>),
+    Local(Outlet),
     /// On another instance, reached through its relay.
     Remote,
 }
@@ -152,13 +152,11 @@ impl Room {
         room
     }
 
-    /// Stamps, serialises once, buffers and fans out each event, in order.
+    /// Stamps, serialises once, buffers and fans out each event, in order. A local reader that
+    /// has fallen too far behind is cut off (its seat is kept, as for any dropped connection).
     fn publish(&mut self, events: Vec<EventKind>) {
-        let any_remote = self
-            .conns
-            .values()
-            .any(|c| matches!(c.target, Target::Remote));
-        for kind in events {
+        let mut queue: VecDeque<EventKind> = events.into();
+        while let Some(kind) = queue.pop_front() {
             self.seq += 1;
             let frame = encode(&Event {
                 seq: self.seq,
@@ -168,9 +166,16 @@ impl Room {
                 self.recent.pop_front();
             }
             self.recent.push_back((self.seq, frame.clone()));
-            for conn in self.conns.values() {
-                if let Target::Local(session) = &conn.target {
-                    session.do_send(ToSession::Text(frame.clone()));
+            let mut lagging = Vec::new();
+            let mut any_remote = false;
+            for (&user, conn) in &self.conns {
+                match &conn.target {
+                    Target::Local(outlet) => {
+                        if !outlet.send(frame.clone()) {
+                            lagging.push(user);
+                        }
+                    }
+                    Target::Remote => any_remote = true,
                 }
             }
             if any_remote {
@@ -179,15 +184,32 @@ impl Room {
                     frame.as_bytes(),
                 ));
             }
+            for user in lagging {
+                queue.extend(self.cut_off(user));
+            }
         }
     }
 
+    /// Drops a reader that stopped reading; returns the events that follow (it goes offline).
+    fn cut_off(&mut self, user: UserId) -> Vec<EventKind> {
+        let Some(conn) = self.conns.remove(&user) else {
+            return vec![];
+        };
+        log::warn!(
+            "room {}: cutting off user {user}, more than {} KiB queued",
+            self.show.info().id,
+            crate::session::MAX_QUEUED_BYTES / 1024
+        );
+        self.close(user, conn, None);
+        self.show.disconnect(user, crate::clock::now_ms())
+    }
+
     fn send_to(&mut self, user: UserId, frame: ByteString) {
-        match self.conns.get(&user) {
+        let lagging = match self.conns.get(&user) {
             Some(Conn {
-                target: Target::Local(s),
+                target: Target::Local(outlet),
                 ..
-            }) => s.do_send(ToSession::Text(frame)),
+            }) => !outlet.send(frame),
             Some(Conn {
                 id,
                 target: Target::Remote,
@@ -195,19 +217,24 @@ impl Room {
                 let header = FromOwner::To { user, conn: *id };
                 self.outbox
                     .push(cluster::envelope::encode(&header, frame.as_bytes()));
+                false
             }
-            None => {}
+            None => false,
+        };
+        if lagging {
+            let events = self.cut_off(user);
+            self.publish(events);
         }
     }
 
     /// Closes a connection, after telling it why when `code` is given.
     fn close(&mut self, user: UserId, conn: Conn, code: Option<ErrorCode>) {
         match conn.target {
-            Target::Local(session) => {
+            Target::Local(outlet) => {
                 if let Some(code) = code {
-                    session.do_send(ToSession::Text(error_frame(code)));
+                    outlet.send(error_frame(code));
                 }
-                session.do_send(ToSession::Close);
+                outlet.control(ToSession::Close);
             }
             Target::Remote => {
                 if let Some(code) = code {

@@ -11,7 +11,8 @@ use onair_shared::protocol::{
     ClientMsg, ErrorCode, CLIENT_MSG_TYPES, MAX_FRAME_BYTES, MAX_SIGNAL_BYTES,
 };
 use onair_shared::UserId;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Tells a member's newer connection from an older one that has not noticed it was replaced.
@@ -24,6 +25,34 @@ fn next_conn_id() -> ConnId {
     static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let base = *BASE.get_or_init(|| rand::random::<u64>() & 0xFFFF_FFFF_0000_0000);
     base | (NEXT_CONN.fetch_add(1, Ordering::Relaxed) & 0xFFFF_FFFF)
+}
+
+/// What a reader that stops reading may have waiting for it before the room cuts it off. One
+/// member's slow phone must cost the server a bounded amount of memory, not the whole show.
+pub const MAX_QUEUED_BYTES: usize = 1024 * 1024;
+
+/// A session as its room sees it: where to send, and how many bytes are waiting there (frames
+/// the session has not yet passed to its socket, which stops taking them when the client does
+/// not read).
+#[derive(Clone)]
+pub struct Outlet {
+    recipient: Recipient<ToSession>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Outlet {
+    /// Sends a frame. False when the reader is more than [`MAX_QUEUED_BYTES`] behind: the
+    /// caller should cut it off.
+    pub fn send(&self, frame: ByteString) -> bool {
+        let waiting = self.queued.fetch_add(frame.len(), Ordering::Relaxed) + frame.len();
+        self.recipient.do_send(ToSession::Text(frame));
+        waiting <= MAX_QUEUED_BYTES
+    }
+
+    /// Close or rebind: control messages are not counted.
+    pub fn control(&self, msg: ToSession) {
+        self.recipient.do_send(msg);
+    }
 }
 
 /// What the room sends a session.
@@ -47,6 +76,8 @@ pub struct Session {
     /// A message split over continuation frames, as it arrives.
     partial: Option<Vec<u8>>,
     budget: Budget,
+    /// Bytes the room has handed us that we have not yet passed to the socket.
+    queued: Arc<AtomicUsize>,
 }
 
 impl Session {
@@ -67,6 +98,7 @@ impl Session {
             client_timeout,
             partial: None,
             budget: Budget::new(),
+            queued: Arc::default(),
         }
     }
 
@@ -158,7 +190,10 @@ impl Session {
             user: self.user,
             name: self.name.clone(),
             conn: self.conn,
-            session: ctx.address().recipient(),
+            session: Outlet {
+                recipient: ctx.address().recipient(),
+                queued: self.queued.clone(),
+            },
         };
         self.room
             .join
@@ -186,7 +221,10 @@ impl Handler<ToSession> for Session {
 
     fn handle(&mut self, msg: ToSession, ctx: &mut Self::Context) {
         match msg {
-            ToSession::Text(text) => ctx.text(text),
+            ToSession::Text(text) => {
+                self.queued.fetch_sub(text.len(), Ordering::Relaxed);
+                ctx.text(text);
+            }
             ToSession::Close => {
                 ctx.close(Some(ws::CloseCode::Normal.into()));
                 ctx.stop();

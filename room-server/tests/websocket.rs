@@ -304,3 +304,58 @@ async fn a_flooder_is_throttled_then_cut_off_and_the_room_stays_smooth() {
     // Past the abuse threshold the flooder's socket is closed.
     flooder.closed().await;
 }
+
+#[actix_rt::test]
+async fn a_reader_that_stops_reading_is_cut_off_and_the_room_goes_on() {
+    let server = server().await;
+    let r = room(10, 2);
+    // The slow member's socket takes little, and after its welcome it never reads again.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(server.addr).await.unwrap();
+    let url = format!("ws://{}/ws?ticket={}", server.addr, ticket(1, &r));
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    let (ws, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
+    let mut slow = Client {
+        ws,
+        user: UserId(1),
+        last_seq: 0,
+    };
+    assert!(matches!(
+        slow.recv().await,
+        ServerMsg::Direct(Direct::Welcome { .. })
+    ));
+
+    let mut senders = Vec::new();
+    for id in 2..=6 {
+        let (c, _) = Client::join(&server, id, &r).await;
+        senders.push(c);
+    }
+    // Each sends the slow member 15 KiB signals as fast as its frame budget allows.
+    let blob = "x".repeat(15 * 1024);
+    for c in senders.iter_mut() {
+        for _ in 0..150 {
+            c.send(json!({"type":"signal","to":1,"data":{"sdp":blob}}))
+                .await;
+        }
+    }
+    // Far more than 1 MiB plus the socket buffers is now owed to it: it must go offline.
+    let watcher = &mut senders[0];
+    let started = std::time::Instant::now();
+    loop {
+        match watcher.recv_within(Duration::from_secs(10)).await {
+            ServerMsg::Event(e) if e.kind == EventKind::MemberOffline { user: UserId(1) } => break,
+            _ => assert!(started.elapsed() < Duration::from_secs(10), "never cut off"),
+        }
+    }
+    watcher
+        .send(json!({"type":"chat","text":"the show goes on"}))
+        .await;
+    loop {
+        if let ServerMsg::Event(e) = watcher.recv().await {
+            if matches!(e.kind, EventKind::Chat { .. }) {
+                break;
+            }
+        }
+    }
+}
