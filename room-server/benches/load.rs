@@ -12,7 +12,8 @@
 //! - `idle`: `--conns` connections in rooms of `--members`, heartbeats only, held `--secs`.
 //! - `fanout`: `--rooms` × `--members`, `--rate` chat events/s per room for `--secs`; add
 //!   `--flooder true` (one member sends 1,000 frames/s) or `--slow-reader true` (one member
-//!   stops reading) to see that the room's latency does not move.
+//!   stops reading) to see that the room's latency does not move; `--instances 2` runs two
+//!   room-servers bridged by a private Redis, members alternating between them.
 
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
@@ -43,6 +44,8 @@ struct Opts {
     sources: u8,
     flooder: bool,
     slow_reader: bool,
+    /// Room-servers bridged by a private Redis (`--instances 2`); members alternate between them.
+    instances: usize,
 }
 
 fn opts() -> Opts {
@@ -72,6 +75,7 @@ fn opts() -> Opts {
         sources: num("sources", 8.0).clamp(1.0, 250.0) as u8,
         flooder: map.get("flooder").is_some_and(|v| v == "true"),
         slow_reader: map.get("slow-reader").is_some_and(|v| v == "true"),
+        instances: num("instances", 1.0).clamp(1.0, 8.0) as usize,
     }
 }
 
@@ -81,14 +85,53 @@ struct ServerProc {
     addr: SocketAddr,
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A private redis-server for the cross-instance scenario.
+struct RedisProc(Child, u16);
+
+impl RedisProc {
+    fn start() -> RedisProc {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server starts (apt-get install redis-server)");
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        RedisProc(child, port)
+    }
+}
+
+impl Drop for RedisProc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 impl ServerProc {
     fn start() -> ServerProc {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_onair-room-server"))
+        ServerProc::start_in(None, "room-1")
+    }
+
+    fn start_in(redis: Option<&RedisProc>, instance: &str) -> ServerProc {
+        let port = free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_onair-room-server"));
+        if let Some(redis) = redis {
+            cmd.env("ONAIR_REDIS_URL", format!("redis://127.0.0.1:{}", redis.1))
+                .env("ONAIR_INSTANCE_ID", instance);
+        }
+        let child = cmd
             .env("ONAIR_JWT_SECRET", SECRET)
             .env("ONAIR_ROOM_BIND", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
@@ -311,7 +354,13 @@ async fn idle(o: &Opts) {
 }
 
 async fn fanout(o: &Opts) {
-    let server = ServerProc::start();
+    let redis = (o.instances > 1).then(RedisProc::start);
+    let servers: Vec<ServerProc> = (0..o.instances)
+        .map(|i| ServerProc::start_in(redis.as_ref(), &format!("room-{}", i + 1)))
+        .collect();
+    let server = &servers[0];
+    let cpu = |servers: &[ServerProc]| servers.iter().map(|s| s.stats().1).sum::<f64>();
+    let rss = |servers: &[ServerProc]| servers.iter().map(|s| s.stats().0).sum::<u64>();
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
     let measuring = Arc::new(AtomicBool::new(false));
@@ -325,7 +374,10 @@ async fn fanout(o: &Opts) {
         let room = r as i64 + 1;
         for m in 0..members {
             let user = room * 1000 + m as i64 + 1;
-            let ws = connect(server.addr, n, o.sources, user, room, limit).await;
+            // Members alternate between instances (the room's first member, on the first one,
+            // makes it the owner; the rest reach it through relays).
+            let on = &servers[m % servers.len()];
+            let ws = connect(on.addr, n, o.sources, user, room, limit).await;
             n += 1;
             // The first few members of each room also send, each at a share of the room's rate
             // (a member may chat 2/s; ten senders keep each well under that).
@@ -363,13 +415,13 @@ async fn fanout(o: &Opts) {
         None
     };
     tokio::time::sleep(Duration::from_secs(3)).await; // warm-up
-    let (_, cpu0) = server.stats();
+    let cpu0 = cpu(&servers);
     measuring.store(true, Ordering::Relaxed);
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_secs(o.secs)).await;
     measuring.store(false, Ordering::Relaxed);
     let wall = t0.elapsed().as_secs_f64();
-    let (rss, cpu1) = server.stats();
+    let (rss, cpu1) = (rss(&servers), cpu(&servers));
     stop.store(true, Ordering::Relaxed);
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
     for r in readers {
@@ -382,10 +434,11 @@ async fn fanout(o: &Opts) {
     }
     let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
     println!(
-        "fanout: {} rooms x {} members at {}/s per room{}{}",
+        "fanout: {} rooms x {} members at {}/s per room on {} instance(s){}{}",
         o.rooms,
         members,
         o.rate,
+        o.instances,
         if o.flooder { ", with a flooder" } else { "" },
         if o.slow_reader {
             ", with a slow reader"
@@ -402,7 +455,7 @@ async fn fanout(o: &Opts) {
         hist.max() as f64 / 1000.0
     );
     println!(
-        "  seq gaps {}   duplicates {}   dropped connections {}   server CPU {:.0}% of one core   RSS {} MiB",
+        "  seq gaps {}   duplicates {}   dropped connections {}   server CPU {:.0}% of one core (all instances)   RSS {} MiB",
         tally.gaps.load(Ordering::Relaxed),
         tally.dups.load(Ordering::Relaxed),
         tally.dropped.load(Ordering::Relaxed),
@@ -457,7 +510,7 @@ fn main() {
         _ => println!(
             "usage: cargo bench -p onair-room-server --bench load -- <idle|fanout> \\\n  \
              [--conns N] [--rooms R] [--members M] [--rate E] [--secs S] [--sources K] \\\n  \
-             [--flooder true] [--slow-reader true]"
+             [--flooder true] [--slow-reader true] [--instances 2]"
         ),
     }
 }
