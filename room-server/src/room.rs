@@ -93,7 +93,25 @@ pub struct Room {
     outbox: Vec<Vec<u8>>,
     /// Set when another instance has taken the lease: stop without forgetting the state.
     lost_lease: bool,
+    /// What the saved state in Redis lacks: nothing, only chat and reactions (which may wait a
+    /// moment), or a change to the show (written through at once).
+    unsaved: Unsaved,
+    /// When the state was last written; chat and reactions are coalesced into one write at most
+    /// every [`COALESCE_SAVES`].
+    last_saved: std::time::Instant,
+    save_timer: Option<SpawnHandle>,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Unsaved {
+    Nothing,
+    Chatter,
+    Show,
+}
+
+/// A failover can lose at most this much chat and reactions: after a takeover every member gets
+/// a fresh `welcome`, so nobody holds events the new owner does not know about.
+const COALESCE_SAVES: Duration = Duration::from_millis(100);
 
 pub struct RoomSetup {
     pub registry: Registry,
@@ -121,6 +139,9 @@ impl Room {
             ranked: Vec::new(),
             outbox: Vec::new(),
             lost_lease: false,
+            unsaved: Unsaved::Nothing,
+            last_saved: std::time::Instant::now(),
+            save_timer: None,
         }
     }
 
@@ -157,6 +178,11 @@ impl Room {
     fn publish(&mut self, events: Vec<EventKind>) {
         let mut queue: VecDeque<EventKind> = events.into();
         while let Some(kind) = queue.pop_front() {
+            let weight = match kind {
+                EventKind::Chat { .. } | EventKind::Reaction { .. } => Unsaved::Chatter,
+                _ => Unsaved::Show,
+            };
+            self.unsaved = self.unsaved.max(weight);
             self.seq += 1;
             let frame = encode(&Event {
                 seq: self.seq,
@@ -385,6 +411,13 @@ impl Room {
     /// deadline, or close when nobody is left.
     fn after_change(&mut self, ctx: &mut Context<Self>) {
         self.flush();
+        if self.unsaved == Unsaved::Chatter && self.save_timer.is_none() {
+            let wait = COALESCE_SAVES.saturating_sub(self.last_saved.elapsed());
+            self.save_timer = Some(ctx.run_later(wait, |room, _| {
+                room.save_timer = None;
+                room.save_state(true);
+            }));
+        }
         if self.show.is_empty() {
             ctx.stop();
         } else {
@@ -392,24 +425,40 @@ impl Room {
         }
     }
 
-    /// Records ranked rounds, persists the state, then releases the frames for other
-    /// instances (never before the state that explains them), and reports the status.
+    /// Records ranked rounds, persists the state (a change to the show before the frames that
+    /// announce it), then releases the frames for other instances, and reports the status.
     fn flush(&mut self) {
         let id = self.show.info().id;
         for round in self.show.take_ranked_rounds() {
             self.reporter.record(id, round.clone());
             self.ranked.push(round);
         }
+        self.save_state(false);
         if let Some(cluster) = &self.cluster {
-            if !self.show.is_empty() {
-                cluster.save_state(id, self.persisted());
-            }
             let channel = cluster::down_channel(id);
             for bytes in self.outbox.drain(..) {
                 cluster.publish(channel.clone(), bytes);
             }
         }
         self.report_status();
+    }
+
+    /// Writes the state to Redis when the show changed, or when chat and reactions have waited
+    /// long enough (or `force`).
+    fn save_state(&mut self, force: bool) {
+        let Some(cluster) = self.cluster.clone() else {
+            return;
+        };
+        let due = match self.unsaved {
+            Unsaved::Nothing => false,
+            Unsaved::Chatter => force || self.last_saved.elapsed() >= COALESCE_SAVES,
+            Unsaved::Show => true,
+        };
+        if due && !self.show.is_empty() {
+            cluster.save_state(self.show.info().id, self.persisted());
+            self.unsaved = Unsaved::Nothing;
+            self.last_saved = std::time::Instant::now();
+        }
     }
 
     fn persisted(&self) -> Vec<u8> {
