@@ -13,7 +13,8 @@
 //! - `fanout`: `--rooms` × `--members`, `--rate` chat events/s per room for `--secs`; add
 //!   `--flooder true` (one member sends 1,000 frames/s) or `--slow-reader true` (one member
 //!   stops reading) to see that the room's latency does not move; `--instances 2` runs two
-//!   room-servers bridged by a private Redis, members alternating between them.
+//!   room-servers bridged by a private Redis, members alternating between them; `--churn 1000`
+//!   reconnects 1,000 returning members a second and times each until its fresh `welcome`.
 
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
@@ -46,6 +47,9 @@ struct Opts {
     slow_reader: bool,
     /// Room-servers bridged by a private Redis (`--instances 2`); members alternate between them.
     instances: usize,
+    /// Reconnects per second during a fan-out run (`--churn 1000`): returning members, each
+    /// timed from opening the socket to its fresh `welcome`.
+    churn: f64,
 }
 
 fn opts() -> Opts {
@@ -76,6 +80,7 @@ fn opts() -> Opts {
         flooder: map.get("flooder").is_some_and(|v| v == "true"),
         slow_reader: map.get("slow-reader").is_some_and(|v| v == "true"),
         instances: num("instances", 1.0).clamp(1.0, 8.0) as usize,
+        churn: num("churn", 0.0).max(0.0),
     }
 }
 
@@ -365,7 +370,8 @@ async fn fanout(o: &Opts) {
     let stop = Arc::new(AtomicBool::new(false));
     let measuring = Arc::new(AtomicBool::new(false));
     let members = o.members.clamp(2, 250);
-    let limit = (members + 2) as u8;
+    // Room for the flooder, the slow reader and ten returning (churning) members per room.
+    let limit = (members + 12).min(255) as u8;
     let mut readers = Vec::new();
     let mut senders = Vec::new();
     let started = Instant::now();
@@ -414,6 +420,18 @@ async fn fanout(o: &Opts) {
     } else {
         None
     };
+    let churn = (o.churn > 0.0).then(|| {
+        let addrs: Vec<SocketAddr> = servers.iter().map(|s| s.addr).collect();
+        tokio::spawn(churn_at(
+            addrs,
+            o.churn,
+            o.rooms,
+            o.sources,
+            limit,
+            stop.clone(),
+            measuring.clone(),
+        ))
+    });
     tokio::time::sleep(Duration::from_secs(3)).await; // warm-up
     let cpu0 = cpu(&servers);
     measuring.store(true, Ordering::Relaxed);
@@ -432,6 +450,10 @@ async fn fanout(o: &Opts) {
     for s in senders {
         let _ = s.await;
     }
+    let churned = match churn {
+        Some(task) => task.await.ok(),
+        None => None,
+    };
     let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
     println!(
         "fanout: {} rooms x {} members at {}/s per room on {} instance(s){}{}",
@@ -462,6 +484,62 @@ async fn fanout(o: &Opts) {
         100.0 * (cpu1 - cpu0) / wall,
         rss / 1024
     );
+    if let Some((done, h)) = churned {
+        println!(
+            "  churn: {:.0} reconnects/s, welcome after p50 {:.2} ms   p99 {:.2} ms   max {:.2} ms",
+            done as f64 / wall,
+            h.value_at_quantile(0.5) as f64 / 1000.0,
+            h.value_at_quantile(0.99) as f64 / 1000.0,
+            h.max() as f64 / 1000.0
+        );
+    }
+}
+
+/// Reconnects returning members at a fixed rate: ten per room take turns, so each comes back
+/// to a seat it still holds (and so gets the room's full state back).
+async fn churn_at(
+    servers: Vec<SocketAddr>,
+    rate: f64,
+    rooms: usize,
+    sources: u8,
+    limit: u8,
+    stop: Arc<AtomicBool>,
+    measuring: Arc<AtomicBool>,
+) -> (u64, Histogram<u64>) {
+    let hist = Arc::new(std::sync::Mutex::new(
+        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap(),
+    ));
+    let done = Arc::new(AtomicU64::new(0));
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut k: usize = 0;
+    while !stop.load(Ordering::Relaxed) {
+        tick.tick().await;
+        k += 1;
+        let room = (k % rooms) as i64 + 1;
+        let user = room * 1000 + 900 + ((k / rooms) % 10) as i64;
+        let server = servers[k % servers.len()];
+        let (hist, done, measuring) = (hist.clone(), done.clone(), measuring.clone());
+        tokio::spawn(async move {
+            let t0 = Instant::now();
+            let mut ws = connect(server, k, sources, user, room, limit).await;
+            while let Some(Ok(msg)) = ws.next().await {
+                if let Message::Text(t) = msg {
+                    if t.contains(r#""type":"welcome""#) {
+                        if measuring.load(Ordering::Relaxed) {
+                            let micros = t0.elapsed().as_micros() as u64;
+                            let _ = hist.lock().unwrap().record(micros.max(1));
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        break;
+                    }
+                }
+            }
+            let _ = ws.close(None).await;
+        });
+    }
+    let h = hist.lock().unwrap().clone();
+    (done.load(Ordering::Relaxed), h)
 }
 
 async fn send_at_fixed_rate(
@@ -510,7 +588,7 @@ fn main() {
         _ => println!(
             "usage: cargo bench -p onair-room-server --bench load -- <idle|fanout> \\\n  \
              [--conns N] [--rooms R] [--members M] [--rate E] [--secs S] [--sources K] \\\n  \
-             [--flooder true] [--slow-reader true] [--instances 2]"
+             [--flooder true] [--slow-reader true] [--instances 2] [--churn 1000]"
         ),
     }
 }
