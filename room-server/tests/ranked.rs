@@ -191,6 +191,22 @@ impl Stack {
         client
     }
 
+    /// Waits until `GET /rooms/{id}` shows this member count and status (reported each second).
+    async fn catalogue_shows(&self, room: onair_shared::RoomId, members: u32, status: &str) {
+        let start = Instant::now();
+        loop {
+            let view: Value = self.get(&format!("/api/v1/rooms/{room}")).await;
+            if view["member_count"] == members && view["status"] == status {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "room shows {view}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until the ranking lists `n` people (results arrive asynchronously).
     async fn ranking_with(&self, n: usize) -> RankingPage {
         let start = Instant::now();
@@ -255,7 +271,10 @@ async fn ranked_show_is_recorded_once(backend: Backend) {
     let mut b = stack.enter(&ben, &room).await;
     let mut c = stack.enter(&cat, &room).await;
 
+    // The lobby's catalogue shows the live member count the room-server reports.
+    stack.catalogue_shows(room.id, 3, "open").await;
     a.send(json!({"type":"start"})).await;
+    stack.catalogue_shows(room.id, 3, "live").await;
     act(&mut a, &mut [(&mut b, 90), (&mut c, 71)]).await;
     a.send(json!({"type":"nominate","user":ben.user.id})).await;
     until(&mut b, |e| matches!(e, EventKind::OnAir { .. })).await;
