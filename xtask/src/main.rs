@@ -48,9 +48,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root: this crate lives in `<root>/xtask`.
+/// The workspace root: this crate lives in `<root>/xtask`. `cargo run` tells us where at run
+/// time; the compile-time path is only a fallback (a binary shared between two checkouts
+/// through one target dir would otherwise build the other checkout).
 pub fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
 }
 
