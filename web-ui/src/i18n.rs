@@ -240,6 +240,36 @@ strings! {
     RoomEnded => "The show in this room is over.", "이 방의 공연은 끝났어요.";
     RoomNotFound => "This room does not exist.", "존재하지 않는 방이에요.";
 
+    // Video
+    CameraOn => "Camera on", "카메라 켜짐";
+    CameraOff => "Camera off", "카메라 꺼짐";
+    CameraStarting => "Starting camera…", "카메라 켜는 중…";
+    CameraDenied => "Camera blocked", "카메라 차단됨";
+    CameraMissing => "No camera", "카메라 없음";
+    CameraFailed => "Camera unavailable", "카메라 사용 불가";
+    MicOn => "Mic on", "마이크 켜짐";
+    MicOff => "Mic off", "마이크 꺼짐";
+    MicStarting => "Starting mic…", "마이크 켜는 중…";
+    MicDenied => "Mic blocked", "마이크 차단됨";
+    MicMissing => "No mic", "마이크 없음";
+    MicFailed => "Mic unavailable", "마이크 사용 불가";
+    TurnCameraOn => "Turn the camera on", "카메라 켜기";
+    TurnCameraOff => "Turn the camera off", "카메라 끄기";
+    TurnMicOn => "Turn the microphone on", "마이크 켜기";
+    TurnMicOff => "Turn the microphone off", "마이크 끄기";
+    CameraDeniedHelp => "Camera access is blocked. Allow it in your browser's site settings, then try again.", "카메라 권한이 차단되어 있어요. 브라우저의 사이트 설정에서 허용한 뒤 다시 시도해 주세요.";
+    CameraMissingHelp => "No camera was found. You can still watch, chat and score.", "카메라를 찾을 수 없어요. 카메라 없이도 보고, 채팅하고, 채점할 수 있어요.";
+    CameraFailedHelp => "The camera could not be started. Is another app using it?", "카메라를 켤 수 없어요. 다른 앱이 카메라를 쓰고 있지 않은지 확인해 주세요.";
+    MicDeniedHelp => "Microphone access is blocked. Allow it in your browser's site settings, then try again.", "마이크 권한이 차단되어 있어요. 브라우저의 사이트 설정에서 허용한 뒤 다시 시도해 주세요.";
+    MicMissingHelp => "No microphone was found. You can still watch, chat and score.", "마이크를 찾을 수 없어요. 마이크 없이도 보고, 채팅하고, 채점할 수 있어요.";
+    MicFailedHelp => "The microphone could not be started. Is another app using it?", "마이크를 켤 수 없어요. 다른 앱이 마이크를 쓰고 있지 않은지 확인해 주세요.";
+    EnableSound => "Turn on sound", "소리 켜기";
+    RelayOnly => "Relay only", "릴레이 전용";
+    RelayOnlyHint => "Every video call goes through the TURN relay (debug switch ?ice=relay).", "모든 영상 통화가 TURN 릴레이를 거쳐요 (디버그 설정 ?ice=relay).";
+    VideoConnecting => "Connecting video…", "영상 연결 중…";
+    VideoTrouble => "Video connection lost. Retrying…", "영상 연결이 끊겼어요. 다시 연결하는 중…";
+    MediaControls => "Camera and microphone", "카메라와 마이크";
+
     // Profiles
     IntroLabel => "One-line intro", "한 줄 소개";
     IntroPlaceholder => "Tell everyone about yourself in one line", "한 줄로 자신을 소개해 보세요";

@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod pagination;
 pub mod services;
 pub mod state;
+pub mod video;
 
 use wasm_bindgen::prelude::*;
 

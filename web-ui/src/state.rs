@@ -244,8 +244,11 @@ pub enum Ingest {
     NotSynced,
     /// An `error` frame for this member.
     Error { code: ErrorCode, message: String },
-    /// A WebRTC signal from another member (video comes in a later version).
-    Signal,
+    /// A WebRTC signal from another member, for the video mesh.
+    Signal {
+        from: UserId,
+        data: serde_json::Value,
+    },
     /// We were removed from the room (kicked): stop.
     Removed(LeaveReason),
 }
@@ -286,7 +289,7 @@ impl Tracker {
                 Ingest::Welcomed
             }
             ServerMsg::Direct(Direct::Error { code, message }) => Ingest::Error { code, message },
-            ServerMsg::Direct(Direct::Signal { .. }) => Ingest::Signal,
+            ServerMsg::Direct(Direct::Signal { from, data }) => Ingest::Signal { from, data },
             ServerMsg::Event(event) => self.event(event),
         }
     }
@@ -566,6 +569,24 @@ mod tests {
         assert_eq!(r.phase, Phase::Ended);
         assert_eq!(r.performer, None);
         assert_eq!(r.results, results);
+    }
+
+    #[test]
+    fn signals_pass_through_to_the_video_mesh_and_leave_seq_alone() {
+        let mut t = Tracker::default();
+        t.ingest(welcome(5));
+        let data = serde_json::json!({"kind": "hello"});
+        let frame: ServerMsg =
+            serde_json::from_value(serde_json::json!({"type": "signal", "from": 1, "data": data}))
+                .unwrap();
+        assert_eq!(
+            t.ingest(frame),
+            Ingest::Signal {
+                from: UserId(1),
+                data
+            }
+        );
+        assert_eq!(t.seq(), Some(5));
     }
 
     fn welcome(seq: u64) -> ServerMsg {

@@ -1,6 +1,8 @@
 use crate::components::avatar::{Avatar, UserLink};
+use crate::components::video::VideoTile;
 use crate::context::use_lang;
 use crate::i18n::Key;
+use crate::video::VideoView;
 use onair_shared::protocol::{Phase, RoomSnapshot};
 use onair_shared::UserId;
 use std::rc::Rc;
@@ -10,11 +12,17 @@ use yew::prelude::*;
 pub struct MemberListProps {
     pub room: Rc<RoomSnapshot>,
     pub you: Option<UserId>,
+    /// Everyone's video (our own camera for our tile).
+    #[prop_or_default]
+    pub video: Rc<VideoView>,
 }
 
-/// Everyone in the room, in join order, as tiles beside the stage: picture (the slot where
-/// the member's camera will go), name linking to their page, host crown, on-air badge,
-/// presence, and their act's mean score under the name once scored.
+/// Everyone in the room, in join order, as tiles beside the stage: camera (or picture when
+/// there is no video), name linking to their page, host crown, on-air badge, presence, and
+/// their act's mean score under the name once scored.
+///
+/// `.member-video` carries `data-video` (`on` while a `<video>` is shown), `data-link` (the
+/// call's state, for others) and `.mic-off` when their microphone is off.
 #[function_component(MemberList)]
 pub fn member_list(props: &MemberListProps) -> Html {
     let lang = use_lang();
@@ -31,6 +39,17 @@ pub fn member_list(props: &MemberListProps) -> Html {
                     let is_you = Some(m.id) == props.you;
                     let on_air = room.phase == Phase::OnAir && room.performer == Some(m.id);
                     let presence = if m.online { Key::Online } else { Key::Offline };
+                    let stream = props.video.video_of(m.id, props.you);
+                    let remote = props.video.remotes.get(&m.id).filter(|_| !is_you);
+                    let mic_off = if is_you {
+                        !props.video.mic.is_on()
+                    } else {
+                        remote.is_some_and(|r| !r.mic)
+                    };
+                    let link = remote.map(|r| r.link.code());
+                    let trouble = remote.is_some_and(|r| {
+                        matches!(r.link, crate::video::plan::LinkState::Disconnected | crate::video::plan::LinkState::Failed)
+                    });
                     html! {
                         <li key={m.id.0}
                             class={classes!(
@@ -41,10 +60,21 @@ pub fn member_list(props: &MemberListProps) -> Html {
                                 m.performed.then_some("performed"),
                             )}
                             data-user-id={m.id.to_string()}>
-                            <div class="member-video" data-user-id={m.id.to_string()}>
+                            <div class={classes!("member-video", stream.is_some().then_some("has-video"))}
+                                data-user-id={m.id.to_string()}
+                                data-video={if stream.is_some() { "on" } else { "off" }}
+                                data-link={link}
+                                title={trouble.then(|| lang.t(Key::VideoTrouble))}>
                                 <Avatar name={m.name.clone()}>
                                     <span class="presence" title={lang.t(presence)}></span>
                                 </Avatar>
+                                if let Some(stream) = stream {
+                                    <VideoTile {stream} user={m.id} mirror={is_you} />
+                                }
+                                if mic_off && m.online {
+                                    <span class="mic-off" title={lang.t(Key::MicOff)}
+                                        aria-label={lang.t(Key::MicOff)}>{ "🔇" }</span>
+                                }
                             </div>
                             <div class="member-main">
                                 <span class="member-name">

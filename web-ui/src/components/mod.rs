@@ -13,3 +13,4 @@ pub mod score_dialog;
 pub mod score_trend;
 pub mod stage;
 pub mod toasts;
+pub mod video;

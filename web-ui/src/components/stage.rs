@@ -1,4 +1,5 @@
 use crate::components::avatar::{Avatar, UserLink};
+use crate::components::video::VideoTile;
 use crate::context::use_lang;
 use crate::hooks::use_interval;
 use crate::hooks::use_room_socket::ReactionFlash;
@@ -17,6 +18,12 @@ pub struct StageProps {
     pub on_send: Callback<ClientMsg>,
     /// Reaction bursts on screen now.
     pub reactions: Vec<ReactionFlash>,
+    /// The performer's video for the big tile (ours, mirrored, when we perform).
+    #[prop_or_default]
+    pub video: Option<web_sys::MediaStream>,
+    /// The camera and microphone controls, under the big tile.
+    #[prop_or_default]
+    pub children: Html,
 }
 
 /// Who may do what right now, from the snapshot alone (the server has the final word).
@@ -75,7 +82,7 @@ pub fn name_of(room: &RoomSnapshot, user: UserId) -> String {
         .unwrap_or_else(|| format!("#{user}"))
 }
 
-/// The stage: the big tile (where the performer's video will go), the ON AIR badge, live
+/// The stage: the big tile (the performer's video, or their picture), the ON AIR badge, live
 /// reactions, and the controls that fit this moment.
 #[function_component(Stage)]
 pub fn stage(props: &StageProps) -> Html {
@@ -88,9 +95,14 @@ pub fn stage(props: &StageProps) -> Html {
     };
     let performer = room.performer.map(|p| (p, name_of(room, p)));
     let on_air = room.phase == Phase::OnAir;
+    // Only between the start and the end of the show.
+    let video = props
+        .video
+        .as_ref()
+        .filter(|_| crate::video::plan::stage_user(room).is_some());
 
-    // The big tile. `#stage-video` stays put whatever the phase so a video element can be
-    // dropped in later; `data-user-id` says whose picture belongs there.
+    // The big tile. `#stage-video` stays put whatever the phase; `data-user-id` says whose
+    // picture belongs there, and their `<video>` fills it when there is one.
     let tile_body = match (room.phase, &performer) {
         (Phase::Lobby, _) => html! {
             <div class="stage-placeholder">
@@ -151,8 +163,12 @@ pub fn stage(props: &StageProps) -> Html {
     html! {
         <section class={classes!("panel", "stage", on_air.then_some("live"))}
             data-phase={phase_code(room.phase)}>
-            <div id="stage-video" class={classes!("stage-video", on_air.then_some("on-air"))}
+            <div id="stage-video"
+                class={classes!("stage-video", on_air.then_some("on-air"), video.is_some().then_some("has-video"))}
                 data-user-id={performer.as_ref().map(|(id, _)| id.to_string())}>
+                if let (Some(stream), Some((id, _))) = (video, &performer) {
+                    <VideoTile stream={stream.clone()} user={*id} mirror={props.you == Some(*id)} />
+                }
                 <div class="stage-lights" aria-hidden="true"></div>
                 { tile_body }
                 if on_air {
@@ -162,6 +178,7 @@ pub fn stage(props: &StageProps) -> Html {
                 }
                 <ReactionLayer room={props.room.clone()} reactions={props.reactions.clone()} />
             </div>
+            { props.children.clone() }
             { status_line }
             if let Some(next) = room.nominee.filter(|_| room.phase != Phase::Ended) {
                 <p class="up-next">{ lang.t(Key::UpNext) }{ ": " }<strong>{ name_of(room, next) }</strong></p>

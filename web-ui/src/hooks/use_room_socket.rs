@@ -10,6 +10,12 @@
 //!    `welcome` then replaces the state,
 //! 5. stops for good on `kicked`, `replaced` or `room_full`, when the room is gone (a 4xx on
 //!    the ticket), on a `401` (back to login), after `leave`, or when the page goes away.
+//!
+//! WebRTC `signal` frames from other members go to whoever registered on
+//! [`RoomSocket::signals`] (the video mesh); our own signals are sent like any other
+//! message, except that while we are not connected they are dropped without a notice (the
+//! mesh starts its calls again after the next `welcome`), and a `not_a_member` error that
+//! follows a signal (the member just went away) is not shown.
 
 use crate::context::{use_session, use_toaster, SessionAction, ToastText, Toaster};
 use crate::i18n::Key;
@@ -23,6 +29,7 @@ use gloo_net::websocket::{Message, WebSocketError};
 use gloo_timers::future::TimeoutFuture;
 use onair_shared::protocol::{ClientMsg, ErrorCode, EventKind, ReactionKind, RoomSnapshot};
 use onair_shared::{RoomId, UserId};
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
@@ -77,6 +84,9 @@ pub struct SocketView {
     pub room: Option<Rc<RoomSnapshot>>,
     /// Reactions on screen, oldest first.
     pub reactions: Vec<ReactionFlash>,
+    /// How many `welcome` frames arrived (each connection starts with one): the video mesh
+    /// checks its calls again on each.
+    pub welcomes: u32,
 }
 
 impl Default for SocketView {
@@ -86,6 +96,34 @@ impl Default for SocketView {
             you: None,
             room: None,
             reactions: Vec::new(),
+            welcomes: 0,
+        }
+    }
+}
+
+/// What receives the `signal` frames of other members: `(from, data)`.
+pub type SignalHandler = Rc<dyn Fn(UserId, serde_json::Value)>;
+
+/// The one place a signal handler is registered (the room page's video mesh).
+#[derive(Clone, Default)]
+pub struct SignalSink(Rc<RefCell<Option<SignalHandler>>>);
+
+impl PartialEq for SignalSink {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl SignalSink {
+    pub fn set(&self, handler: Option<SignalHandler>) {
+        *self.0.borrow_mut() = handler;
+    }
+
+    fn deliver(&self, from: UserId, data: serde_json::Value) {
+        // Not borrowed while the handler runs: it may register or unregister.
+        let handler = self.0.borrow().clone();
+        if let Some(h) = handler {
+            h(from, data);
         }
     }
 }
@@ -95,6 +133,8 @@ pub enum SocketAction {
     Synced {
         you: UserId,
         room: RoomSnapshot,
+        /// A `welcome` (not an event) brought it.
+        welcome: bool,
     },
     /// A `reaction` event: animate it (as burst `n`).
     Reaction(ReactionFlash),
@@ -114,9 +154,12 @@ impl Reducible for SocketView {
                 }
                 next.status = status;
             }
-            SocketAction::Synced { you, room } => {
+            SocketAction::Synced { you, room, welcome } => {
                 next.you = Some(you);
                 next.room = Some(Rc::new(room));
+                if welcome {
+                    next.welcomes = next.welcomes.wrapping_add(1);
+                }
             }
             SocketAction::Reaction(flash) => {
                 next.reactions.push(flash);
@@ -141,6 +184,8 @@ impl Reducible for SocketView {
 pub struct RoomSocket {
     pub view: Rc<SocketView>,
     pub send: Callback<ClientMsg>,
+    /// Where `signal` frames from other members go.
+    pub signals: SignalSink,
 }
 
 impl RoomSocket {
@@ -160,11 +205,13 @@ pub fn use_room_socket(room: RoomId) -> RoomSocket {
     let session = use_session();
     let toaster = use_toaster();
     let outbox = use_mut_ref(|| None::<UnboundedSender<Cmd>>);
+    let signals = (*use_state(SignalSink::default)).clone();
 
     {
         let out = view.dispatcher();
         let session = session.dispatcher();
         let outbox = outbox.clone();
+        let signals = signals.clone();
         use_effect_with(room, move |&room| {
             // A new room (or the first render): start from a clean view.
             out.dispatch(SocketAction::Status(ConnStatus::Connecting));
@@ -175,7 +222,9 @@ pub fn use_room_socket(room: RoomId) -> RoomSocket {
                 out,
                 toaster,
                 session,
-                bursts: std::cell::Cell::new(0),
+                bursts: Cell::new(0),
+                signals,
+                signaled_last: Cell::new(false),
             };
             spawn_local(task.run(rx));
             move || {
@@ -197,6 +246,7 @@ pub fn use_room_socket(room: RoomId) -> RoomSocket {
     RoomSocket {
         view: Rc::new((*view).clone()),
         send,
+        signals,
     }
 }
 
@@ -215,7 +265,11 @@ struct Task {
     toaster: Toaster,
     session: UseReducerDispatcher<crate::context::Session>,
     /// Numbers the reaction bursts.
-    bursts: std::cell::Cell<u32>,
+    bursts: Cell<u32>,
+    signals: SignalSink,
+    /// The last message sent that names another member was a `signal`: a `not_a_member`
+    /// now is about that signal (the member just went away), not something to show.
+    signaled_last: Cell<bool>,
 }
 
 impl Task {
@@ -311,7 +365,7 @@ impl Task {
                     match tracker.ingest(msg) {
                         Ingest::Welcomed => {
                             *synced = true;
-                            self.publish(tracker);
+                            self.publish_welcome(tracker, true);
                             self.status(ConnStatus::Live);
                         }
                         Ingest::Applied(kind) => {
@@ -326,10 +380,12 @@ impl Task {
                                 return Ended::Dropped;
                             }
                         }
-                        Ingest::Stale
-                        | Ingest::AwaitingResync
-                        | Ingest::NotSynced
-                        | Ingest::Signal => {}
+                        Ingest::Signal { from, data } => self.signals.deliver(from, data),
+                        Ingest::Stale | Ingest::AwaitingResync | Ingest::NotSynced => {}
+                        Ingest::Error {
+                            code: ErrorCode::NotAMember,
+                            ..
+                        } if self.signaled_last.get() => {}
                         Ingest::Error { code, message } => {
                             self.toaster.show(ToastText::Code(code, message));
                             let stop = match code {
@@ -358,8 +414,15 @@ impl Task {
                 Either::Right(Some(Cmd::Send(msg))) => {
                     let leaving = matches!(msg, ClientMsg::Leave);
                     if !*synced && !leaving {
-                        self.toaster.key(Key::NotConnected);
+                        self.refuse_offline(&msg);
                         continue;
+                    }
+                    match &msg {
+                        ClientMsg::Signal { .. } => self.signaled_last.set(true),
+                        ClientMsg::Start { first: Some(_) }
+                        | ClientMsg::Nominate { .. }
+                        | ClientMsg::Kick { .. } => self.signaled_last.set(false),
+                        _ => {}
                     }
                     let sent = send(&mut ws, &msg).await;
                     if leaving {
@@ -392,7 +455,7 @@ impl Task {
                     self.status(ConnStatus::Left);
                     return false;
                 }
-                Either::Right((Some(Cmd::Send(_)), _)) => self.toaster.key(Key::NotConnected),
+                Either::Right((Some(Cmd::Send(msg)), _)) => self.refuse_offline(&msg),
                 Either::Right((Some(Cmd::Shutdown) | None, _)) => return false,
             }
         }
@@ -406,18 +469,31 @@ impl Task {
                     self.status(ConnStatus::Left);
                     return false;
                 }
-                Ok(Cmd::Send(_)) => self.toaster.key(Key::NotConnected),
+                Ok(Cmd::Send(msg)) => self.refuse_offline(&msg),
                 Ok(Cmd::Shutdown) | Err(TryRecvError::Closed) => return false,
                 Err(TryRecvError::Empty) => return true,
             }
         }
     }
 
+    /// A message the member tried to send while not connected: "not connected". Video
+    /// signals are dropped quietly; the calls start again after the next `welcome`.
+    fn refuse_offline(&self, msg: &ClientMsg) {
+        if !matches!(msg, ClientMsg::Signal { .. }) {
+            self.toaster.key(Key::NotConnected);
+        }
+    }
+
     fn publish(&self, tracker: &Tracker) {
+        self.publish_welcome(tracker, false);
+    }
+
+    fn publish_welcome(&self, tracker: &Tracker, welcome: bool) {
         if let Some(s) = tracker.synced.as_ref() {
             self.out.dispatch(SocketAction::Synced {
                 you: s.you,
                 room: s.room.clone(),
+                welcome,
             });
         }
     }

@@ -39,7 +39,7 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 }
 
 /// Settings a journey may shorten.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// How long a scoring round stays open.
     pub score_deadline_ms: i64,
@@ -47,6 +47,10 @@ pub struct Options {
     pub reconnect_grace_ms: i64,
     /// Turn Kakao login on, against a fake Kakao served by the test (see [`fake_kakao`]).
     pub kakao: bool,
+    /// The STUN servers `GET /config` hands out (`None`: the api-server's default).
+    pub stun_urls: Option<Vec<String>>,
+    /// A TURN relay for `GET /config` (see [`Turn`]).
+    pub turn: Option<onair_api_server::config::TurnConfig>,
 }
 
 impl Default for Options {
@@ -55,6 +59,8 @@ impl Default for Options {
             score_deadline_ms: 45_000,
             reconnect_grace_ms: 30_000,
             kakao: false,
+            stun_urls: None,
+            turn: None,
         }
     }
 }
@@ -121,6 +127,10 @@ impl Stack {
         config.service_token = Some(service_token);
         config.room_server_urls = vec![format!("ws://{}", room.addr)];
         config.web_dist = dist;
+        if let Some(stun) = &options.stun_urls {
+            config.stun_urls = stun.clone();
+        }
+        config.turn = options.turn.clone();
         let kakao = if options.kakao {
             let (base, handle) = fake_kakao();
             config.kakao = Some(onair_api_server::config::KakaoConfig::at(
@@ -157,19 +167,57 @@ impl Stack {
         })
     }
 
-    /// A fresh headless Chromium with its own profile (so its own login).
+    /// A fresh headless Chromium with its own profile (so its own login). It has no camera
+    /// or microphone: the room page goes on without them.
     pub async fn browser(&self) -> Browser {
+        self.browser_with(Media::None).await
+    }
+
+    /// A fresh headless Chromium with Chromium's fake camera (a moving test pattern) and
+    /// microphone (a beep), allowed without a prompt.
+    pub async fn video_browser(&self) -> Browser {
+        self.browser_with(Media::Fake).await
+    }
+
+    pub async fn browser_with(&self, media: Media) -> Browser {
         let profile = self.data.join(format!("profile-{}", free_port()));
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,900",
+            // WebRTC between browsers on this one machine: host candidates on every
+            // interface (loopback too) with their real addresses rather than mDNS names,
+            // and sound without a click.
+            "--allow-loopback-in-peer-connection",
+            "--disable-features=WebRtcHideLocalIpsWithMdns",
+            "--autoplay-policy=no-user-gesture-required",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        match media {
+            Media::None => {}
+            Media::Fake => {
+                args.push("--use-fake-device-for-media-stream".into());
+                args.push("--use-fake-ui-for-media-stream".into());
+            }
+            Media::Denied => {
+                args.push("--use-fake-device-for-media-stream".into());
+                args.push("--deny-permission-prompts".into());
+            }
+        }
+        args.push(format!("--user-data-dir={}", profile.display()));
         let caps = serde_json::json!({
             "goog:chromeOptions": {
                 "binary": self.chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.display()),
-                ]
+                "args": args,
             }
         });
         let caps = caps.as_object().unwrap().clone().into_iter().collect();
@@ -236,6 +284,17 @@ fn processes_with_arg_prefix(prefix: &str) -> Vec<u32> {
             })
         })
         .collect()
+}
+
+/// What a browser has for a camera and microphone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// Nothing (a request finds no device).
+    None,
+    /// Chromium's fake devices, allowed without a prompt.
+    Fake,
+    /// Fake devices would be there, but every permission prompt is refused.
+    Denied,
 }
 
 pub struct Browser {
@@ -436,6 +495,239 @@ impl Browser {
 
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+
+    /// Runs `script` (a function body; `return` a value or a promise) and gives its result.
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// The room id of the room page on screen.
+    pub async fn room_id(&self) -> i64 {
+        self.attr(".room-page[data-room-id]", "data-room-id")
+            .await
+            .and_then(|v| v.parse().ok())
+            .expect("a room page")
+    }
+
+    /// `videoWidth` and `currentTime` of the first `<video>` matching `css` (`None` when
+    /// there is none).
+    pub async fn video_state(&self, css: &str) -> Option<(u64, f64)> {
+        let script = format!(
+            "const v = document.querySelector({}); \
+             return v ? [v.videoWidth, v.currentTime] : null;",
+            serde_json::to_string(css).unwrap()
+        );
+        let v = self.js(&script).await;
+        let a = v.as_array()?;
+        Some((a.first()?.as_u64()?, a.get(1)?.as_f64()?))
+    }
+
+    /// Waits until the `<video>` matching `css` shows frames that move on: a non-zero
+    /// `videoWidth`, and a `currentTime` that advances. Gives the width.
+    pub async fn wait_for_video(&self, css: &str) -> u64 {
+        let start = Instant::now();
+        let mut first: Option<f64> = None;
+        loop {
+            match self.video_state(css).await {
+                Some((w, t)) if w > 0 => match first {
+                    Some(t0) if t > t0 => return w,
+                    Some(_) => {}
+                    None => first = Some(t),
+                },
+                _ => first = None,
+            }
+            if start.elapsed() > VIDEO_PATIENCE {
+                self.screenshot("video-timeout").await;
+                let links = self
+                    .js("return [...document.querySelectorAll('.member-video')].map(e => e.dataset.userId + ':' + e.dataset.link + ':' + e.dataset.video).join(' ')")
+                    .await;
+                panic!(
+                    "no playing video at `{css}` within {VIDEO_PATIENCE:?} (now {:?}; tiles {links})",
+                    self.video_state(css).await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// `[local, remote]` candidate types of the selected pair of our call with `user`
+    /// (`host`, `srflx`, `prflx` or `relay`), from `getStats()`.
+    pub async fn selected_candidate_types(&self, user: i64) -> Vec<String> {
+        let script = format!(
+            "return (async () => {{
+               const pc = window.__onairPeers && window.__onairPeers.get({user});
+               if (!pc) return [];
+               const stats = await pc.getStats();
+               let pair = null;
+               stats.forEach(r => {{
+                 if (r.type === 'transport' && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId);
+               }});
+               if (!pair) stats.forEach(r => {{
+                 if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r;
+               }});
+               if (!pair) return [];
+               return [stats.get(pair.localCandidateId).candidateType,
+                       stats.get(pair.remoteCandidateId).candidateType];
+             }})()"
+        );
+        let v = self.js(&script).await;
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The `maxBitrate` of our video sender in the call with `user` (`None`: not set).
+    pub async fn video_max_bitrate(&self, user: i64) -> Option<u64> {
+        let script = format!(
+            "const pc = window.__onairPeers && window.__onairPeers.get({user});
+             if (!pc) return null;
+             const t = pc.getTransceivers().find(t => t.receiver.track && t.receiver.track.kind === 'video');
+             if (!t) return null;
+             const e = t.sender.getParameters().encodings || [];
+             return e.length ? (e[0].maxBitrate ?? null) : null;"
+        );
+        self.js(&script).await.as_u64()
+    }
+
+    /// Waits until the `maxBitrate` of our video sender to `user` is `bps`.
+    pub async fn wait_for_max_bitrate(&self, user: i64, bps: u64) {
+        let start = Instant::now();
+        loop {
+            let now = self.video_max_bitrate(user).await;
+            if now == Some(bps) {
+                return;
+            }
+            assert!(
+                start.elapsed() < PATIENCE,
+                "video maxBitrate to {user} is {now:?}, expected {bps}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Whether this page has a call with `user`.
+    pub async fn has_call_with(&self, user: i64) -> bool {
+        self.js(&format!(
+            "return !!(window.__onairPeers && window.__onairPeers.has({user}));"
+        ))
+        .await
+        .as_bool()
+        .unwrap_or(false)
+    }
+}
+
+/// Video takes longer than a click: two browsers encode and decode on a busy machine.
+pub const VIDEO_PATIENCE: Duration = Duration::from_secs(40);
+
+/// A coturn `turnserver` on loopback, for the relay test: REST-API credentials
+/// (`use-auth-secret`) like production, no TLS. Stopped when dropped.
+pub struct Turn {
+    child: Child,
+    pub port: u16,
+    pub secret: String,
+    dir: PathBuf,
+}
+
+impl Turn {
+    /// `None` (skip) outside CI when coturn is not installed; in CI that fails the test.
+    /// `ONAIR_TURNSERVER` names the binary (default `/usr/bin/turnserver`).
+    pub fn start() -> Option<Turn> {
+        let bin = std::env::var("ONAIR_TURNSERVER").unwrap_or("/usr/bin/turnserver".into());
+        if !std::path::Path::new(&bin).exists() {
+            if in_ci() {
+                panic!("coturn ({bin}) is required in CI");
+            }
+            eprintln!("SKIPPED: coturn is not installed (run the tests with `cargo xtask test`)");
+            return None;
+        }
+        let dir = scratch_dir("turn");
+        let port = free_udp_and_tcp_port();
+        // A relay port range of our own, away from the ephemeral ports.
+        let min = 20_000 + (std::process::id() % 200) as u16 * 100;
+        let secret = format!("turn-secret-{}", std::process::id());
+        let log = std::fs::File::create(dir.join("turnserver.log")).expect("turn log");
+        let child = Command::new(&bin)
+            .args([
+                "-n".to_string(),
+                "--listening-ip=127.0.0.1".into(),
+                "--relay-ip=127.0.0.1".into(),
+                format!("--listening-port={port}"),
+                "--use-auth-secret".into(),
+                format!("--static-auth-secret={secret}"),
+                "--realm=onair.test".into(),
+                "--no-tls".into(),
+                "--no-dtls".into(),
+                "--allow-loopback-peers".into(),
+                "--no-cli".into(),
+                "--log-file=stdout".into(),
+                "--simple-log".into(),
+                format!("--min-port={min}"),
+                format!("--max-port={}", min + 99),
+                format!("--pidfile={}", dir.join("turnserver.pid").display()),
+                format!("--userdb={}", dir.join("turndb").display()),
+            ])
+            .stdout(log.try_clone().expect("turn log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("turnserver starts: {e}"));
+        let turn = Turn {
+            child,
+            port,
+            secret,
+            dir,
+        };
+        // It listens on TCP as well as UDP: ready once TCP answers.
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "turnserver did not start: {}",
+                turn.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(turn)
+    }
+
+    /// The api-server's TURN settings for this relay.
+    pub fn config(&self) -> onair_api_server::config::TurnConfig {
+        onair_api_server::config::TurnConfig {
+            urls: vec![format!("turn:127.0.0.1:{}?transport=udp", self.port)],
+            secret: Secret::new(&self.secret),
+            ttl_secs: 3600,
+        }
+    }
+
+    /// What it logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("turnserver.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A port free for both UDP and TCP on loopback.
+fn free_udp_and_tcp_port() -> u16 {
+    loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
     }
 }
 

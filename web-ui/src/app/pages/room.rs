@@ -6,8 +6,9 @@ use crate::components::nominate_dialog::NominateDialog;
 use crate::components::results_board::ResultsBoard;
 use crate::components::score_dialog::ScoreDialog;
 use crate::components::stage::{phase_code, Stage};
+use crate::components::video::{MediaControls, RemoteAudio};
 use crate::context::use_lang;
-use crate::hooks::{use_room_socket, ConnStatus, StopReason};
+use crate::hooks::{use_room_socket, use_video, ConnStatus, StopReason};
 use crate::i18n::{Key, Lang};
 use crate::services::api;
 use onair_shared::api::RoomView;
@@ -22,11 +23,14 @@ pub struct RoomPageProps {
     pub id: RoomId,
 }
 
-/// One room: title and phase, the stage, members and chat, kept live over the WebSocket.
+/// One room: title and phase, the stage with the performer's video, members with their
+/// cameras, and chat, kept live over the WebSocket (which also carries the video calls'
+/// signals).
 #[function_component(RoomPage)]
 pub fn room_page(props: &RoomPageProps) -> Html {
     let lang = use_lang();
     let socket = use_room_socket(props.id);
+    let video = use_video(props.id, &socket);
     let navigator = use_navigator();
     // The catalogue entry, for the description (the live snapshot has no description).
     let info = use_state(|| None::<RoomView>);
@@ -76,6 +80,16 @@ pub fn room_page(props: &RoomPageProps) -> Html {
         .map(|i| i.description.clone())
         .unwrap_or_default();
     let connected = socket.is_live();
+    let stage_video = room
+        .as_ref()
+        .and_then(|r| crate::video::plan::stage_user(r))
+        .and_then(|user| video.view.video_of(user, view.you));
+    let controls = html! {
+        <MediaControls camera={video.view.camera} mic={video.view.mic}
+            relay_only={video.view.relay_only} audio_blocked={video.view.audio_blocked}
+            on_camera={video.toggle_camera.clone()} on_mic={video.toggle_mic.clone()}
+            on_enable_audio={video.enable_audio.clone()} />
+    };
 
     html! {
         <section class="page room-page" data-room-id={props.id.to_string()}>
@@ -118,7 +132,9 @@ pub fn room_page(props: &RoomPageProps) -> Html {
                 <div class="room-grid">
                     <div class="room-main">
                         <Stage room={room.clone()} you={view.you} on_send={socket.send.clone()}
-                            reactions={view.reactions.clone()} />
+                            reactions={view.reactions.clone()} video={stage_video}>
+                            { controls }
+                        </Stage>
                         if let Some(you) = view.you {
                             <ScoreDialog room={room.clone()} {you} on_send={socket.send.clone()} />
                             <NominateDialog room={room.clone()} {you} on_send={socket.send.clone()} />
@@ -131,8 +147,14 @@ pub fn room_page(props: &RoomPageProps) -> Html {
                         <Chat room={room.clone()} you={view.you} {connected} on_send={on_chat} />
                     </div>
                     <aside class="room-side">
-                        <MemberList room={room.clone()} you={view.you} />
+                        <MemberList room={room.clone()} you={view.you} video={video.view.clone()} />
                     </aside>
+                </div>
+                // Everyone's sound (the videos are muted).
+                <div id="remote-audio" hidden=true>
+                    { for video.view.remotes.iter().filter_map(|(id, r)| r.stream.clone().map(|s| (*id, s))).map(|(id, stream)| html! {
+                        <RemoteAudio key={id.0} {stream} user={id} on_blocked={video.audio_blocked.clone()} />
+                    }) }
                 </div>
             } else if !matches!(view.status, ConnStatus::Stopped(_)) {
                 <div class="panel connecting">
