@@ -834,18 +834,24 @@ impl Mesh {
     }
 }
 
+/// Creates our offer or answer, sets it as the local description and returns its SDP.
+async fn local_description(conn: &RtcPeerConnection, kind: RtcSdpType) -> Result<String, JsValue> {
+    let created = match kind {
+        RtcSdpType::Offer => conn.create_offer(),
+        _ => conn.create_answer(),
+    };
+    let description = JsFuture::from(created).await?;
+    let sdp = js_sys::Reflect::get(&description, &"sdp".into())?
+        .as_string()
+        .unwrap_or_default();
+    let init = RtcSessionDescriptionInit::new(kind);
+    init.set_sdp(&sdp);
+    JsFuture::from(conn.set_local_description(&init)).await?;
+    Ok(sdp)
+}
+
 async fn make_offer(weak: Weak<RefCell<Mesh>>, user: UserId, id: String, conn: RtcPeerConnection) {
-    let result: Result<String, JsValue> = async {
-        let offer = JsFuture::from(conn.create_offer()).await?;
-        let sdp = js_sys::Reflect::get(&offer, &"sdp".into())?
-            .as_string()
-            .unwrap_or_default();
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-        init.set_sdp(&sdp);
-        JsFuture::from(conn.set_local_description(&init)).await?;
-        Ok(sdp)
-    }
-    .await;
+    let result = local_description(&conn, RtcSdpType::Offer).await;
     with_mesh(&weak, |m| {
         if m.pc_mut(user, &id).is_none() {
             return;
@@ -909,17 +915,7 @@ async fn make_answer(
     }
     with_mesh(&weak, |m| m.remote_description_set(user, &id));
 
-    let result: Result<String, JsValue> = async {
-        let answer = JsFuture::from(conn.create_answer()).await?;
-        let sdp = js_sys::Reflect::get(&answer, &"sdp".into())?
-            .as_string()
-            .unwrap_or_default();
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-        init.set_sdp(&sdp);
-        JsFuture::from(conn.set_local_description(&init)).await?;
-        Ok(sdp)
-    }
-    .await;
+    let result = local_description(&conn, RtcSdpType::Answer).await;
     with_mesh(&weak, |m| {
         if m.pc_mut(user, &id).is_none() {
             return;
