@@ -527,41 +527,35 @@ fn parse_room_server_urls(list: &str) -> Result<Vec<String>, String> {
     Ok(urls)
 }
 
-fn parse_turn_urls(list: &str) -> Result<Vec<String>, String> {
+/// A comma-separated list of ICE server URLs, each starting with one of `schemes`.
+fn parse_ice_urls(list: &str, schemes: [&str; 2], what: &str) -> Result<Vec<String>, String> {
     let urls: Vec<String> = list
         .split(',')
         .map(str::trim)
         .filter(|u| !u.is_empty())
         .map(str::to_owned)
         .collect();
-    if urls.is_empty() {
-        return Err("expected at least one turn:host:port URL".into());
-    }
     for url in &urls {
-        if !(url.starts_with("turn:") || url.starts_with("turns:")) {
+        if !schemes.iter().any(|s| url.starts_with(s)) {
             return Err(format!(
-                "{url:?} is not a TURN URL; expected turn:host:port"
+                "{url:?} is not a {what} URL; expected {}host:port",
+                schemes[0]
             ));
         }
     }
     Ok(urls)
 }
 
-fn parse_stun_urls(list: &str) -> Result<Vec<String>, String> {
-    let urls: Vec<String> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .map(str::to_owned)
-        .collect();
-    for url in &urls {
-        if !(url.starts_with("stun:") || url.starts_with("stuns:")) {
-            return Err(format!(
-                "{url:?} is not a STUN URL; expected stun:host:port"
-            ));
-        }
+fn parse_turn_urls(list: &str) -> Result<Vec<String>, String> {
+    let urls = parse_ice_urls(list, ["turn:", "turns:"], "TURN")?;
+    if urls.is_empty() {
+        return Err("expected at least one turn:host:port URL".into());
     }
     Ok(urls)
+}
+
+fn parse_stun_urls(list: &str) -> Result<Vec<String>, String> {
+    parse_ice_urls(list, ["stun:", "stuns:"], "STUN")
 }
 
 fn parse_http_url(var: &'static str, value: &str) -> Result<String, ConfigError> {
