@@ -132,24 +132,6 @@ async fn a_reload_mid_show_restores_the_room() {
     stack.stop().await;
 }
 
-/// Cuts the page's network: the live WebSocket is closed and requests fail until `restore`.
-const CUT_NETWORK: &str = r#"
-    window.__offline = true;
-    if (!window.__patched) {
-        window.__patched = true;
-        const fetch0 = window.fetch.bind(window);
-        window.fetch = (...args) => window.__offline
-            ? Promise.reject(new TypeError('offline (test)'))
-            : fetch0(...args);
-        const send0 = WebSocket.prototype.send;
-        WebSocket.prototype.send = function (data) {
-            window.__ws = this;
-            if (window.__offline) { this.close(); return; }
-            return send0.call(this, data);
-        };
-    }
-"#;
-
 #[actix_rt::test]
 async fn a_dropped_connection_shows_the_banner_and_comes_back() {
     let Some(stack) = Stack::start("drop").await else {
@@ -174,10 +156,7 @@ async fn a_dropped_connection_shows_the_banner_and_comes_back() {
     // Bob reads Korean. His network goes: his next frame finds the socket dead.
     bob.click("#lang-switch").await;
     bob.wait_for_text("#room-phase", "공연 중").await;
-    bob.client
-        .execute(CUT_NETWORK, vec![])
-        .await
-        .expect("cut the network");
+    bob.cut_network().await;
     bob.click("#react-clap").await;
     bob.wait_for_text("#connection-banner", "다시 연결하는 중")
         .await;
@@ -191,10 +170,7 @@ async fn a_dropped_connection_shows_the_banner_and_comes_back() {
     alice.click("#end-act").await;
     alice.wait_for("#room-phase[data-phase='scoring']").await;
 
-    bob.client
-        .execute("window.__offline = false;", vec![])
-        .await
-        .expect("restore the network");
+    bob.restore_network().await;
     bob.wait_gone("#connection-banner").await;
     bob.wait_for("#room-phase[data-phase='scoring']").await;
     bob.wait_for("#score-dialog[data-state='open']").await;

@@ -113,7 +113,7 @@ async fn two_members_see_and_hear_each_other_and_toggle_camera_and_mic() {
 
     // Bob's room connection drops (the calls themselves are fine): Alice sees him offline
     // and hangs up; when his connection comes back, the call is made again.
-    bob.js(CUT_NETWORK).await;
+    bob.cut_network().await;
     bob.type_into("#chat-input", "anyone there?").await;
     bob.click("#chat-send").await;
     bob.wait_for("#connection-banner").await;
@@ -129,7 +129,7 @@ async fn two_members_see_and_hear_each_other_and_toggle_camera_and_mic() {
         !alice.has_call_with(b).await,
         "the call with an offline member is closed"
     );
-    bob.js("window.__offline = false;").await;
+    bob.restore_network().await;
     bob.wait_gone("#connection-banner").await;
     alice
         .wait_for(&format!(".member.online[data-user-id=\"{b}\"]"))
@@ -367,21 +367,3 @@ async fn a_member_without_a_camera_watches_and_signals_stay_inside_the_room() {
     dan.close().await;
     stack.stop().await;
 }
-
-/// Cuts the page's network for the room connection: the live WebSocket is closed on its
-/// next send and requests fail until `window.__offline = false` (WebRTC is untouched).
-const CUT_NETWORK: &str = r#"
-    window.__offline = true;
-    if (!window.__patched) {
-        window.__patched = true;
-        const fetch0 = window.fetch.bind(window);
-        window.fetch = (...args) => window.__offline
-            ? Promise.reject(new TypeError('offline (test)'))
-            : fetch0(...args);
-        const send0 = WebSocket.prototype.send;
-        WebSocket.prototype.send = function (data) {
-            if (window.__offline) { this.close(); return; }
-            return send0.call(this, data);
-        };
-    }
-"#;

@@ -498,6 +498,31 @@ impl Browser {
     }
 
     /// Runs `script` (a function body; `return` a value or a promise) and gives its result.
+    /// Cuts the page's network for the room connection: the live WebSocket is closed on its
+    /// next send and requests fail until [`Browser::restore_network`] (WebRTC is untouched).
+    pub async fn cut_network(&self) {
+        self.js(r#"
+            window.__offline = true;
+            if (!window.__patched) {
+                window.__patched = true;
+                const fetch0 = window.fetch.bind(window);
+                window.fetch = (...args) => window.__offline
+                    ? Promise.reject(new TypeError('offline (test)'))
+                    : fetch0(...args);
+                const send0 = WebSocket.prototype.send;
+                WebSocket.prototype.send = function (data) {
+                    if (window.__offline) { this.close(); return; }
+                    return send0.call(this, data);
+                };
+            }
+            "#)
+            .await;
+    }
+
+    pub async fn restore_network(&self) {
+        self.js("window.__offline = false;").await;
+    }
+
     pub async fn js(&self, script: &str) -> serde_json::Value {
         self.client
             .execute(script, vec![])
