@@ -73,6 +73,16 @@ pub struct PersistedRoom {
     ranked: Vec<RankedRound>,
 }
 
+/// [`PersistedRoom`] borrowed from a live room: the same JSON, written without copying the
+/// room first (the owner writes it after every change to the show).
+#[derive(Serialize)]
+struct PersistedRoomRef<'a> {
+    show: &'a Show,
+    seq: u64,
+    recent: Vec<(u64, &'a str)>,
+    ranked: &'a [RankedRound],
+}
+
 pub struct Room {
     show: Show,
     seq: u64,
@@ -462,15 +472,11 @@ impl Room {
     }
 
     fn persisted(&self) -> Vec<u8> {
-        let saved = PersistedRoom {
-            show: self.show.clone(),
+        let saved = PersistedRoomRef {
+            show: &self.show,
             seq: self.seq,
-            recent: self
-                .recent
-                .iter()
-                .map(|(s, f)| (*s, f.to_string()))
-                .collect(),
-            ranked: self.ranked.clone(),
+            recent: self.recent.iter().map(|(s, f)| (*s, &**f)).collect(),
+            ranked: &self.ranked,
         };
         serde_json::to_vec(&saved).unwrap_or_default()
     }
