@@ -50,6 +50,12 @@ struct Opts {
     /// Reconnects per second during a fan-out run (`--churn 1000`): returning members, each
     /// timed from opening the socket to its fresh `welcome`.
     churn: f64,
+    /// The generator's own worker threads (`--threads`); one leaves the other core to the
+    /// server, churn needs two to offer 1,000 handshakes a second besides the fan-out.
+    threads: usize,
+    /// A command to run the server under (`--wrap 'valgrind --tool=massif'`), to profile it
+    /// with the same load; the /proc figures are then the wrapper's.
+    wrap: Vec<String>,
 }
 
 fn opts() -> Opts {
@@ -81,6 +87,11 @@ fn opts() -> Opts {
         slow_reader: map.get("slow-reader").is_some_and(|v| v == "true"),
         instances: num("instances", 1.0).clamp(1.0, 8.0) as usize,
         churn: num("churn", 0.0).max(0.0),
+        threads: num("threads", 1.0).clamp(1.0, 16.0) as usize,
+        wrap: map
+            .get("wrap")
+            .map(|w| w.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -125,13 +136,21 @@ impl Drop for RedisProc {
 }
 
 impl ServerProc {
-    fn start() -> ServerProc {
-        ServerProc::start_in(None, "room-1")
+    fn start(wrap: &[String]) -> ServerProc {
+        ServerProc::start_in(wrap, None, "room-1")
     }
 
-    fn start_in(redis: Option<&RedisProc>, instance: &str) -> ServerProc {
+    fn start_in(wrap: &[String], redis: Option<&RedisProc>, instance: &str) -> ServerProc {
         let port = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_onair-room-server"));
+        let binary = env!("CARGO_BIN_EXE_onair-room-server");
+        let mut cmd = match wrap.split_first() {
+            Some((wrapper, args)) => {
+                let mut cmd = Command::new(wrapper);
+                cmd.args(args).arg(binary);
+                cmd
+            }
+            None => Command::new(binary),
+        };
         if let Some(redis) = redis {
             cmd.env("ONAIR_REDIS_URL", format!("redis://127.0.0.1:{}", redis.1))
                 .env("ONAIR_INSTANCE_ID", instance);
@@ -147,7 +166,7 @@ impl ServerProc {
         let start = Instant::now();
         while std::net::TcpStream::connect(addr).is_err() {
             assert!(
-                start.elapsed() < Duration::from_secs(10),
+                start.elapsed() < Duration::from_secs(60),
                 "room-server did not start"
             );
             std::thread::sleep(Duration::from_millis(20));
@@ -175,7 +194,18 @@ impl ServerProc {
 }
 
 impl Drop for ServerProc {
+    /// SIGTERM first, so a profiler wrapping the server writes its report; then SIGKILL.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -306,7 +336,7 @@ where
 }
 
 async fn idle(o: &Opts) {
-    let server = ServerProc::start();
+    let server = ServerProc::start(&o.wrap);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (base_rss, _) = server.stats();
     let per_room = o.members.clamp(2, 255);
@@ -361,7 +391,7 @@ async fn idle(o: &Opts) {
 async fn fanout(o: &Opts) {
     let redis = (o.instances > 1).then(RedisProc::start);
     let servers: Vec<ServerProc> = (0..o.instances)
-        .map(|i| ServerProc::start_in(redis.as_ref(), &format!("room-{}", i + 1)))
+        .map(|i| ServerProc::start_in(&o.wrap, redis.as_ref(), &format!("room-{}", i + 1)))
         .collect();
     let server = &servers[0];
     let cpu = |servers: &[ServerProc]| servers.iter().map(|s| s.stats().1).sum::<f64>();
@@ -510,11 +540,22 @@ async fn churn_at(
         Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap(),
     ));
     let done = Arc::new(AtomicU64::new(0));
-    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Tokio's timer has 1 ms granularity, and a late tick pushes the next one back: a 1 ms
+    // interval offers ~500/s, not 1,000. So tick every 10 ms and start this tick's share of
+    // reconnects, carrying the fraction over.
+    let period = Duration::from_millis(10);
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let per_tick = rate * period.as_secs_f64();
+    let mut owed = 0.0;
     let mut k: usize = 0;
     while !stop.load(Ordering::Relaxed) {
-        tick.tick().await;
+        if owed < 1.0 {
+            tick.tick().await;
+            owed += per_tick;
+            continue;
+        }
+        owed -= 1.0;
         k += 1;
         let room = (k % rooms) as i64 + 1;
         let user = room * 1000 + 900 + ((k / rooms) % 10) as i64;
@@ -578,7 +619,7 @@ async fn flood(mut ws: Ws, stop: Arc<AtomicBool>) {
 fn main() {
     let o = opts();
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(o.threads)
         .enable_all()
         .build()
         .unwrap();
@@ -588,7 +629,7 @@ fn main() {
         _ => println!(
             "usage: cargo bench -p onair-room-server --bench load -- <idle|fanout> \\\n  \
              [--conns N] [--rooms R] [--members M] [--rate E] [--secs S] [--sources K] \\\n  \
-             [--flooder true] [--slow-reader true] [--instances 2] [--churn 1000]"
+             [--flooder true] [--slow-reader true] [--instances 2] [--churn 1000] [--threads T]"
         ),
     }
 }
