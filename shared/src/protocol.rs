@@ -283,8 +283,11 @@ pub struct MemberView {
     pub id: UserId,
     pub name: String,
     pub online: bool,
+    /// Left out while false: a welcome lists every member, and most have not performed yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub performed: bool,
-    /// The mean score of this member's act, once its round has closed.
+    /// The mean score of this member's act, once its round has closed; left out until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
 }
 
@@ -425,6 +428,43 @@ pub fn mean_two_decimals(sum: i64, count: u32) -> Option<f64> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_member_who_has_not_performed_is_sent_without_the_act_fields() {
+        let fresh = MemberView {
+            id: UserId(7),
+            name: "Dan".into(),
+            online: true,
+            performed: false,
+            score: None,
+        };
+        let encoded = serde_json::to_value(&fresh).unwrap();
+        assert_eq!(encoded, json!({"id": 7, "name": "Dan", "online": true}));
+        assert_eq!(
+            serde_json::from_value::<MemberView>(encoded).unwrap(),
+            fresh
+        );
+
+        let scored = MemberView {
+            performed: true,
+            score: Some(80.5),
+            ..fresh
+        };
+        let encoded = serde_json::to_value(&scored).unwrap();
+        assert_eq!(encoded["performed"], json!(true));
+        assert_eq!(encoded["score"], json!(80.5));
+        assert_eq!(
+            serde_json::from_value::<MemberView>(encoded).unwrap(),
+            scored
+        );
+        // The long form (explicit false / null) still decodes.
+        let long =
+            json!({"id": 7, "name": "Dan", "online": true, "performed": false, "score": null});
+        assert_eq!(
+            serde_json::from_value::<MemberView>(long).unwrap().score,
+            None
+        );
+    }
 
     #[test]
     fn client_frames_use_snake_case_type_tags() {
