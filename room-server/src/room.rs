@@ -63,11 +63,15 @@ struct Conn {
 }
 
 /// What the owner writes to Redis, and a new owner reads back after a failover.
+///
+/// Not the buffer of recent events: after a takeover every member gets a fresh `welcome`
+/// (relayed members are re-joined, the others reconnect), so nobody can ask the new owner to
+/// replay an event from before it. Leaving it out keeps each write to the size of the show
+/// (the buffer was ~100 KB a room, written after every chat line).
 #[derive(Serialize, Deserialize)]
 pub struct PersistedRoom {
     show: Show,
     seq: u64,
-    recent: VecDeque<(u64, String)>,
     /// Every ranked round of this room; a new owner sends them all again (the api-server
     /// records each once), so none is lost between a round closing and its delivery.
     ranked: Vec<RankedRound>,
@@ -79,7 +83,6 @@ pub struct PersistedRoom {
 struct PersistedRoomRef<'a> {
     show: &'a Show,
     seq: u64,
-    recent: Vec<(u64, &'a str)>,
     ranked: &'a [RankedRound],
 }
 
@@ -163,11 +166,6 @@ impl Room {
         let mut room = Room::new(show.info().clone(), setup);
         room.show = show;
         room.seq = saved.seq;
-        room.recent = saved
-            .recent
-            .into_iter()
-            .map(|(s, f)| (s, ByteString::from(f)))
-            .collect();
         room.ranked = saved.ranked;
         for round in &room.ranked {
             room.reporter.record(room.show.info().id, round.clone());
@@ -475,7 +473,6 @@ impl Room {
         let saved = PersistedRoomRef {
             show: &self.show,
             seq: self.seq,
-            recent: self.recent.iter().map(|(s, f)| (*s, &**f)).collect(),
             ranked: &self.ranked,
         };
         serde_json::to_vec(&saved).unwrap_or_default()
