@@ -25,6 +25,9 @@ pub struct RoomServerConfig {
     pub redis_url: Option<String>,
     /// `ONAIR_INSTANCE_ID`: this instance's name in the cluster (default: random).
     pub instance_id: String,
+    /// `ONAIR_WORKERS`: threads serving connections (default: one per CPU core). Set it when
+    /// several instances share a machine, so their threads do not outnumber the cores.
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +51,7 @@ impl RoomServerConfig {
             api: None,
             redis_url: None,
             instance_id: format!("room-{:08x}", rand::random::<u32>()),
+            workers: None,
         }
     }
 
@@ -106,6 +110,13 @@ impl RoomServerConfig {
         }
         if let Some(id) = get("ONAIR_INSTANCE_ID").filter(|i| !i.trim().is_empty()) {
             config.instance_id = id.trim().to_owned();
+        }
+        if get("ONAIR_WORKERS").is_some() {
+            let workers: usize = parse(&get, "ONAIR_WORKERS", "1")?;
+            if !(1..=256).contains(&workers) {
+                return Err(format!("ONAIR_WORKERS must be 1 to 256, not {workers}"));
+            }
+            config.workers = Some(workers);
         }
         if config.client_timeout <= config.heartbeat_interval {
             return Err(
@@ -170,6 +181,12 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.contains("ONAIR_SCORE_DEADLINE_SECS"), "{e}");
+        for workers in ["0", "many", "1000"] {
+            let e = from(&[("ONAIR_JWT_SECRET", SECRET), ("ONAIR_WORKERS", workers)]).unwrap_err();
+            assert!(e.contains("ONAIR_WORKERS"), "{e}");
+        }
+        let c = from(&[("ONAIR_JWT_SECRET", SECRET), ("ONAIR_WORKERS", "1")]).unwrap();
+        assert_eq!(c.workers, Some(1));
     }
 
     #[test]

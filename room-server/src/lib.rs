@@ -39,12 +39,20 @@ pub struct Running {
 /// Connects to Redis (if configured), binds and builds the room-server. Call from within an
 /// actix system (`#[actix_web::main]`, `#[actix_rt::test]`).
 pub async fn start(config: RoomServerConfig) -> anyhow::Result<Running> {
-    let bind = config.bind;
+    let (bind, workers) = (config.bind, config.workers);
     let state = web::Data::from(server::state(config).await?);
-    let http =
+    let mut http =
         HttpServer::new(move || App::new().app_data(state.clone()).configure(server::routes))
-            .bind(bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+            // Room events are small frames that must leave at once. With Nagle's algorithm on
+            // (actix-http leaves it on), a frame sent while the previous one is unacknowledged
+            // waits for the client's delayed ACK, up to 40 ms.
+            .tcp_nodelay(true);
+    if let Some(workers) = workers {
+        http = http.workers(workers);
+    }
+    let http = http
+        .bind(bind)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     let addr = http.addrs().first().copied().unwrap_or(bind);
     let server = http.shutdown_timeout(5).run();
     Ok(Running {
