@@ -20,7 +20,6 @@ use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use jsonwebtoken::{encode, EncodingKey, Header};
 use onair_shared::auth::{TicketClaims, TicketRoom, TokenKind};
-use onair_shared::protocol::{Direct, EventKind, ServerMsg};
 use onair_shared::room::{Category, Mode};
 use onair_shared::{RoomId, UserId};
 use std::collections::HashMap;
@@ -56,6 +55,8 @@ struct Opts {
     /// A command to run the server under (`--wrap 'valgrind --tool=massif'`), to profile it
     /// with the same load; the /proc figures are then the wrapper's.
     wrap: Vec<String>,
+    /// Each server's worker threads (`--workers`; default: the cores shared by the instances).
+    workers: usize,
 }
 
 fn opts() -> Opts {
@@ -75,6 +76,7 @@ fn opts() -> Opts {
         }
     }
     let num = |k: &str, d: f64| map.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+    let instances = num("instances", 1.0).clamp(1.0, 8.0) as usize;
     Opts {
         scenario,
         rooms: num("rooms", 20.0) as usize,
@@ -85,9 +87,16 @@ fn opts() -> Opts {
         sources: num("sources", 8.0).clamp(1.0, 250.0) as u8,
         flooder: map.get("flooder").is_some_and(|v| v == "true"),
         slow_reader: map.get("slow-reader").is_some_and(|v| v == "true"),
-        instances: num("instances", 1.0).clamp(1.0, 8.0) as usize,
+        instances,
         churn: num("churn", 0.0).max(0.0),
         threads: num("threads", 1.0).clamp(1.0, 16.0) as usize,
+        workers: match num("workers", 0.0).clamp(0.0, 64.0) as usize {
+            0 => {
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+                (cores / instances).max(1)
+            }
+            n => n,
+        },
         wrap: map
             .get("wrap")
             .map(|w| w.split_whitespace().map(str::to_owned).collect())
@@ -136,11 +145,12 @@ impl Drop for RedisProc {
 }
 
 impl ServerProc {
-    fn start(wrap: &[String]) -> ServerProc {
-        ServerProc::start_in(wrap, None, "room-1")
+    fn start(o: &Opts) -> ServerProc {
+        ServerProc::start_in(o, None, "room-1")
     }
 
-    fn start_in(wrap: &[String], redis: Option<&RedisProc>, instance: &str) -> ServerProc {
+    fn start_in(o: &Opts, redis: Option<&RedisProc>, instance: &str) -> ServerProc {
+        let (wrap, workers) = (&o.wrap, o.workers);
         let port = free_port();
         let binary = env!("CARGO_BIN_EXE_onair-room-server");
         let mut cmd = match wrap.split_first() {
@@ -159,6 +169,7 @@ impl ServerProc {
             .env("ONAIR_JWT_SECRET", SECRET)
             .env("ONAIR_ROOM_BIND", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
+            .env("ONAIR_WORKERS", workers.to_string())
             .stdout(Stdio::null())
             .spawn()
             .expect("room-server starts");
@@ -176,20 +187,7 @@ impl ServerProc {
 
     /// (resident KiB, CPU seconds) from /proc.
     fn stats(&self) -> (u64, f64) {
-        let pid = self.child.id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let rss = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0);
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // Fields after the `(comm)`: utime and stime are the 12th and 13th, in clock ticks.
-        let after = stat.rsplit(')').next().unwrap_or("");
-        let f: Vec<&str> = after.split_whitespace().collect();
-        let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-            + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-        (rss, ticks as f64 / 100.0)
+        proc_stats(self.child.id())
     }
 }
 
@@ -216,6 +214,23 @@ fn unix_nanos() -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_nanos() as u64
+}
+
+/// (resident KiB, CPU seconds) of a process, from /proc.
+fn proc_stats(pid: u32) -> (u64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the `(comm)`: utime and stime are the 12th and 13th, in clock ticks.
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    (rss, ticks as f64 / 100.0)
 }
 
 fn ticket(user: i64, room: i64, limit: u8) -> String {
@@ -275,6 +290,23 @@ struct Tally {
     dropped: AtomicU64,
 }
 
+/// The parts of a server frame the generator checks: its type, its `seq` (events and
+/// `welcome`), and a chat line's text (which carries the send time).
+#[derive(serde::Deserialize)]
+struct FrameHead<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    seq: Option<u64>,
+    #[serde(borrow)]
+    line: Option<LineHead<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct LineHead<'a> {
+    #[serde(borrow)]
+    text: std::borrow::Cow<'a, str>,
+}
+
 /// Reads one connection (or its read half) until `stop`, checking `seq` and recording chat
 /// latencies while `measuring`.
 async fn reader<S>(
@@ -298,20 +330,21 @@ where
                 return hist;
             }
         };
-        let Ok(frame) = serde_json::from_str::<ServerMsg>(&msg) else {
+        // Only what the tally needs, borrowed: the full `ServerMsg` (an untagged enum) costs
+        // the generator more CPU than the server spends sending the frame.
+        let Ok(frame) = serde_json::from_str::<FrameHead>(&msg) else {
             continue;
         };
-        let e = match frame {
-            ServerMsg::Direct(Direct::Welcome { seq, .. }) => {
-                last = Some(seq);
-                continue;
-            }
-            ServerMsg::Direct(_) => continue,
-            ServerMsg::Event(e) => e,
+        let Some(seq) = frame.seq else {
+            continue; // a frame for us alone (error, signal)
         };
+        if frame.kind == "welcome" {
+            last = Some(seq);
+            continue;
+        }
         match last {
-            Some(l) if e.seq == l + 1 => {}
-            Some(l) if e.seq <= l => {
+            Some(l) if seq == l + 1 => {}
+            Some(l) if seq <= l => {
                 tally.dups.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
@@ -320,23 +353,22 @@ where
             }
             None => {}
         }
-        last = Some(e.seq);
-        if let EventKind::Chat { line } = e.kind {
-            let sent = line
-                .text
-                .strip_prefix("t:")
-                .and_then(|t| t.parse::<u64>().ok());
-            if let (Some(sent), true) = (sent, measuring.load(Ordering::Relaxed)) {
-                let _ = hist.record((unix_nanos().saturating_sub(sent) / 1_000).max(1));
-                tally.deliveries.fetch_add(1, Ordering::Relaxed);
-            }
+        last = Some(seq);
+        let sent = frame
+            .line
+            .as_ref()
+            .and_then(|l| l.text.strip_prefix("t:"))
+            .and_then(|t| t.parse::<u64>().ok());
+        if let (Some(sent), true) = (sent, measuring.load(Ordering::Relaxed)) {
+            let _ = hist.record((unix_nanos().saturating_sub(sent) / 1_000).max(1));
+            tally.deliveries.fetch_add(1, Ordering::Relaxed);
         }
     }
     hist
 }
 
 async fn idle(o: &Opts) {
-    let server = ServerProc::start(&o.wrap);
+    let server = ServerProc::start(o);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (base_rss, _) = server.stats();
     let per_room = o.members.clamp(2, 255);
@@ -391,10 +423,16 @@ async fn idle(o: &Opts) {
 async fn fanout(o: &Opts) {
     let redis = (o.instances > 1).then(RedisProc::start);
     let servers: Vec<ServerProc> = (0..o.instances)
-        .map(|i| ServerProc::start_in(&o.wrap, redis.as_ref(), &format!("room-{}", i + 1)))
+        .map(|i| ServerProc::start_in(o, redis.as_ref(), &format!("room-{}", i + 1)))
         .collect();
     let server = &servers[0];
-    let cpu = |servers: &[ServerProc]| servers.iter().map(|s| s.stats().1).sum::<f64>();
+    // CPU seconds of each server, then Redis, then this generator.
+    let cpu = |servers: &[ServerProc]| {
+        let mut v: Vec<f64> = servers.iter().map(|s| s.stats().1).collect();
+        v.push(redis.as_ref().map_or(0.0, |r| proc_stats(r.0.id()).1));
+        v.push(proc_stats(std::process::id()).1);
+        v
+    };
     let rss = |servers: &[ServerProc]| servers.iter().map(|s| s.stats().0).sum::<u64>();
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
@@ -507,12 +545,32 @@ async fn fanout(o: &Opts) {
         hist.max() as f64 / 1000.0
     );
     println!(
-        "  seq gaps {}   duplicates {}   dropped connections {}   server CPU {:.0}% of one core (all instances)   RSS {} MiB",
+        "  seq gaps {}   duplicates {}   dropped connections {}   RSS {} MiB (all instances)",
         tally.gaps.load(Ordering::Relaxed),
         tally.dups.load(Ordering::Relaxed),
         tally.dropped.load(Ordering::Relaxed),
-        100.0 * (cpu1 - cpu0) / wall,
         rss / 1024
+    );
+    let pct: Vec<f64> = cpu1
+        .iter()
+        .zip(&cpu0)
+        .map(|(b, a)| 100.0 * (b - a) / wall)
+        .collect();
+    let servers_pct = &pct[..servers.len()];
+    println!(
+        "  CPU, % of one core: server {:.0}% ({}){}   generator {:.0}%",
+        servers_pct.iter().sum::<f64>(),
+        servers_pct
+            .iter()
+            .map(|p| format!("{p:.0}%"))
+            .collect::<Vec<_>>()
+            .join(" + "),
+        if redis.is_some() {
+            format!("   redis {:.0}%", pct[servers.len()])
+        } else {
+            String::new()
+        },
+        pct[servers.len() + 1]
     );
     if let Some((done, h)) = churned {
         println!(
