@@ -438,8 +438,9 @@ async fn fanout(o: &Opts) {
     let stop = Arc::new(AtomicBool::new(false));
     let measuring = Arc::new(AtomicBool::new(false));
     let members = o.members.clamp(2, 250);
-    // Room for the flooder, the slow reader and ten returning (churning) members per room.
-    let limit = (members + 12).min(255) as u8;
+    // Room for the flooder, the slow reader and its five senders, and ten returning (churning)
+    // members per room.
+    let limit = (members + 20).min(255) as u8;
     let mut readers = Vec::new();
     let mut senders = Vec::new();
     let started = Instant::now();
@@ -456,12 +457,15 @@ async fn fanout(o: &Opts) {
             // The first few members of each room also send, each at a share of the room's rate
             // (a member may chat 2/s; ten senders keep each well under that).
             let (sink, stream) = ws.split();
-            readers.push(tokio::spawn(reader(
-                stream,
-                tally.clone(),
-                measuring.clone(),
-                stop.clone(),
-            )));
+            readers.push((
+                r,
+                tokio::spawn(reader(
+                    stream,
+                    tally.clone(),
+                    measuring.clone(),
+                    stop.clone(),
+                )),
+            ));
             if m < 10 {
                 let every = Duration::from_secs_f64(10.0_f64.min(members as f64) / o.rate);
                 senders.push(tokio::spawn(send_at_fixed_rate(
@@ -482,9 +486,24 @@ async fn fanout(o: &Opts) {
         let ws = connect(server.addr, n, o.sources, 999_999, 1, limit).await;
         tokio::spawn(flood(ws, stop.clone()));
     }
-    let _slow = if o.slow_reader {
-        // Connected and then never read: the server must cut it off, not buffer for it forever.
-        Some(connect(server.addr, n + 1, o.sources, 999_998, 1, limit).await)
+    let slow = if o.slow_reader {
+        // Connected and then never read, while five members of its room send it 15 KiB WebRTC
+        // signals, 10 a second each: the server must cut it off once 1 MiB is queued for it,
+        // not buffer for it forever.
+        let slow = connect(server.addr, n + 1, o.sources, SLOW_READER, 1, limit).await;
+        for k in 0..5 {
+            let ws = connect(
+                server.addr,
+                n + 2 + k,
+                o.sources,
+                999_990 + k as i64,
+                1,
+                limit,
+            )
+            .await;
+            tokio::spawn(signal_slow_reader(ws, stop.clone()));
+        }
+        Some(slow)
     } else {
         None
     };
@@ -510,9 +529,14 @@ async fn fanout(o: &Opts) {
     let (rss, cpu1) = (rss(&servers), cpu(&servers));
     stop.store(true, Ordering::Relaxed);
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
-    for r in readers {
+    // Room 1 alone: where the flooder and the slow reader are.
+    let mut first_room = hist.clone();
+    for (room, r) in readers {
         if let Ok(h) = r.await {
-            hist.add(h).unwrap();
+            hist.add(&h).unwrap();
+            if room == 0 {
+                first_room.add(&h).unwrap();
+            }
         }
     }
     for s in senders {
@@ -572,6 +596,33 @@ async fn fanout(o: &Opts) {
         },
         pct[servers.len() + 1]
     );
+    if o.flooder || o.slow_reader {
+        println!(
+            "  room 1 (the flooder's / slow reader's): p50 {:.2} ms   p99 {:.2} ms   p999 {:.2} ms",
+            first_room.value_at_quantile(0.5) as f64 / 1000.0,
+            first_room.value_at_quantile(0.99) as f64 / 1000.0,
+            first_room.value_at_quantile(0.999) as f64 / 1000.0
+        );
+    }
+    if let Some(mut slow) = slow {
+        // Read what the kernel buffered for it; a connection the server cut off then ends.
+        let drained = tokio::time::timeout(Duration::from_secs(20), async {
+            let mut bytes = 0usize;
+            while let Some(Ok(msg)) = slow.next().await {
+                bytes += msg.len();
+            }
+            bytes
+        })
+        .await;
+        match drained {
+            Ok(bytes) => println!(
+                "  slow reader: cut off by the server, with {:.1} MiB waiting in its socket \
+                 buffers (the server itself queues at most 1 MiB per connection)",
+                bytes as f64 / (1024.0 * 1024.0)
+            ),
+            Err(_) => println!("  slow reader: NOT cut off (still connected after draining)"),
+        }
+    }
     if let Some((done, h)) = churned {
         println!(
             "  churn: {:.0} reconnects/s, welcome after p50 {:.2} ms   p99 {:.2} ms   max {:.2} ms",
@@ -655,6 +706,25 @@ async fn send_at_fixed_rate(
         tick.tick().await;
         let frame = format!(r#"{{"type":"chat","text":"t:{}"}}"#, unix_nanos());
         if sink.send(Message::text(frame)).await.is_err() {
+            return;
+        }
+    }
+}
+
+const SLOW_READER: i64 = 999_998;
+
+/// Sends 15 KiB signals to the slow reader, 10 a second, and reads (drops) the room's frames.
+async fn signal_slow_reader(ws: Ws, stop: Arc<AtomicBool>) {
+    let (mut sink, mut stream) = ws.split();
+    tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+    let frame = format!(
+        r#"{{"type":"signal","to":{SLOW_READER},"data":{{"sdp":"{}"}}}}"#,
+        "x".repeat(15 * 1024)
+    );
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    while !stop.load(Ordering::Relaxed) {
+        tick.tick().await;
+        if sink.send(Message::text(frame.clone())).await.is_err() {
             return;
         }
     }
