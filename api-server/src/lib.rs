@@ -7,6 +7,8 @@
 //! - [`db`]: the connection pool, migrations, and per-table models with their queries.
 //! - [`auth`]: JWT signing/verification and the [`auth::AuthUser`] extractor.
 //! - [`routes`]: one file per area; the full route table is in [`routes::configure`].
+//! - [`seed`]: the `onair-seed` tool (bulk data sets for benchmarks) and its SQL checks of
+//!   every counter the server keeps.
 
 pub mod auth;
 pub mod config;
@@ -14,6 +16,7 @@ pub mod db;
 pub mod error;
 pub mod metrics;
 pub mod routes;
+pub mod seed;
 pub mod turn;
 
 use actix_web::{middleware, web, App, HttpServer};

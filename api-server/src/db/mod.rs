@@ -139,6 +139,26 @@ where
     .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
 }
 
+/// Runs a write transaction again when the database chose it as a deadlock victim (InnoDB
+/// rolls the whole transaction back and says so; diesel calls it `SerializationFailure`), at
+/// most three times in all. The lock order of every write keeps deadlocks rare (see the models),
+/// but gap locks of concurrent inserts into one index can still cross.
+pub fn retry_deadlocks<T>(mut transaction: impl FnMut() -> QueryResult<T>) -> QueryResult<T> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let mut attempt = 1;
+    loop {
+        match transaction() {
+            Err(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info))
+                if attempt < 3 =>
+            {
+                log::warn!("deadlock, retrying the transaction: {}", info.message());
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// A trivial query: is the database answering?
 pub fn ping(conn: &mut DbConn) -> QueryResult<()> {
     diesel::sql_query("SELECT 1").execute(conn).map(|_| ())

@@ -14,6 +14,8 @@ diesel::table! {
         created_at -> BigInt,
         score_centi -> Nullable<BigInt>,
         acts_count -> Integer,
+        follower_count -> BigInt,
+        following_count -> BigInt,
     }
 }
 
@@ -70,6 +72,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ranking_counts (lvl, bucket) {
+        lvl -> Integer,
+        bucket -> BigInt,
+        n -> BigInt,
+    }
+}
+
 diesel::joinable!(rooms -> users (host_id));
 diesel::joinable!(acts -> rooms (room_id));
 diesel::joinable!(acts -> users (performer_id));
@@ -77,4 +87,12 @@ diesel::joinable!(act_scores -> acts (act_id));
 diesel::joinable!(act_scores -> users (scorer_id));
 diesel::joinable!(login_codes -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, rooms, acts, act_scores, follows, login_codes);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    rooms,
+    acts,
+    act_scores,
+    follows,
+    login_codes,
+    ranking_counts,
+);

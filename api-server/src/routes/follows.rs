@@ -94,8 +94,12 @@ async fn list(
     let limit = parse_limit(query.limit.as_deref())?;
     let before = parse_id_cursor(query.cursor.as_deref())?;
     let rows = db::run(&state.pool, move |conn| {
-        User::find(conn, user)?.ok_or(ApiError::UserNotFound)?;
-        Ok(Follow::list(conn, user, which, before, limit + 1)?)
+        let rows = Follow::list(conn, user, which, before, limit + 1)?;
+        // Rows mean the user exists (foreign key); only an empty page needs to ask.
+        if rows.is_empty() {
+            User::find(conn, user)?.ok_or(ApiError::UserNotFound)?;
+        }
+        Ok(rows)
     })
     .await?;
     let (rows, next) = split_page(rows, limit, |(follow_id, _)| *follow_id);

@@ -4,6 +4,7 @@ use crate::error::ApiError;
 use crate::routes::paging::parse_limit;
 use crate::AppState;
 use actix_web::web;
+use diesel::Connection;
 use onair_shared::api::{RankingEntry, RankingPage};
 use serde::Deserialize;
 
@@ -41,11 +42,14 @@ pub async fn rankings(
                 ))
             })?,
     };
+    // One transaction, so the ranks, the rows and the total describe the same moment.
     let (rows, total) = db::run(&state.pool, move |conn| {
-        Ok((
-            User::ranking_page(conn, limit, offset)?,
-            User::ranked_total(conn)?,
-        ))
+        Ok(conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            Ok((
+                User::ranking_page(conn, limit, offset)?,
+                User::ranked_total(conn)?,
+            ))
+        })?)
     })
     .await?;
     let items = rows

@@ -5,6 +5,7 @@ use crate::error::ApiError;
 use crate::routes::paging::{parse_limit, split_page};
 use crate::AppState;
 use actix_web::web;
+use diesel::Connection;
 use onair_shared::api::{Page, ScoreHistoryItem, UserProfile};
 use onair_shared::{RoomId, UserId};
 use serde::Deserialize;
@@ -18,23 +19,26 @@ pub async fn get_profile(
     let id = path.into_inner();
     let viewer = viewer.0.map(|v| v.id);
     let profile = db::run(&state.pool, move |conn| {
-        let user = User::find(conn, id)?.ok_or(ApiError::UserNotFound)?;
-        let followed_by_me = match viewer {
-            Some(viewer) if viewer != id => Follow::exists(conn, viewer, id)?,
-            _ => false,
-        };
-        Ok(UserProfile {
-            id: user.user_id(),
-            name: user.display_name.clone(),
-            avatar_url: user.avatar_url.clone(),
-            intro: user.intro.clone(),
-            follower_count: Follow::follower_count(conn, id)?,
-            following_count: Follow::following_count(conn, id)?,
-            cumulative_score: user.cumulative_score(),
-            rank: user.rank(conn)?,
-            acts: user.acts(),
-            followed_by_me,
-            created_at: user.created_at,
+        // One transaction: the rank is counted against the same state the row was read in.
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let user = User::find(conn, id)?.ok_or(ApiError::UserNotFound)?;
+            let followed_by_me = match viewer {
+                Some(viewer) if viewer != id => Follow::exists(conn, viewer, id)?,
+                _ => false,
+            };
+            Ok(UserProfile {
+                id: user.user_id(),
+                name: user.display_name.clone(),
+                avatar_url: user.avatar_url.clone(),
+                intro: user.intro.clone(),
+                follower_count: user.followers(),
+                following_count: user.following(),
+                cumulative_score: user.cumulative_score(),
+                rank: user.rank(conn)?,
+                acts: user.acts(),
+                followed_by_me,
+                created_at: user.created_at,
+            })
         })
     })
     .await?;

@@ -56,6 +56,7 @@ backend_test!(follow_and_unfollow_are_idempotent, |srv| {
     // Follow again after unfollowing.
     assert_eq!(srv.put_auth(&path, Some(&bob.token)).await.status, 200);
     assert_eq!(counts(&srv, alice.user.id).await, (1, 0));
+    srv.check_invariants();
 });
 
 backend_test!(follow_refusals, |srv| {

@@ -216,6 +216,7 @@ backend_test!(concurrent_duplicates_record_one_act, |srv| {
     let host = profile(&srv, show.host).await;
     assert_eq!(host.cumulative_score, 70.0);
     assert_eq!(host.acts, 1);
+    srv.check_invariants();
 });
 
 backend_test!(an_unscored_act_is_recorded_and_adds_nothing, |srv| {

@@ -6,6 +6,7 @@ mod common;
 
 mod admin;
 mod auth;
+mod counters;
 mod faults;
 mod follows;
 mod internal;
@@ -14,5 +15,6 @@ mod ops;
 mod profiles;
 mod rankings;
 mod rooms;
+mod seed;
 mod server;
 mod tickets;

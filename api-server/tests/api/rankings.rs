@@ -132,6 +132,7 @@ backend_test!(ties_share_a_rank_and_pages_keep_ranks, |srv| {
             .collect::<Vec<_>>(),
         vec![(1, "D", 95.0), (2, "A", 90.0), (2, "B", 90.0)]
     );
+    srv.check_invariants();
 
     for bad in [
         "?limit=0",
@@ -184,5 +185,6 @@ backend_test!(
         assert_eq!(page.total, 2);
         assert_eq!(page.items[0].user.name, "Cheater");
         assert_eq!(page.items[0].cumulative_score, 100.0);
+        srv.check_invariants();
     }
 );

@@ -12,8 +12,10 @@
 #![allow(dead_code)]
 
 use diesel::connection::SimpleConnection;
+use diesel::r2d2::ManageConnection;
 use diesel::{Connection, MysqlConnection, SqliteConnection};
 use onair_api_server::config::{ApiConfig, Database};
+use onair_api_server::db::{DbConn, DbConnManager};
 use onair_shared::api::{ErrorBody, LoginResponse, RoomView};
 use onair_shared::auth::Role;
 use onair_shared::{RoomId, UserId};
@@ -103,6 +105,51 @@ pub fn random_suffix() -> String {
 enum TestDb {
     Sqlite { _dir: TempDir, path: PathBuf },
     Mysql(MysqlTestDb),
+}
+
+impl TestDb {
+    /// An empty database (nothing migrated yet); `None` when MySQL is unreachable outside CI.
+    fn create(backend: Backend) -> Option<(TestDb, Database)> {
+        Some(match backend {
+            Backend::Sqlite => {
+                let dir = TempDir::new("db");
+                let path = dir.path().join("onair.db");
+                (
+                    TestDb::Sqlite {
+                        _dir: dir,
+                        path: path.clone(),
+                    },
+                    Database::Sqlite(path),
+                )
+            }
+            Backend::Mysql => {
+                let mysql = MysqlTestDb::create()?;
+                let url = mysql.url();
+                (TestDb::Mysql(mysql), Database::Mysql(url))
+            }
+        })
+    }
+}
+
+/// A database of its own for a test that runs no server (or runs it later); removed on drop.
+pub struct ScratchDb {
+    _db: TestDb,
+    pub database: Database,
+}
+
+impl ScratchDb {
+    /// `None` when the backend is MySQL and it is unreachable outside CI.
+    pub fn create(backend: Backend) -> Option<ScratchDb> {
+        let (db, database) = TestDb::create(backend)?;
+        Some(ScratchDb { _db: db, database })
+    }
+
+    /// A new connection (no migrations run).
+    pub fn conn(&self) -> DbConn {
+        DbConnManager::new(self.database.clone())
+            .connect()
+            .expect("connect to the test database")
+    }
 }
 
 /// A database created for one test; dropped even when the test panics.
@@ -221,24 +268,7 @@ impl TestServer {
     /// `None` when the backend is MySQL and it is unreachable outside CI.
     pub async fn start(backend: Backend, tweak: impl FnOnce(&mut ApiConfig)) -> Option<TestServer> {
         let _ = env_logger::builder().is_test(true).try_init();
-        let (db, database) = match backend {
-            Backend::Sqlite => {
-                let dir = TempDir::new("db");
-                let path = dir.path().join("onair.db");
-                (
-                    TestDb::Sqlite {
-                        _dir: dir,
-                        path: path.clone(),
-                    },
-                    Database::Sqlite(path),
-                )
-            }
-            Backend::Mysql => {
-                let mysql = MysqlTestDb::create()?;
-                let url = mysql.url();
-                (TestDb::Mysql(mysql), Database::Mysql(url))
-            }
-        };
+        let (db, database) = TestDb::create(backend)?;
         let mut config = ApiConfig::dev(database);
         // A path that is never there, so tests see the "not built" page unless they set one.
         config.web_dist = PathBuf::from("/nonexistent/onair-web-dist");
@@ -403,6 +433,21 @@ impl TestServer {
         let reply = self.post_json("/api/v1/rooms", &body, Some(token)).await;
         assert_eq!(reply.status, 201, "create room {body}: {}", reply.body);
         reply.json()
+    }
+
+    /// A new connection to the server's database, for reading it directly.
+    pub fn db(&self) -> DbConn {
+        DbConnManager::new(self.config.database.clone())
+            .connect()
+            .expect("connect to the test database")
+    }
+
+    /// Panics unless every counter and sum the server keeps agrees with the rows it counts
+    /// (`onair_api_server::seed::verify::check_invariants`).
+    pub fn check_invariants(&self) {
+        if let Err(e) = onair_api_server::seed::verify::check_invariants(&mut self.db()) {
+            panic!("{e:#}");
+        }
     }
 
     /// Runs SQL on the server's database directly, for states the API cannot produce yet

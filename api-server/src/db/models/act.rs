@@ -1,5 +1,6 @@
+use super::RankingCounts;
 use crate::db::schema::{act_scores, acts, rooms, users};
-use crate::db::{last_insert_id, DbConn};
+use crate::db::{last_insert_id, retry_deadlocks, DbConn};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use onair_shared::{RoomId, RoundId, UserId};
@@ -103,54 +104,62 @@ impl Act {
             .optional()
     }
 
-    /// Records a ranked act exactly once. In one transaction: the act row (unique by room and
-    /// round), its scores, and the performer's cumulative score and act count (atomic
-    /// increments, so two acts of one performer recorded at once both count).
+    /// Records a ranked act exactly once. In one transaction: the performer's act count and
+    /// cumulative score, the act row (unique by room and round), its scores, and the
+    /// performer's place in `ranking_counts` when they are ranked.
     ///
-    /// The insert comes first, so on SQLite the transaction takes the write lock at once, and
-    /// a concurrent duplicate fails on the unique key and rolls back whole: it is a repeat.
+    /// The performer's row is updated first. On MySQL that locks it before anything reads it
+    /// (and before the foreign key checks of the inserts take shared locks on it, which two
+    /// concurrent acts of one performer would each hold while waiting to update it: a
+    /// deadlock), so two acts of one performer recorded at once are applied one after the
+    /// other and both count. On SQLite the first write takes the database's write lock. A
+    /// concurrent duplicate then fails on the unique key and rolls back whole: it is a repeat.
+    /// `ranking_counts` comes last, so no other user's row is waited for (a scorer's, by the
+    /// foreign key checks) while holding the counts every ranked user shares.
     pub fn record(
         conn: &mut DbConn,
         new: &NewAct,
         scores: &[(UserId, u8)],
     ) -> QueryResult<Recorded> {
-        let inserted = conn.transaction::<Act, DieselError, _>(|conn| {
-            diesel::insert_into(acts::table).values(new).execute(conn)?;
-            let id = last_insert_id(conn)?;
-            let rows: Vec<NewActScore> = scores
-                .iter()
-                .map(|(scorer, value)| NewActScore {
-                    act_id: id,
-                    scorer_id: scorer.0,
-                    value: i32::from(*value),
-                })
-                .collect();
-            for row in &rows {
-                diesel::insert_into(act_scores::table)
-                    .values(row)
+        let rows: Vec<(i64, i32)> = scores
+            .iter()
+            .map(|(scorer, value)| (scorer.0, i32::from(*value)))
+            .collect();
+        let inserted = retry_deadlocks(|| {
+            conn.transaction::<Act, DieselError, _>(|conn| {
+                let performer = users::table.find(new.performer_id);
+                diesel::update(performer)
+                    .set(users::acts_count.eq(users::acts_count + 1))
                     .execute(conn)?;
-            }
-            let performer = users::table.find(new.performer_id);
-            match new.average_centi {
-                Some(average) => {
-                    use diesel::dsl::sql;
-                    use diesel::sql_types::{BigInt, Nullable};
+                let mut moved = None;
+                if let Some(average) = new.average_centi {
+                    let (old, banned): (Option<i64>, bool) = performer
+                        .select((users::score_centi, users::banned))
+                        .first(conn)?;
+                    let score = old.unwrap_or(0) + i64::from(average);
                     diesel::update(performer)
-                        .set((
-                            users::acts_count.eq(users::acts_count + 1),
-                            users::score_centi
-                                .eq(sql::<Nullable<BigInt>>("COALESCE(score_centi, 0) + ")
-                                    .bind::<BigInt, _>(i64::from(average))),
-                        ))
+                        .set(users::score_centi.eq(score))
+                        .execute(conn)?;
+                    if !banned {
+                        moved = Some((old, score));
+                    }
+                }
+                diesel::insert_into(acts::table).values(new).execute(conn)?;
+                let id = last_insert_id(conn)?;
+                for (scorer_id, value) in &rows {
+                    diesel::insert_into(act_scores::table)
+                        .values(NewActScore {
+                            act_id: id,
+                            scorer_id: *scorer_id,
+                            value: *value,
+                        })
                         .execute(conn)?;
                 }
-                None => {
-                    diesel::update(performer)
-                        .set(users::acts_count.eq(users::acts_count + 1))
-                        .execute(conn)?;
+                if let Some((old, score)) = moved {
+                    RankingCounts::moved(conn, old, Some(score))?;
                 }
-            }
-            acts::table.find(id).select(Act::as_select()).first(conn)
+                acts::table.find(id).select(Act::as_select()).first(conn)
+            })
         });
         match inserted {
             Ok(act) => Ok(Recorded::New(act)),

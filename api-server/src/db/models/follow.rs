@@ -1,6 +1,6 @@
 use super::User;
 use crate::db::schema::{follows, users};
-use crate::db::DbConn;
+use crate::db::{retry_deadlocks, DbConn};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use onair_shared::UserId;
@@ -35,7 +35,8 @@ pub enum FollowList {
 
 impl Follow {
     /// Idempotent: `true` when a new follow was written, `false` when it already existed
-    /// (including a concurrent duplicate, caught by the unique key).
+    /// (including a concurrent duplicate, caught by the unique key). The two users' counters
+    /// move in the same transaction.
     pub fn follow(
         conn: &mut DbConn,
         follower: UserId,
@@ -45,13 +46,19 @@ impl Follow {
         if Self::exists(conn, follower, followee)? {
             return Ok(false);
         }
-        let inserted = diesel::insert_into(follows::table)
-            .values(NewFollow {
-                follower_id: follower.0,
-                followee_id: followee.0,
-                created_at: now,
+        let inserted = retry_deadlocks(|| {
+            conn.transaction::<_, DieselError, _>(|conn| {
+                // Counters first: see `count`.
+                Self::count(conn, follower, followee, 1)?;
+                diesel::insert_into(follows::table)
+                    .values(NewFollow {
+                        follower_id: follower.0,
+                        followee_id: followee.0,
+                        created_at: now,
+                    })
+                    .execute(conn)
             })
-            .execute(conn);
+        });
         match inserted {
             Ok(_) => Ok(true),
             Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
@@ -59,15 +66,63 @@ impl Follow {
         }
     }
 
-    /// Idempotent: `true` when a follow was removed.
+    /// Idempotent: `true` when a follow was removed; the counters move with it.
     pub fn unfollow(conn: &mut DbConn, follower: UserId, followee: UserId) -> QueryResult<bool> {
-        let removed = diesel::delete(
-            follows::table
-                .filter(follows::follower_id.eq(follower.0))
-                .filter(follows::followee_id.eq(followee.0)),
+        if !Self::exists(conn, follower, followee)? {
+            return Ok(false);
+        }
+        let removed = retry_deadlocks(|| {
+            conn.transaction::<_, DieselError, _>(|conn| {
+                Self::count(conn, follower, followee, -1)?;
+                let removed = diesel::delete(
+                    follows::table
+                        .filter(follows::follower_id.eq(follower.0))
+                        .filter(follows::followee_id.eq(followee.0)),
+                )
+                .execute(conn)?;
+                if removed == 0 {
+                    // A concurrent unfollow got there first: undo the counters.
+                    return Err(DieselError::RollbackTransaction);
+                }
+                Ok(())
+            })
+        });
+        match removed {
+            Ok(()) => Ok(true),
+            Err(DieselError::RollbackTransaction) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Adds `delta` to the follower's `following_count` and the followee's `follower_count`.
+    ///
+    /// One statement for both rows, run before the follow row is written or deleted: InnoDB
+    /// locks the two rows in primary key order, so opposite follows (a→b and b→a) at once
+    /// cannot deadlock, and the foreign key checks of the follow insert then find the rows
+    /// already locked by this transaction (taking their shared locks first and upgrading
+    /// would deadlock two users following the same person at once). On SQLite this first
+    /// write takes the database's write lock.
+    fn count(conn: &mut DbConn, follower: UserId, followee: UserId, delta: i64) -> QueryResult<()> {
+        use diesel::sql_types::BigInt;
+        let updated = diesel::sql_query(
+            "UPDATE users SET \
+             follower_count = follower_count + CASE WHEN id = ? THEN ? ELSE 0 END, \
+             following_count = following_count + CASE WHEN id = ? THEN ? ELSE 0 END \
+             WHERE id IN (?, ?)",
         )
+        .bind::<BigInt, _>(followee.0)
+        .bind::<BigInt, _>(delta)
+        .bind::<BigInt, _>(follower.0)
+        .bind::<BigInt, _>(delta)
+        .bind::<BigInt, _>(follower.0)
+        .bind::<BigInt, _>(followee.0)
         .execute(conn)?;
-        Ok(removed > 0)
+        if updated == 2 {
+            Ok(())
+        } else {
+            // One of the users is gone; the insert's foreign key would fail anyway.
+            Err(DieselError::NotFound)
+        }
     }
 
     pub fn exists(conn: &mut DbConn, follower: UserId, followee: UserId) -> QueryResult<bool> {
@@ -79,19 +134,12 @@ impl Follow {
         .get_result(conn)
     }
 
+    /// The user's follower count (kept in `users.follower_count`).
     pub fn follower_count(conn: &mut DbConn, user: UserId) -> QueryResult<u64> {
-        let n: i64 = follows::table
-            .filter(follows::followee_id.eq(user.0))
-            .count()
-            .get_result(conn)?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    pub fn following_count(conn: &mut DbConn, user: UserId) -> QueryResult<u64> {
-        let n: i64 = follows::table
-            .filter(follows::follower_id.eq(user.0))
-            .count()
-            .get_result(conn)?;
+        let n: i64 = users::table
+            .find(user.0)
+            .select(users::follower_count)
+            .first(conn)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
