@@ -274,6 +274,9 @@ async fn connect(server: SocketAddr, n: usize, sources: u8, user: i64, room: i64
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
+        // As browsers do: with Nagle on, a chat line sent while the previous frame (a pong) is
+        // unacknowledged waits for the server's delayed ACK, and the 40 ms shows up as latency.
+        let _ = stream.set_nodelay(true);
         let url = format!("ws://{server}/ws?ticket={}", ticket(user, room, limit));
         match tokio_tungstenite::client_async_with_config(url, stream, Some(config)).await {
             Ok((ws, _)) => return ws,
