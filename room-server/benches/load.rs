@@ -316,19 +316,24 @@ async fn reader<S>(
     mut stream: S,
     tally: Arc<Tally>,
     measuring: Arc<AtomicBool>,
-    stop: Arc<AtomicBool>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Histogram<u64>
 where
     S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
 {
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
     let mut last: Option<u64> = None;
-    while !stop.load(Ordering::Relaxed) {
-        let msg = match tokio::time::timeout(Duration::from_millis(500), stream.next()).await {
-            Err(_) => continue,
-            Ok(Some(Ok(Message::Text(t)))) => t,
-            Ok(Some(Ok(_))) => continue,
-            Ok(_) => {
+    loop {
+        // Waits on the stop signal rather than a timeout per frame: 100,000 timers a second
+        // would be the generator's own load, not the server's.
+        let next = tokio::select! {
+            _ = stop.changed() => return hist,
+            next = stream.next() => next,
+        };
+        let msg = match next {
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(_)) => continue,
+            _ => {
                 tally.dropped.fetch_add(1, Ordering::Relaxed);
                 return hist;
             }
@@ -367,7 +372,6 @@ where
             tally.deliveries.fetch_add(1, Ordering::Relaxed);
         }
     }
-    hist
 }
 
 async fn idle(o: &Opts) {
@@ -377,6 +381,7 @@ async fn idle(o: &Opts) {
     let per_room = o.members.clamp(2, 255);
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
+    let (stop_tx, stop_readers) = tokio::sync::watch::channel(false);
     let measuring = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut readers = Vec::new();
@@ -388,7 +393,7 @@ async fn idle(o: &Opts) {
             ws,
             tally.clone(),
             measuring.clone(),
-            stop.clone(),
+            stop_readers.clone(),
         )));
         if n % 5_000 == 4_999 {
             println!(
@@ -410,6 +415,7 @@ async fn idle(o: &Opts) {
     tokio::time::sleep(Duration::from_secs(o.secs)).await;
     let (rss_end, cpu1) = server.stats();
     stop.store(true, Ordering::Relaxed);
+    let _ = stop_tx.send(true);
     for r in readers {
         let _ = r.await;
     }
@@ -439,6 +445,7 @@ async fn fanout(o: &Opts) {
     let rss = |servers: &[ServerProc]| servers.iter().map(|s| s.stats().0).sum::<u64>();
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
+    let (stop_tx, stop_readers) = tokio::sync::watch::channel(false);
     let measuring = Arc::new(AtomicBool::new(false));
     let members = o.members.clamp(2, 250);
     // Room for the flooder, the slow reader and its five senders, and ten returning (churning)
@@ -466,7 +473,7 @@ async fn fanout(o: &Opts) {
                     stream,
                     tally.clone(),
                     measuring.clone(),
-                    stop.clone(),
+                    stop_readers.clone(),
                 )),
             ));
             if m < 10 {
@@ -531,6 +538,7 @@ async fn fanout(o: &Opts) {
     let wall = t0.elapsed().as_secs_f64();
     let (rss, cpu1) = (rss(&servers), cpu(&servers));
     stop.store(true, Ordering::Relaxed);
+    let _ = stop_tx.send(true);
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
     // Room 1 alone: where the flooder and the slow reader are.
     let mut first_room = hist.clone();
