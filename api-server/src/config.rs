@@ -275,7 +275,7 @@ impl ApiConfig {
                 Secret::new(secret)
             }
             None if dev_mode => {
-                log::warn!(
+                tracing::warn!(
                     "ONAIR_JWT_SECRET is not set: generated a random one for this run (dev mode). \
                      Logins will not survive a restart, and the room-server must be given the same secret."
                 );
@@ -349,7 +349,7 @@ impl ApiConfig {
                 Some(Secret::new(token))
             }
             None if dev_mode => {
-                log::warn!(
+                tracing::warn!(
                     "ONAIR_SERVICE_TOKEN is not set: the internal endpoints for the room-server \
                      answer 503 internal_disabled, so ranked acts and room status are not recorded"
                 );

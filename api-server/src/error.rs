@@ -130,7 +130,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         if let ApiError::Internal(detail) = self {
-            log::error!("internal error: {detail}");
+            tracing::error!("internal error: {detail}");
         }
         let body = ErrorBody {
             error: ErrorDetail {
@@ -154,7 +154,7 @@ impl From<diesel::result::Error> for ApiError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => {
-                log::warn!("database connection lost: {}", info.message());
+                tracing::warn!("database connection lost: {}", info.message());
                 ApiError::DatabaseUnavailable
             }
             // MySQL reports a dropped link as an unclassified error (2006 "server has gone
@@ -162,7 +162,7 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::Unknown, info)
                 if is_connection_loss(info.message()) =>
             {
-                log::warn!("database connection lost: {}", info.message());
+                tracing::warn!("database connection lost: {}", info.message());
                 ApiError::DatabaseUnavailable
             }
             other => ApiError::Internal(format!("database error: {other}")),

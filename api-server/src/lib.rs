@@ -21,6 +21,7 @@ pub mod turn;
 
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;
+use onair_telemetry::http::{HttpSpan, TracingLogger};
 use std::sync::Arc;
 
 /// Shared by every request (as `web::Data<AppState>`).
@@ -59,23 +60,32 @@ pub struct Running {
 /// Needs to be called inside an actix or tokio runtime (`#[actix_web::main]`,
 /// `#[actix_web::test]`); connections queue on the socket until `server` is polled.
 pub fn start(config: config::ApiConfig) -> anyhow::Result<Running> {
-    let pool = db::open(&config.database, config.db_pool_size, config.db_timeout)?;
-    log::info!(
+    let metrics = Arc::new(metrics::Metrics::new(
+        routes::table().into_iter().map(|route| route.path),
+    ));
+    metrics.registry().keep_up();
+    let pool = db::open_observed(
+        &config.database,
+        config.db_pool_size,
+        config.db_timeout,
+        Box::new(metrics.pool_events()),
+    )?;
+    tracing::info!(
         "database: {} ({})",
         config.database.backend_name(),
         describe_db(&config.database)
     );
     if !config.web_dist.join("index.html").is_file() {
-        log::warn!(
+        tracing::warn!(
             "web UI not found in {}: `/` will say it is not built (run `cargo xtask dist`)",
             config.web_dist.display()
         );
     }
     if config.dev_mode {
-        log::warn!("dev mode: anyone can sign in by name alone (POST /api/v1/auth/dev)");
+        tracing::warn!("dev mode: anyone can sign in by name alone (POST /api/v1/auth/dev)");
     }
     if let Some(kakao) = &config.kakao {
-        log::info!("Kakao login on (callback {})", kakao.redirect_uri);
+        tracing::info!("Kakao login on (callback {})", kakao.redirect_uri);
     }
 
     let jwt = auth::JwtKeys::new(
@@ -90,7 +100,7 @@ pub fn start(config: config::ApiConfig) -> anyhow::Result<Running> {
         jwt,
         oauth_state,
         http: auth::kakao::http_client(),
-        metrics: Arc::default(),
+        metrics,
     });
 
     let server = HttpServer::new(move || {
@@ -102,11 +112,10 @@ pub fn start(config: config::ApiConfig) -> anyhow::Result<Running> {
             .app_data(error::query_config())
             .wrap(middleware::from_fn(metrics::track))
             .wrap(middleware::Compress::default())
-            // %U: the path without the query string, which may carry one-time login codes.
-            .wrap(
-                middleware::Logger::new(r#"%a "%{METHOD}xi %U" %s %b %Dms"#)
-                    .custom_request_replace("METHOD", |req| req.method().to_string()),
-            )
+            // A span per request, with its id; it logs the path without the query string,
+            // which may carry one-time login codes.
+            .wrap(TracingLogger::<HttpSpan>::new())
+            .wrap(middleware::from_fn(onair_telemetry::http::request_id))
             .configure(routes::configure)
             .configure(|cfg| routes::web_ui::configure(cfg, &dist))
             .default_service(web::to(routes::web_ui::fallback))
@@ -120,7 +129,7 @@ pub fn start(config: config::ApiConfig) -> anyhow::Result<Running> {
         .copied()
         .context("the server bound no address")?;
     let server = server.run();
-    log::info!("api-server listening on http://{addr}");
+    tracing::info!("api-server listening on http://{addr}");
     Ok(Running {
         addr,
         handle: server.handle(),

@@ -5,7 +5,15 @@ use std::process::ExitCode;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let logs = onair_telemetry::logs::LogSettings::from_env()
+        .and_then(|settings| onair_telemetry::logs::init("onair-api-server", &settings));
+    let _logs = match logs {
+        Ok(guard) => guard,
+        Err(err) => {
+            eprintln!("onair-api-server: configuration error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
 
     let config = match onair_api_server::config::ApiConfig::from_env() {
         Ok(config) => config,

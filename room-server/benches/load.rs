@@ -250,6 +250,7 @@ fn ticket(user: i64, room: i64, limit: u8) -> String {
         },
         iat: now,
         exp: now + 3600,
+        rid: None,
     };
     encode(
         &Header::default(),

@@ -28,6 +28,9 @@ pub struct RoomServerConfig {
     /// `ONAIR_WORKERS`: threads serving connections (default: one per CPU core). Set it when
     /// several instances share a machine, so their threads do not outnumber the cores.
     pub workers: Option<usize>,
+    /// `ONAIR_DRAIN_SECS` (5): after SIGTERM, how long the instance stays up answering 503 to
+    /// `/readyz` and refusing new connections before it stops.
+    pub drain: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +55,7 @@ impl RoomServerConfig {
             redis_url: None,
             instance_id: format!("room-{:08x}", rand::random::<u32>()),
             workers: None,
+            drain: Duration::from_secs(5),
         }
     }
 
@@ -118,6 +122,11 @@ impl RoomServerConfig {
             }
             config.workers = Some(workers);
         }
+        let drain: u64 = parse(&get, "ONAIR_DRAIN_SECS", "5")?;
+        if drain > 300 {
+            return Err(format!("ONAIR_DRAIN_SECS must be 0 to 300, not {drain}"));
+        }
+        config.drain = Duration::from_secs(drain);
         if config.client_timeout <= config.heartbeat_interval {
             return Err(
                 "ONAIR_CLIENT_TIMEOUT_SECS must be longer than ONAIR_HEARTBEAT_SECS".into(),

@@ -7,13 +7,15 @@
 //! - `registry`: which actor holds which room.
 //! - `cluster`, `relay`: many instances over Redis (one owner per room, relays elsewhere).
 //! - `reporter`: ranked results and room status, sent to the api-server.
-//! - `server`: the HTTP endpoints (`/ws`, `/healthz`).
+//! - `server`: the HTTP endpoints (`/ws`, `/healthz`, `/readyz`, `/metrics`).
+//! - `metrics`: every figure `/metrics` shows, behind one named method per event.
 
 pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod handle;
 pub mod messages;
+pub mod metrics;
 pub mod rate_limit;
 pub mod registry;
 pub mod relay;
@@ -24,8 +26,10 @@ pub mod server;
 pub mod session;
 pub mod ticket;
 
-use actix_web::{web, App, HttpServer};
+use actix_web::{middleware, web, App, HttpServer};
+use onair_telemetry::http::TracingLogger;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 pub use config::RoomServerConfig;
 
@@ -34,19 +38,45 @@ pub struct Running {
     pub addr: SocketAddr,
     pub handle: actix_web::dev::ServerHandle,
     pub server: actix_web::dev::Server,
+    pub state: Arc<server::AppState>,
+}
+
+impl Running {
+    /// A graceful shutdown: not ready (so load balancers stop sending new connections) for
+    /// `drain`, then stop; open connections get the server's shutdown timeout to close.
+    pub async fn shut_down(
+        state: Arc<server::AppState>,
+        handle: actix_web::dev::ServerHandle,
+        drain: std::time::Duration,
+    ) {
+        state.begin_draining();
+        if !drain.is_zero() {
+            tracing::info!("stopping in {drain:?}");
+            tokio::time::sleep(drain).await;
+        }
+        handle.stop(true).await;
+    }
 }
 
 /// Connects to Redis (if configured), binds and builds the room-server. Call from within an
 /// actix system (`#[actix_web::main]`, `#[actix_rt::test]`).
 pub async fn start(config: RoomServerConfig) -> anyhow::Result<Running> {
     let (bind, workers) = (config.bind, config.workers);
-    let state = web::Data::from(server::state(config).await?);
-    let mut http =
-        HttpServer::new(move || App::new().app_data(state.clone()).configure(server::routes))
-            // Room events are small frames that must leave at once. With Nagle's algorithm on
-            // (actix-http leaves it on), a frame sent while the previous one is unacknowledged
-            // waits for the client's delayed ACK, up to 40 ms.
-            .tcp_nodelay(true);
+    let shared = server::state(config).await?;
+    let state = web::Data::from(shared.clone());
+    let mut http = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(server::routes)
+            .wrap(TracingLogger::<server::WsAwareSpan>::new())
+            .wrap(middleware::from_fn(onair_telemetry::http::request_id))
+    })
+    // The binary handles SIGTERM itself: it drains first (see `Running::shut_down`).
+    .disable_signals()
+    // Room events are small frames that must leave at once. With Nagle's algorithm on
+    // (actix-http leaves it on), a frame sent while the previous one is unacknowledged
+    // waits for the client's delayed ACK, up to 40 ms.
+    .tcp_nodelay(true);
     if let Some(workers) = workers {
         http = http.workers(workers);
     }
@@ -59,5 +89,6 @@ pub async fn start(config: RoomServerConfig) -> anyhow::Result<Running> {
         addr,
         handle: server.handle(),
         server,
+        state: shared,
     })
 }

@@ -5,11 +5,20 @@
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-use onair_room_server::{start, RoomServerConfig};
+use onair_room_server::{start, RoomServerConfig, Running};
+use tokio::signal::unix::{signal, SignalKind};
 
 #[actix_web::main]
 async fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let logs = onair_telemetry::logs::LogSettings::from_env()
+        .and_then(|settings| onair_telemetry::logs::init("onair-room-server", &settings));
+    let _logs = match logs {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("onair-room-server: configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
     let config = match RoomServerConfig::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -17,9 +26,27 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let drain = config.drain;
     match start(config).await {
         Ok(running) => {
-            log::info!("room-server listening on ws://{}/ws", running.addr);
+            tracing::info!("room-server listening on ws://{}/ws", running.addr);
+            let (state, handle) = (running.state.clone(), running.handle.clone());
+            actix_web::rt::spawn(async move {
+                // SIGTERM (an orchestrator): drain first, so load balancers move new
+                // connections elsewhere. SIGINT (Ctrl-C): stop now.
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    tracing::error!("cannot listen for signals; stop with SIGKILL");
+                    return;
+                };
+                let drain = tokio::select! {
+                    _ = term.recv() => drain,
+                    _ = int.recv() => std::time::Duration::ZERO,
+                };
+                Running::shut_down(state, handle, drain).await;
+            });
             if let Err(e) = running.server.await {
                 eprintln!("onair-room-server: {e}");
                 std::process::exit(1);

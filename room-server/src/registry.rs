@@ -3,6 +3,7 @@
 
 use crate::cluster::RedisCluster;
 use crate::handle::RoomHandle;
+use crate::metrics::Metrics;
 use crate::relay::Relay;
 use crate::reporter::Reporter;
 use crate::room::{PersistedRoom, Room, RoomSetup};
@@ -24,6 +25,7 @@ pub struct Registry {
     event_buffer: usize,
     reporter: Reporter,
     cluster: Option<Arc<RedisCluster>>,
+    metrics: Arc<Metrics>,
 }
 
 struct Entry {
@@ -41,8 +43,10 @@ impl Registry {
         event_buffer: usize,
         reporter: Reporter,
         cluster: Option<Arc<RedisCluster>>,
+        metrics: Arc<Metrics>,
     ) -> Registry {
         Registry {
+            metrics,
             rooms: Arc::default(),
             opening: Arc::default(),
             next_generation: Arc::new(AtomicU64::new(1)),
@@ -57,8 +61,18 @@ impl Registry {
         self.cluster.as_ref()
     }
 
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
     /// The room's handle here, opening the room (or a relay to its owner) if needed.
-    pub async fn open(&self, info: &TicketRoom) -> Result<RoomHandle, Unavailable> {
+    /// `request_id`: the ticket's, which a room opened now logs under.
+    pub async fn open(
+        &self,
+        info: &TicketRoom,
+        request_id: Option<&str>,
+    ) -> Result<RoomHandle, Unavailable> {
+        let request_id = request_id.map(str::to_owned);
         if let Some(handle) = self.live(info.id) {
             return Ok(handle);
         }
@@ -67,7 +81,7 @@ impl Registry {
             return Ok(handle);
         }
         let Some(cluster) = self.cluster.clone() else {
-            return Ok(self.start_room(info.clone(), None));
+            return Ok(self.start_room(info.clone(), None, request_id));
         };
         let mine = cluster
             .acquire(info.id)
@@ -75,10 +89,11 @@ impl Registry {
             .map_err(|e| Unavailable(e.to_string()))?;
         if mine {
             let saved = self.load(&cluster, info).await?;
-            Ok(self.start_room(info.clone(), saved))
+            Ok(self.start_room(info.clone(), saved, request_id))
         } else {
             let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-            let addr = Relay::new(info.clone(), cluster, self.clone(), generation).start();
+            let relay = Relay::new(info.clone(), cluster, self.clone(), generation, request_id);
+            let addr = relay.start();
             let handle = RoomHandle::new(addr);
             self.lock().insert(
                 info.id,
@@ -92,14 +107,18 @@ impl Registry {
     }
 
     /// A relay that has taken the lease becomes the room: resume from the saved state.
-    pub async fn promote(&self, info: TicketRoom) -> Result<RoomHandle, Unavailable> {
+    pub async fn promote(
+        &self,
+        info: TicketRoom,
+        request_id: Option<String>,
+    ) -> Result<RoomHandle, Unavailable> {
         let _one_at_a_time = self.opening.lock().await;
         let cluster = self
             .cluster
             .clone()
             .ok_or_else(|| Unavailable("no cluster".into()))?;
         let saved = self.load(&cluster, &info).await?;
-        Ok(self.start_room(info, saved))
+        Ok(self.start_room(info, saved, request_id))
     }
 
     async fn load(
@@ -114,16 +133,18 @@ impl Registry {
         Ok(bytes.and_then(|b| match serde_json::from_slice(&b) {
             Ok(saved) => Some(saved),
             Err(e) => {
-                log::error!(
-                    "room {}: saved state unreadable ({e}); starting afresh",
-                    info.id
-                );
+                tracing::error!(room = %info.id, "saved state unreadable ({e}); starting afresh");
                 None
             }
         }))
     }
 
-    fn start_room(&self, info: TicketRoom, saved: Option<PersistedRoom>) -> RoomHandle {
+    fn start_room(
+        &self,
+        info: TicketRoom,
+        saved: Option<PersistedRoom>,
+        request_id: Option<String>,
+    ) -> RoomHandle {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let setup = RoomSetup {
             registry: self.clone(),
@@ -132,10 +153,12 @@ impl Registry {
             cluster: self.cluster.clone(),
             rules: self.rules.clone(),
             event_buffer: self.event_buffer,
+            request_id,
         };
         let room = match saved {
             Some(saved) => {
-                log::info!("room {}: resuming from saved state", info.id);
+                tracing::info!(room = %info.id, "resuming from saved state");
+                self.metrics.takeover();
                 Room::resume(saved, setup)
             }
             None => Room::new(info.clone(), setup),

@@ -3,9 +3,10 @@
 //! It also watches the owner's lease and takes the room over when the owner is gone.
 
 use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
+use crate::metrics::{server_frame_type, CutOff, Metrics, RoomRole};
 use crate::registry::Registry;
-use crate::room::{error_frame, Disconnected, FromMember, Join};
-use crate::session::{ConnId, Outlet, ToSession};
+use crate::room::{room_span, Disconnected, FromMember, Join};
+use crate::session::{ConnId, OutFrame, Outlet, ToSession};
 use actix::prelude::*;
 use bytestring::ByteString;
 use onair_shared::auth::TicketRoom;
@@ -13,7 +14,7 @@ use onair_shared::protocol::ErrorCode;
 use onair_shared::UserId;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the relay checks who owns the room.
 const OWNER_CHECK: Duration = Duration::from_millis(1000);
@@ -40,6 +41,10 @@ pub struct Relay {
     owner: Option<String>,
     absent_checks: u32,
     taking_over: bool,
+    metrics: Arc<Metrics>,
+    /// The request id of the ticket that opened the relay, for a room it takes over.
+    request_id: Option<String>,
+    span: tracing::Span,
 }
 
 impl Relay {
@@ -48,8 +53,11 @@ impl Relay {
         cluster: Arc<RedisCluster>,
         registry: Registry,
         generation: u64,
+        request_id: Option<String>,
     ) -> Relay {
         Relay {
+            metrics: registry.metrics().clone(),
+            span: room_span("relay", info.id, request_id.as_deref()),
             info,
             cluster,
             registry,
@@ -58,6 +66,7 @@ impl Relay {
             owner: None,
             absent_checks: 0,
             taking_over: false,
+            request_id,
         }
     }
 
@@ -117,7 +126,7 @@ impl Relay {
                     }
                 }
                 Ok(None) => relay.absent_checks += 1,
-                Err(e) => log::debug!("room {}: owner check failed: {e}", relay.info.id),
+                Err(e) => tracing::debug!(parent: &relay.span, "owner check failed: {e}"),
             },
         )
         .spawn(ctx);
@@ -127,10 +136,11 @@ impl Relay {
     /// over to it.
     fn take_over(&mut self, ctx: &mut Context<Self>) {
         self.taking_over = true;
-        log::info!("room {}: taking over as owner", self.info.id);
+        tracing::info!(parent: &self.span, "taking over as owner");
         let registry = self.registry.clone();
         let info = self.info.clone();
-        async move { registry.promote(info).await }
+        let request_id = self.request_id.clone();
+        async move { registry.promote(info, request_id).await }
             .into_actor(self)
             .map(|handle, relay, ctx| {
                 match handle {
@@ -140,7 +150,7 @@ impl Relay {
                         }
                     }
                     Err(e) => {
-                        log::error!("room {}: takeover failed: {e}", relay.info.id);
+                        tracing::error!(parent: &relay.span, "takeover failed: {e}");
                         for local in relay.locals.values() {
                             local.session.control(ToSession::Close);
                         }
@@ -157,10 +167,8 @@ impl Relay {
     /// Drops a reader that stopped reading: the owner sees it go, as for any dropped connection.
     fn cut_off(&mut self, user: UserId) {
         if let Some(local) = self.locals.remove(&user) {
-            log::warn!(
-                "room {}: cutting off user {user} (too much queued)",
-                self.info.id
-            );
+            tracing::warn!(parent: &self.span, "cutting off user {user} (too much queued)");
+            self.metrics.cut_off(CutOff::SlowReader);
             local.session.control(ToSession::Close);
             self.to_owner(&ToOwner::Gone {
                 user,
@@ -174,6 +182,8 @@ impl Actor for Relay {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        tracing::debug!(parent: &self.span, "relay opened");
+        self.metrics.room_opened(RoomRole::Relayed);
         let cluster = self.cluster.clone();
         let channel = cluster::down_channel(self.info.id);
         let me = ctx.address().recipient();
@@ -181,7 +191,7 @@ impl Actor for Relay {
             .into_actor(self)
             .map(|result, relay, _| {
                 if let Err(e) = result {
-                    log::error!("room {}: relay cannot subscribe: {e}", relay.info.id);
+                    tracing::error!(parent: &relay.span, "relay cannot subscribe: {e}");
                 }
             })
             .wait(ctx);
@@ -189,6 +199,7 @@ impl Actor for Relay {
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.metrics.room_closed(RoomRole::Relayed);
         self.registry.remove(self.info.id, self.generation);
         if !self.taking_over {
             self.cluster
@@ -257,14 +268,14 @@ impl Handler<Inbound> for Relay {
 
     fn handle(&mut self, inbound: Inbound, ctx: &mut Self::Context) {
         let Some((msg, body)) = cluster::envelope::decode::<FromOwner>(&inbound.0) else {
-            log::warn!("room {}: undecodable owner message", self.info.id);
+            tracing::warn!(parent: &self.span, "undecodable owner message");
             return;
         };
-        let frame =
+        let bytes =
             || ByteString::try_from(bytes::Bytes::copy_from_slice(body)).unwrap_or_default();
         match msg {
-            FromOwner::Broadcast => {
-                let frame = frame();
+            FromOwner::Broadcast { kind } => {
+                let frame = OutFrame::event(bytes(), server_frame_type(&kind), Instant::now());
                 let lagging: Vec<UserId> = self
                     .locals
                     .iter()
@@ -275,11 +286,12 @@ impl Handler<Inbound> for Relay {
                     self.cut_off(user);
                 }
             }
-            FromOwner::To { user, conn } => {
+            FromOwner::To { user, conn, kind } => {
                 let lagging = match self.locals.get_mut(&user).filter(|l| l.conn == conn) {
                     Some(local) => {
                         local.welcomed = true;
-                        !local.session.send(frame())
+                        let frame = OutFrame::direct(bytes(), server_frame_type(&kind));
+                        !local.session.send(frame)
                     }
                     None => false,
                 };
@@ -297,7 +309,7 @@ impl Handler<Inbound> for Relay {
             FromOwner::Refused { user, conn, code } => {
                 if self.locals.get(&user).is_some_and(|l| l.conn == conn) {
                     if let Some(local) = self.locals.remove(&user) {
-                        local.session.send(error_frame(code));
+                        local.session.send(self.metrics.error_frame(code));
                         local.session.control(ToSession::Close);
                     }
                 }

@@ -1,10 +1,15 @@
 //! Sends what the api-server must know to it over internal HTTP, authorised by the service
 //! token: ranked rounds (each exactly once, retried until the api-server takes it) and room
 //! status with member counts (latest value wins, sent at most once a second per room).
+//!
+//! Each call carries the room's request id (`X-Request-Id`: the ticket's that opened the room),
+//! so the api-server logs it under the same id as the show.
 
+use crate::metrics::Metrics;
 use crate::rules::RankedRound;
 use onair_shared::api::RoomStatusReport;
 use onair_shared::RoomId;
+use onair_telemetry::REQUEST_ID_HEADER;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,10 +20,15 @@ pub struct Reporter {
     inner: Option<Inner>,
 }
 
+/// The request id a room's reports are sent under.
+type RequestId = Option<String>;
+
+type Statuses = Arc<Mutex<HashMap<RoomId, (RequestId, RoomStatusReport)>>>;
+
 #[derive(Clone)]
 struct Inner {
-    rounds: mpsc::UnboundedSender<(RoomId, RankedRound)>,
-    statuses: Arc<Mutex<HashMap<RoomId, RoomStatusReport>>>,
+    rounds: mpsc::UnboundedSender<(RoomId, RequestId, RankedRound)>,
+    statuses: Statuses,
 }
 
 impl Reporter {
@@ -28,9 +38,9 @@ impl Reporter {
     }
 
     /// Starts the sending tasks on the current actix/tokio runtime.
-    pub fn spawn(api_url: String, service_token: String) -> Reporter {
+    pub fn spawn(api_url: String, service_token: String, metrics: Arc<Metrics>) -> Reporter {
         let (tx, rx) = mpsc::unbounded_channel();
-        let statuses: Arc<Mutex<HashMap<RoomId, RoomStatusReport>>> = Arc::default();
+        let statuses: Statuses = Arc::default();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
@@ -40,7 +50,7 @@ impl Reporter {
             base: api_url.trim_end_matches('/').to_owned(),
             token: service_token,
         };
-        actix::spawn(deliver_rounds(api.clone(), rx));
+        actix::spawn(deliver_rounds(api.clone(), rx, metrics));
         actix::spawn(flush_statuses(api, statuses.clone()));
         Reporter {
             inner: Some(Inner {
@@ -50,25 +60,27 @@ impl Reporter {
         }
     }
 
-    pub fn record(&self, room: RoomId, round: RankedRound) {
+    pub fn record(&self, room: RoomId, request_id: RequestId, round: RankedRound) {
         match &self.inner {
             Some(inner) => {
-                let _ = inner.rounds.send((room, round));
+                let _ = inner.rounds.send((room, request_id, round));
             }
-            None => log::warn!(
-                "room {room} round {}: ranked act not recorded (no ONAIR_API_INTERNAL_URL)",
+            None => tracing::warn!(
+                room = %room,
+                request_id = request_id.as_deref().unwrap_or_default(),
+                "round {}: ranked act not recorded (no ONAIR_API_INTERNAL_URL)",
                 round.round
             ),
         }
     }
 
-    pub fn status(&self, room: RoomId, report: RoomStatusReport) {
+    pub fn status(&self, room: RoomId, request_id: RequestId, report: RoomStatusReport) {
         if let Some(inner) = &self.inner {
             inner
                 .statuses
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(room, report);
+                .insert(room, (request_id, report));
         }
     }
 }
@@ -88,14 +100,21 @@ enum Delivery {
 }
 
 impl Api {
-    async fn put<T: serde::Serialize>(&self, path: &str, body: &T) -> Delivery {
-        let sent = self
+    async fn put<T: serde::Serialize>(
+        &self,
+        path: &str,
+        request_id: &RequestId,
+        body: &T,
+    ) -> Delivery {
+        let mut request = self
             .http
             .put(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await;
+            .json(body);
+        if let Some(id) = request_id {
+            request = request.header(REQUEST_ID_HEADER, id);
+        }
+        let sent = request.send().await;
         match sent {
             Ok(r) if r.status().is_success() => Delivery::Done,
             Ok(r) if r.status().is_client_error() && r.status().as_u16() != 429 => {
@@ -113,19 +132,35 @@ impl Api {
 
 /// One round at a time, in order; each is retried with backoff until the api-server takes it.
 /// The api-server records by `(room, round)`, so a retry after a lost answer is harmless.
-async fn deliver_rounds(api: Api, mut rx: mpsc::UnboundedReceiver<(RoomId, RankedRound)>) {
-    while let Some((room, round)) = rx.recv().await {
+async fn deliver_rounds(
+    api: Api,
+    mut rx: mpsc::UnboundedReceiver<(RoomId, RequestId, RankedRound)>,
+    metrics: Arc<Metrics>,
+) {
+    while let Some((room, request_id, round)) = rx.recv().await {
+        let span = tracing::info_span!(
+            "report",
+            room = %room,
+            request_id = request_id.as_deref().unwrap_or_default()
+        );
         let path = format!("/internal/v1/rooms/{room}/rounds/{}", round.round);
         let mut backoff = Duration::from_millis(200);
         loop {
-            match api.put(&path, &round.report).await {
-                Delivery::Done => break,
+            match api.put(&path, &request_id, &round.report).await {
+                Delivery::Done => {
+                    metrics.round_delivered();
+                    tracing::info!(parent: &span, "round {} delivered", round.round);
+                    break;
+                }
                 Delivery::Rejected(why) => {
-                    log::error!("api-server refused {path}: {why}");
+                    metrics.round_rejected();
+                    tracing::error!(parent: &span, "api-server refused {path}: {why}");
                     break;
                 }
                 Delivery::Retry(why) => {
-                    log::warn!(
+                    metrics.round_retried();
+                    tracing::warn!(
+                        parent: &span,
                         "api-server unavailable for {path} ({why}); retrying in {backoff:?}"
                     );
                     tokio::time::sleep(backoff).await;
@@ -136,21 +171,21 @@ async fn deliver_rounds(api: Api, mut rx: mpsc::UnboundedReceiver<(RoomId, Ranke
     }
 }
 
-async fn flush_statuses(api: Api, statuses: Arc<Mutex<HashMap<RoomId, RoomStatusReport>>>) {
+async fn flush_statuses(api: Api, statuses: Statuses) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
         let batch = std::mem::take(&mut *statuses.lock().unwrap_or_else(|e| e.into_inner()));
-        for (room, report) in batch {
+        for (room, (request_id, report)) in batch {
             let path = format!("/internal/v1/rooms/{room}/status");
-            if let Delivery::Retry(why) = api.put(&path, &report).await {
-                log::debug!("room status for {room} not sent ({why}); will retry");
+            if let Delivery::Retry(why) = api.put(&path, &request_id, &report).await {
+                tracing::debug!(room = %room, "room status not sent ({why}); will retry");
                 // Keep it for the next flush unless a newer status has arrived meanwhile.
                 statuses
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .entry(room)
-                    .or_insert(report);
+                    .or_insert((request_id, report));
             }
         }
     }

@@ -7,10 +7,11 @@
 //! their relays, over Redis), writes its state to Redis after every change, and keeps its lease.
 
 use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
+use crate::metrics::{CutOff, Metrics, RoomRole};
 use crate::registry::Registry;
 use crate::reporter::Reporter;
 use crate::rules::{RankedRound, Settings, Show};
-use crate::session::{ConnId, Outlet, ToSession};
+use crate::session::{ConnId, OutFrame, Outlet, ToSession};
 use actix::prelude::*;
 use actix_web::web::Bytes;
 use bytestring::ByteString;
@@ -21,7 +22,7 @@ use onair_shared::UserId;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A member's connection asks for a seat.
 #[derive(Message)]
@@ -75,6 +76,9 @@ pub struct PersistedRoom {
     /// Every ranked round of this room; a new owner sends them all again (the api-server
     /// records each once), so none is lost between a round closing and its delivery.
     ranked: Vec<RankedRound>,
+    /// The request id the room was opened under; a new owner keeps logging under it.
+    #[serde(default)]
+    request_id: Option<String>,
 }
 
 /// [`PersistedRoom`] borrowed from a live room: the same JSON, written without copying the
@@ -84,13 +88,14 @@ struct PersistedRoomRef<'a> {
     show: &'a Show,
     seq: u64,
     ranked: &'a [RankedRound],
+    request_id: &'a Option<String>,
 }
 
 pub struct Room {
     show: Show,
     seq: u64,
-    /// The last events as sent, for `resync`.
-    recent: VecDeque<(u64, ByteString)>,
+    /// The last events as sent (with their type), for `resync`.
+    recent: VecDeque<(u64, &'static str, ByteString)>,
     recent_cap: usize,
     conns: HashMap<UserId, Conn>,
     timer: Option<(i64, SpawnHandle)>,
@@ -113,6 +118,13 @@ pub struct Room {
     /// every [`COALESCE_SAVES`].
     last_saved: std::time::Instant,
     save_timer: Option<SpawnHandle>,
+    metrics: Arc<Metrics>,
+    /// The members counted in the `onair_room_members` gauge for this room.
+    members_counted: usize,
+    /// The id of the REST request whose ticket opened the room (see `TicketClaims::rid`).
+    request_id: Option<String>,
+    /// `room{room request_id}`: what the room logs goes under it.
+    span: tracing::Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -135,10 +147,27 @@ pub struct RoomSetup {
     pub cluster: Option<Arc<RedisCluster>>,
     pub rules: Settings,
     pub event_buffer: usize,
+    /// The request id of the ticket that opens the room.
+    pub request_id: Option<String>,
+}
+
+/// The span a room (or its relay) logs under.
+pub fn room_span(
+    role: &'static str,
+    room: onair_shared::RoomId,
+    request_id: Option<&str>,
+) -> tracing::Span {
+    let span = tracing::info_span!("room", room = %room, role, request_id = tracing::field::Empty);
+    if let Some(id) = request_id {
+        span.record("request_id", id);
+    }
+    span
 }
 
 impl Room {
     pub fn new(info: onair_shared::auth::TicketRoom, setup: RoomSetup) -> Room {
+        let metrics = setup.registry.metrics().clone();
+        let span = room_span("owner", info.id, setup.request_id.as_deref());
         Room {
             show: Show::new(info, setup.rules),
             seq: 0,
@@ -157,20 +186,26 @@ impl Room {
             unsaved: Unsaved::Nothing,
             last_saved: std::time::Instant::now(),
             save_timer: None,
+            metrics,
+            members_counted: 0,
+            request_id: setup.request_id,
+            span,
         }
     }
 
     /// Carries on a room whose owner died: every member must reconnect, so all start offline
     /// (with a fresh grace period), and ranked rounds are sent again.
-    pub fn resume(saved: PersistedRoom, setup: RoomSetup) -> Room {
+    pub fn resume(saved: PersistedRoom, mut setup: RoomSetup) -> Room {
         let mut show = saved.show;
         show.set_settings(setup.rules.clone());
+        setup.request_id = saved.request_id.or(setup.request_id);
         let mut room = Room::new(show.info().clone(), setup);
         room.show = show;
         room.seq = saved.seq;
         room.ranked = saved.ranked;
         for round in &room.ranked {
-            room.reporter.record(room.show.info().id, round.clone());
+            room.reporter
+                .record(room.show.info().id, room.request_id.clone(), round.clone());
         }
         let now = crate::clock::now_ms();
         let events: Vec<EventKind> = room
@@ -186,8 +221,10 @@ impl Room {
     /// Stamps, serialises once, buffers and fans out each event, in order. A local reader that
     /// has fallen too far behind is cut off (its seat is kept, as for any dropped connection).
     fn publish(&mut self, events: Vec<EventKind>) {
+        let accepted = Instant::now();
         let mut queue: VecDeque<EventKind> = events.into();
         while let Some(kind) = queue.pop_front() {
+            let type_name = kind.type_name();
             let weight = match kind {
                 EventKind::Chat { .. } | EventKind::Reaction { .. } => Unsaved::Chatter,
                 _ => Unsaved::Show,
@@ -201,13 +238,14 @@ impl Room {
             if self.recent.len() == self.recent_cap {
                 self.recent.pop_front();
             }
-            self.recent.push_back((self.seq, frame.clone()));
+            self.recent.push_back((self.seq, type_name, frame.clone()));
             let mut lagging = Vec::new();
             let mut any_remote = false;
+            let out = OutFrame::event(frame, type_name, accepted);
             for (&user, conn) in &self.conns {
                 match &conn.target {
                     Target::Local(outlet) => {
-                        if !outlet.send(frame.clone()) {
+                        if !outlet.send(out.clone()) {
                             lagging.push(user);
                         }
                     }
@@ -215,10 +253,11 @@ impl Room {
                 }
             }
             if any_remote {
-                self.outbox.push(cluster::envelope::encode(
-                    &FromOwner::Broadcast,
-                    frame.as_bytes(),
-                ));
+                let header = FromOwner::Broadcast {
+                    kind: type_name.to_owned(),
+                };
+                self.outbox
+                    .push(cluster::envelope::encode(&header, out.bytes.as_bytes()));
             }
             for user in lagging {
                 queue.extend(self.cut_off(user));
@@ -231,16 +270,17 @@ impl Room {
         let Some(conn) = self.conns.remove(&user) else {
             return vec![];
         };
-        log::warn!(
-            "room {}: cutting off user {user}, more than {} KiB queued",
-            self.show.info().id,
+        tracing::warn!(
+            parent: &self.span,
+            "cutting off user {user}, more than {} KiB queued",
             crate::session::MAX_QUEUED_BYTES / 1024
         );
+        self.metrics.cut_off(CutOff::SlowReader);
         self.close(user, conn, None);
         self.show.disconnect(user, crate::clock::now_ms())
     }
 
-    fn send_to(&mut self, user: UserId, frame: ByteString) {
+    fn send_to(&mut self, user: UserId, frame: OutFrame) {
         let lagging = match self.conns.get(&user) {
             Some(Conn {
                 target: Target::Local(outlet),
@@ -250,9 +290,13 @@ impl Room {
                 id,
                 target: Target::Remote,
             }) => {
-                let header = FromOwner::To { user, conn: *id };
+                let header = FromOwner::To {
+                    user,
+                    conn: *id,
+                    kind: frame.kind.to_owned(),
+                };
                 self.outbox
-                    .push(cluster::envelope::encode(&header, frame.as_bytes()));
+                    .push(cluster::envelope::encode(&header, frame.bytes.as_bytes()));
                 false
             }
             None => false,
@@ -268,18 +312,20 @@ impl Room {
         match conn.target {
             Target::Local(outlet) => {
                 if let Some(code) = code {
-                    outlet.send(error_frame(code));
+                    outlet.send(self.metrics.error_frame(code));
                 }
                 outlet.control(ToSession::Close);
             }
             Target::Remote => {
                 if let Some(code) = code {
+                    let frame = self.metrics.error_frame(code);
                     let to = FromOwner::To {
                         user,
                         conn: conn.id,
+                        kind: frame.kind.to_owned(),
                     };
                     self.outbox
-                        .push(cluster::envelope::encode(&to, error_frame(code).as_bytes()));
+                        .push(cluster::envelope::encode(&to, frame.bytes.as_bytes()));
                 }
                 let close = FromOwner::Close {
                     user,
@@ -290,27 +336,28 @@ impl Room {
         }
     }
 
-    fn welcome(&self, user: UserId) -> ByteString {
-        encode(&Direct::Welcome {
+    fn welcome(&self, user: UserId) -> OutFrame {
+        let welcome = encode(&Direct::Welcome {
             you: user,
             seq: self.seq,
             room: self.show.snapshot(),
-        })
+        });
+        OutFrame::direct(welcome, "welcome")
     }
 
     /// Sends the events after `since`, or a fresh `welcome` when they are no longer buffered.
     fn resync(&mut self, user: UserId, since: u64) {
-        let oldest = self.recent.front().map_or(self.seq + 1, |(s, _)| *s);
+        let oldest = self.recent.front().map_or(self.seq + 1, |(s, _, _)| *s);
         if since > self.seq || since + 1 < oldest {
             let welcome = self.welcome(user);
             self.send_to(user, welcome);
             return;
         }
-        let frames: Vec<ByteString> = self
+        let frames: Vec<OutFrame> = self
             .recent
             .iter()
-            .filter(|(s, _)| *s > since)
-            .map(|(_, f)| f.clone())
+            .filter(|(s, _, _)| *s > since)
+            .map(|(_, kind, f)| OutFrame::direct(f.clone(), kind))
             .collect();
         for frame in frames {
             self.send_to(user, frame);
@@ -369,7 +416,7 @@ impl Room {
                     return Err(ErrorCode::NotAMember);
                 }
                 let frame = encode(&Direct::Signal { from: user, data });
-                self.send_to(to, frame);
+                self.send_to(to, OutFrame::direct(frame, "signal"));
                 return Ok(());
             }
         };
@@ -383,7 +430,8 @@ impl Room {
             return;
         }
         if let Err(code) = self.handle_command(user, msg) {
-            self.send_to(user, error_frame(code));
+            let frame = self.metrics.error_frame(code);
+            self.send_to(user, frame);
         }
     }
 
@@ -421,6 +469,11 @@ impl Room {
     /// deadline, or close when nobody is left.
     fn after_change(&mut self, ctx: &mut Context<Self>) {
         self.flush();
+        let members = self.show.member_count();
+        if members != self.members_counted {
+            self.metrics.members_changed(self.members_counted, members);
+            self.members_counted = members;
+        }
         if self.unsaved == Unsaved::Chatter && self.save_timer.is_none() {
             let wait = COALESCE_SAVES.saturating_sub(self.last_saved.elapsed());
             self.save_timer = Some(ctx.run_later(wait, |room, _| {
@@ -440,7 +493,8 @@ impl Room {
     fn flush(&mut self) {
         let id = self.show.info().id;
         for round in self.show.take_ranked_rounds() {
-            self.reporter.record(id, round.clone());
+            self.reporter
+                .record(id, self.request_id.clone(), round.clone());
             self.ranked.push(round);
         }
         self.save_state(false);
@@ -476,6 +530,7 @@ impl Room {
             show: &self.show,
             seq: self.seq,
             ranked: &self.ranked,
+            request_id: &self.request_id,
         };
         serde_json::to_vec(&saved).unwrap_or_default()
     }
@@ -492,7 +547,8 @@ impl Room {
             member_count: self.conns.len() as u32,
         };
         if self.reported.as_ref() != Some(&report) {
-            self.reporter.status(self.show.info().id, report.clone());
+            self.reporter
+                .status(self.show.info().id, self.request_id.clone(), report.clone());
             self.reported = Some(report);
         }
     }
@@ -515,10 +571,7 @@ impl Room {
         .into_actor(self)
         .map(|mine, room, ctx| {
             if let Ok(false) = mine {
-                log::warn!(
-                    "room {}: another instance owns it now; handing over",
-                    room.show.info().id
-                );
+                tracing::warn!(parent: &room.span, "another instance owns it now; handing over");
                 room.lost_lease = true;
                 for (user, conn) in std::mem::take(&mut room.conns) {
                     room.close(user, conn, None);
@@ -534,7 +587,8 @@ impl Actor for Room {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        log::info!("room {} opened", self.show.info().id);
+        tracing::info!(parent: &self.span, "room opened");
+        self.metrics.room_opened(RoomRole::Owned);
         if let Some(cluster) = self.cluster.clone() {
             let channel = cluster::up_channel(self.show.info().id);
             let me = ctx.address().recipient();
@@ -542,7 +596,7 @@ impl Actor for Room {
                 .into_actor(self)
                 .map(|result, room, _| {
                     if let Err(e) = result {
-                        log::error!("room {}: cannot subscribe: {e}", room.show.info().id);
+                        tracing::error!(parent: &room.span, "cannot subscribe: {e}");
                     }
                 })
                 .wait(ctx);
@@ -556,7 +610,9 @@ impl Actor for Room {
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         let id = self.show.info().id;
-        log::info!("room {id} closed");
+        tracing::info!(parent: &self.span, "room closed");
+        self.metrics.room_closed(RoomRole::Owned);
+        self.metrics.members_changed(self.members_counted, 0);
         self.registry.remove(id, self.generation);
         if let Some(cluster) = self.cluster.clone() {
             cluster.unsubscribe(cluster::up_channel(id));
@@ -614,7 +670,7 @@ impl Handler<Inbound> for Room {
 
     fn handle(&mut self, inbound: Inbound, ctx: &mut Self::Context) {
         let Some((msg, _)) = cluster::envelope::decode::<ToOwner>(&inbound.0) else {
-            log::warn!("room {}: undecodable relay message", self.show.info().id);
+            tracing::warn!(parent: &self.span, "undecodable relay message");
             return;
         };
         match msg {

@@ -1,10 +1,11 @@
-//! HTTP side of the room-server: the WebSocket endpoint and health checks.
+//! HTTP side of the room-server: the WebSocket endpoint, health checks and metrics.
 
 use crate::cluster::RedisCluster;
 use crate::config::RoomServerConfig;
+use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::reporter::Reporter;
-use crate::session::Session;
+use crate::session::{Session, SessionSetup};
 use crate::ticket::{TicketError, TicketVerifier};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -12,13 +13,41 @@ use actix_web_actors::ws;
 use onair_shared::api::{ErrorBody, ErrorDetail};
 use onair_shared::protocol::MAX_FRAME_BYTES;
 use onair_shared::RoomId;
+use onair_telemetry::http::{RootSpan, RootSpanBuilder};
 use serde::Deserialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// `/readyz` gives Redis this long to answer a PING, so the probe itself answers within a
+/// second whatever Redis does.
+const REDIS_PING_TIMEOUT: Duration = Duration::from_millis(750);
+/// How often `onair_redis_up` is refreshed when nothing probes readiness.
+const REDIS_PROBE_EVERY: Duration = Duration::from_secs(5);
 
 pub struct AppState {
     pub config: RoomServerConfig,
     pub tickets: TicketVerifier,
     pub registry: Registry,
+    pub metrics: Arc<Metrics>,
+    /// Set once shutdown has begun: not ready, and no new connections.
+    draining: AtomicBool,
+}
+
+impl AppState {
+    /// Shutdown has begun: `/readyz` answers 503 from now on and `/ws` refuses new
+    /// connections (clients go to another instance); open connections carry on until the
+    /// server stops.
+    pub fn begin_draining(&self) {
+        if !self.draining.swap(true, Ordering::SeqCst) {
+            tracing::info!("draining: not ready, taking no new connections");
+            self.metrics.set_draining();
+        }
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
 }
 
 /// Errors before the WebSocket is open, as JSON like the api-server's.
@@ -32,6 +61,8 @@ pub enum HttpError {
     BadRequest(String),
     #[error("{0}")]
     Unavailable(#[from] crate::registry::Unavailable),
+    #[error("this room-server is shutting down; connect to another")]
+    Draining,
 }
 
 impl ResponseError for HttpError {
@@ -39,7 +70,7 @@ impl ResponseError for HttpError {
         match self {
             HttpError::Ticket(_) | HttpError::WrongRoom { .. } => StatusCode::UNAUTHORIZED,
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            HttpError::Unavailable(_) | HttpError::Draining => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -50,6 +81,7 @@ impl ResponseError for HttpError {
             HttpError::WrongRoom { .. } => "wrong_room",
             HttpError::BadRequest(_) => "bad_request",
             HttpError::Unavailable(_) => "room_unavailable",
+            HttpError::Draining => "draining",
         };
         HttpResponse::build(self.status_code()).json(ErrorBody {
             error: ErrorDetail {
@@ -68,16 +100,27 @@ pub struct WsQuery {
 }
 
 /// `GET /ws?ticket=...`: verify the ticket, then hand the socket to a session actor.
+///
+/// The request's span takes the ticket's request id (see [`WsAwareSpan`]): the browser cannot
+/// set headers on a WebSocket, and the ticket's id is the one the show is followed by.
 async fn websocket(
     req: HttpRequest,
     stream: web::Payload,
     query: web::Query<WsQuery>,
     state: web::Data<AppState>,
+    root_span: RootSpan,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let claims = state
-        .tickets
-        .verify(&query.ticket)
-        .map_err(HttpError::from)?;
+    if state.is_draining() {
+        return Err(HttpError::Draining.into());
+    }
+    let claims = state.tickets.verify(&query.ticket);
+    let request_id = match &claims {
+        Ok(claims) => claims.rid.clone(),
+        Err(_) => None,
+    }
+    .unwrap_or_else(|| onair_telemetry::RequestId::generate().to_string());
+    root_span.record("request_id", request_id.as_str());
+    let claims = claims.map_err(HttpError::from)?;
     if let Some(asked) = query.room.filter(|&r| r != claims.room.id) {
         return Err(HttpError::WrongRoom {
             ticket: claims.room.id,
@@ -87,16 +130,25 @@ async fn websocket(
     }
     let room = state
         .registry
-        .open(&claims.room)
+        .open(&claims.room, claims.rid.as_deref())
         .await
         .map_err(HttpError::from)?;
-    let session = Session::new(
-        claims.sub,
-        claims.name,
-        room,
-        state.config.heartbeat_interval,
-        state.config.client_timeout,
+    tracing::info!(room = %claims.room.id, user = %claims.sub, "member connecting");
+    let span = tracing::info_span!(
+        "session",
+        room = %claims.room.id,
+        user = %claims.sub,
+        request_id = request_id.as_str(),
     );
+    let session = Session::new(SessionSetup {
+        user: claims.sub,
+        name: claims.name,
+        room,
+        heartbeat_interval: state.config.heartbeat_interval,
+        client_timeout: state.config.client_timeout,
+        metrics: state.metrics.clone(),
+        span,
+    });
     // Frames up to 4 × 64 KiB are read and answered with `frame_too_large`; past that the
     // codec refuses them and the connection closes (abuse).
     ws::WsResponseBuilder::new(session, &req, stream)
@@ -111,13 +163,32 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }))
 }
 
-/// Ready to serve rooms: in a cluster, only while Redis answers.
+/// Ready to serve rooms: not while draining for shutdown, and in a cluster only while Redis
+/// answers (within [`REDIS_PING_TIMEOUT`], so this answers within a second whatever Redis does).
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.is_draining() {
+        return HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "draining"}));
+    }
     match state.registry.cluster() {
-        Some(cluster) if !cluster.ping().await => HttpResponse::ServiceUnavailable()
-            .json(serde_json::json!({"status": "unavailable", "redis": "unreachable"})),
+        Some(cluster) if !redis_answers(cluster, &state.metrics).await => {
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({"status": "unavailable", "redis": "unreachable"}))
+        }
         _ => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
     }
+}
+
+/// A PING within [`REDIS_PING_TIMEOUT`]; the answer also goes to `onair_redis_up`.
+async fn redis_answers(cluster: &RedisCluster, metrics: &Metrics) -> bool {
+    let up = tokio::time::timeout(REDIS_PING_TIMEOUT, cluster.ping())
+        .await
+        .unwrap_or(false);
+    metrics.set_redis_up(up);
+    up
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    state.metrics.registry().response()
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -126,28 +197,76 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     }))
     .route("/ws", web::get().to(websocket))
     .route("/healthz", web::get().to(healthz))
-    .route("/readyz", web::get().to(readyz));
+    .route("/readyz", web::get().to(readyz))
+    .route("/metrics", web::get().to(metrics));
+}
+
+/// The request span of the room-server: as every server's, except that `/ws` leaves the
+/// request id for the handler, which takes the room ticket's.
+pub struct WsAwareSpan;
+
+impl RootSpanBuilder for WsAwareSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        onair_telemetry::http::request_span(request, request.path() != "/ws")
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        onair_telemetry::http::finish_span(span, outcome);
+    }
 }
 
 /// Call within an actix system: the reporter's tasks and the Redis link start on it.
 pub async fn state(config: RoomServerConfig) -> anyhow::Result<Arc<AppState>> {
+    let metrics = Arc::new(Metrics::new());
+    metrics.registry().keep_up();
     let reporter = match &config.api {
-        Some(link) => Reporter::spawn(link.url.clone(), link.service_token.clone()),
+        Some(link) => Reporter::spawn(
+            link.url.clone(),
+            link.service_token.clone(),
+            metrics.clone(),
+        ),
         None => Reporter::disabled(),
     };
     let cluster = match &config.redis_url {
         Some(url) => {
-            let cluster = RedisCluster::connect(url, config.instance_id.clone())
+            let cluster = RedisCluster::connect(url, config.instance_id.clone(), metrics.clone())
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot reach Redis at ONAIR_REDIS_URL: {e}"))?;
-            log::info!("cluster mode: instance {} via Redis", config.instance_id);
+            tracing::info!("cluster mode: instance {} via Redis", config.instance_id);
+            watch_redis(cluster.clone(), metrics.clone());
             Some(cluster)
         }
         None => None,
     };
     Ok(Arc::new(AppState {
         tickets: TicketVerifier::new(&config.jwt_secret),
-        registry: Registry::new(config.rules.clone(), config.event_buffer, reporter, cluster),
+        registry: Registry::new(
+            config.rules.clone(),
+            config.event_buffer,
+            reporter,
+            cluster,
+            metrics.clone(),
+        ),
+        metrics,
+        draining: AtomicBool::new(false),
         config,
     }))
+}
+
+/// Keeps `onair_redis_up` current between readiness probes.
+fn watch_redis(cluster: Arc<RedisCluster>, metrics: Arc<Metrics>) {
+    let cluster = Arc::downgrade(&cluster);
+    actix::spawn(async move {
+        let mut tick = tokio::time::interval(REDIS_PROBE_EVERY);
+        loop {
+            tick.tick().await;
+            let Some(cluster) = cluster.upgrade() else {
+                return;
+            };
+            redis_answers(&cluster, &metrics).await;
+        }
+    });
 }

@@ -2,8 +2,9 @@
 //! limits; everything that changes the room is forwarded to the `Room` actor.
 
 use crate::handle::RoomHandle;
+use crate::metrics::{CutOff, Metrics};
 use crate::rate_limit::Budget;
-use crate::room::{error_frame, Disconnected, FromMember, Join};
+use crate::room::{Disconnected, FromMember, Join};
 use actix::prelude::*;
 use actix_web_actors::ws;
 use bytestring::ByteString;
@@ -31,6 +32,36 @@ fn next_conn_id() -> ConnId {
 /// member's slow phone must cost the server a bounded amount of memory, not the whole show.
 pub const MAX_QUEUED_BYTES: usize = 1024 * 1024;
 
+/// A frame on its way to a member's connection, with what the metrics need to know of it.
+#[derive(Clone)]
+pub struct OutFrame {
+    pub bytes: ByteString,
+    /// Its `type` (one of `SERVER_MSG_TYPES`).
+    pub kind: &'static str,
+    /// For room events: when the room (or a relay) took the event, to time its fan-out.
+    pub accepted: Option<Instant>,
+}
+
+impl OutFrame {
+    /// A frame for one member (`welcome`, `signal`, `error`).
+    pub fn direct(bytes: ByteString, kind: &'static str) -> OutFrame {
+        OutFrame {
+            bytes,
+            kind,
+            accepted: None,
+        }
+    }
+
+    /// A room event, fanned out to members since `accepted`.
+    pub fn event(bytes: ByteString, kind: &'static str, accepted: Instant) -> OutFrame {
+        OutFrame {
+            bytes,
+            kind,
+            accepted: Some(accepted),
+        }
+    }
+}
+
 /// A session as its room sees it: where to send, and how many bytes are waiting there (frames
 /// the session has not yet passed to its socket, which stops taking them when the client does
 /// not read).
@@ -43,8 +74,9 @@ pub struct Outlet {
 impl Outlet {
     /// Sends a frame. False when the reader is more than [`MAX_QUEUED_BYTES`] behind: the
     /// caller should cut it off.
-    pub fn send(&self, frame: ByteString) -> bool {
-        let waiting = self.queued.fetch_add(frame.len(), Ordering::Relaxed) + frame.len();
+    pub fn send(&self, frame: OutFrame) -> bool {
+        let len = frame.bytes.len();
+        let waiting = self.queued.fetch_add(len, Ordering::Relaxed) + len;
         self.recipient.do_send(ToSession::Text(frame));
         waiting <= MAX_QUEUED_BYTES
     }
@@ -59,7 +91,7 @@ impl Outlet {
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
 pub enum ToSession {
-    Text(ByteString),
+    Text(OutFrame),
     Close,
     /// The room moved to another actor (this instance took it over): join it there.
     Rebind(RoomHandle),
@@ -78,45 +110,66 @@ pub struct Session {
     budget: Budget,
     /// Bytes the room has handed us that we have not yet passed to the socket.
     queued: Arc<AtomicUsize>,
+    metrics: Arc<Metrics>,
+    /// `session{room user request_id}`: what this connection logs goes under it.
+    span: tracing::Span,
+}
+
+/// Who a session is for: the room ticket's claims, as the session needs them.
+pub struct SessionSetup {
+    pub user: UserId,
+    pub name: String,
+    pub room: RoomHandle,
+    pub heartbeat_interval: Duration,
+    pub client_timeout: Duration,
+    pub metrics: Arc<Metrics>,
+    pub span: tracing::Span,
 }
 
 impl Session {
-    pub fn new(
-        user: UserId,
-        name: String,
-        room: RoomHandle,
-        heartbeat_interval: Duration,
-        client_timeout: Duration,
-    ) -> Session {
+    pub fn new(setup: SessionSetup) -> Session {
         Session {
-            user,
-            name,
+            user: setup.user,
+            name: setup.name,
             conn: next_conn_id(),
-            room,
+            room: setup.room,
             last_heard: Instant::now(),
-            heartbeat_interval,
-            client_timeout,
+            heartbeat_interval: setup.heartbeat_interval,
+            client_timeout: setup.client_timeout,
             partial: None,
             budget: Budget::new(),
             queued: Arc::default(),
+            metrics: setup.metrics,
+            span: setup.span,
         }
     }
 
+    /// The one place a frame reaches the socket: counted, and its fan-out timed.
+    fn write(&self, ctx: &mut ws::WebsocketContext<Self>, frame: OutFrame) {
+        self.metrics.frame_out(frame.kind, frame.accepted);
+        ctx.text(frame.bytes);
+    }
+
     fn refuse(&self, ctx: &mut ws::WebsocketContext<Self>, code: ErrorCode) {
-        ctx.text(error_frame(code));
+        self.write(ctx, self.metrics.error_frame(code));
     }
 
     fn on_text(&mut self, text: &[u8], ctx: &mut ws::WebsocketContext<Self>) {
         if text.len() > MAX_FRAME_BYTES {
+            self.metrics.frame_in(None);
             return self.refuse(ctx, ErrorCode::FrameTooLarge);
         }
-        let msg = match parse(text) {
+        let parsed = parse(text);
+        self.metrics
+            .frame_in(parsed.as_ref().ok().map(ClientMsg::type_name));
+        let msg = match parsed {
             Ok(msg) => msg,
             Err(code) => return self.refuse(ctx, code),
         };
         if let Err(told) = self.budget.admit(&msg, Instant::now()) {
             if self.budget.is_abusive() {
-                log::warn!("closing flooding connection of user {}", self.user);
+                tracing::warn!(parent: &self.span, "closing a flooding connection");
+                self.metrics.cut_off(CutOff::Flood);
                 ctx.close(Some(ws::CloseReason {
                     code: ws::CloseCode::Policy,
                     description: Some("flooding".into()),
@@ -164,9 +217,10 @@ impl Actor for Session {
     type Context = ws::WebsocketContext<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        self.metrics.connection_opened();
         ctx.run_interval(self.heartbeat_interval, |session, ctx| {
             if session.last_heard.elapsed() > session.client_timeout {
-                log::debug!("user {} timed out", session.user);
+                tracing::debug!(parent: &session.span, "timed out");
                 ctx.stop();
             } else {
                 ctx.ping(b"");
@@ -176,6 +230,8 @@ impl Actor for Session {
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.metrics.connection_closed();
+        tracing::debug!(parent: &self.span, "connection closed");
         self.room.gone.do_send(Disconnected {
             user: self.user,
             conn: self.conn,
@@ -221,9 +277,9 @@ impl Handler<ToSession> for Session {
 
     fn handle(&mut self, msg: ToSession, ctx: &mut Self::Context) {
         match msg {
-            ToSession::Text(text) => {
-                self.queued.fetch_sub(text.len(), Ordering::Relaxed);
-                ctx.text(text);
+            ToSession::Text(frame) => {
+                self.queued.fetch_sub(frame.bytes.len(), Ordering::Relaxed);
+                self.write(ctx, frame);
             }
             ToSession::Close => {
                 ctx.close(Some(ws::CloseCode::Normal.into()));
@@ -244,7 +300,7 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
             Ok(msg) => msg,
             Err(e) => {
                 // Only a broken or oversized (> 4 × 64 KiB) frame gets here: abuse, not a typo.
-                log::debug!("protocol error from user {}: {e}", self.user);
+                tracing::debug!(parent: &self.span, "protocol error: {e}");
                 ctx.close(Some(ws::CloseCode::Size.into()));
                 return ctx.stop();
             }
@@ -253,7 +309,10 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
             ws::Message::Ping(bytes) => ctx.pong(&bytes),
             ws::Message::Pong(_) => {}
             ws::Message::Text(text) => self.on_text(text.as_bytes(), ctx),
-            ws::Message::Binary(_) => self.refuse(ctx, ErrorCode::BadJson),
+            ws::Message::Binary(_) => {
+                self.metrics.frame_in(None);
+                self.refuse(ctx, ErrorCode::BadJson)
+            }
             ws::Message::Continuation(item) => self.on_continuation(item, ctx),
             ws::Message::Close(_) => ctx.stop(),
             ws::Message::Nop => {}
@@ -274,6 +333,7 @@ impl Session {
             }
             actix_http::ws::Item::FirstBinary(b) => {
                 self.partial = None;
+                self.metrics.frame_in(None);
                 self.refuse(ctx, ErrorCode::BadJson);
                 drop(b);
                 return;
@@ -286,6 +346,7 @@ impl Session {
         };
         if buf.len() + chunk.len() > MAX_FRAME_BYTES {
             self.partial = None;
+            self.metrics.frame_in(None);
             return self.refuse(ctx, ErrorCode::FrameTooLarge);
         }
         buf.extend_from_slice(&chunk);

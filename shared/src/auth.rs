@@ -60,4 +60,9 @@ pub struct TicketClaims {
     pub room: TicketRoom,
     pub iat: i64,
     pub exp: i64,
+    /// The `X-Request-Id` of the REST request that issued the ticket. The room-server logs the
+    /// member's connection (and the room it opens) under it and sends it back on its internal
+    /// calls, so one show can be followed across both servers' logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rid: Option<String>,
 }

@@ -208,6 +208,39 @@ impl EventKind {
     }
 }
 
+/// Every server frame type: the room events' ([`EventKind::type_name`]) and the direct frames'.
+/// The room-server counts the frames it writes under these names (and nothing else), so a new
+/// frame type belongs here too.
+pub const SERVER_MSG_TYPES: [&str; 17] = [
+    "member_joined",
+    "member_left",
+    "member_offline",
+    "member_online",
+    "chat",
+    "reaction",
+    "show_started",
+    "on_air",
+    "performance_ended",
+    "score_progress",
+    "round_closed",
+    "nominated",
+    "host_changed",
+    "show_ended",
+    "welcome",
+    "signal",
+    "error",
+];
+
+impl Direct {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Direct::Welcome { .. } => "welcome",
+            Direct::Signal { .. } => "signal",
+            Direct::Error { .. } => "error",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LeaveReason {
@@ -427,7 +460,7 @@ pub fn mean_two_decimals(sum: i64, count: u32) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     #[test]
     fn a_member_who_has_not_performed_is_sent_without_the_act_fields() {
@@ -504,6 +537,97 @@ mod tests {
         );
         let back: ServerMsg = serde_json::from_value(v).unwrap();
         assert_eq!(back, ServerMsg::Event(e));
+    }
+
+    #[test]
+    fn server_frame_types_are_the_serialised_type_tags() {
+        let user = UserId(1);
+        let round = RoundView {
+            id: RoundId(1),
+            performer: user,
+            deadline: 0,
+            scored: vec![],
+            eligible: 1,
+        };
+        let events = [
+            EventKind::MemberJoined {
+                member: MemberView {
+                    id: user,
+                    name: "a".into(),
+                    online: true,
+                    performed: false,
+                    score: None,
+                },
+            },
+            EventKind::MemberLeft {
+                user,
+                reason: LeaveReason::Left,
+            },
+            EventKind::MemberOffline { user },
+            EventKind::MemberOnline { user },
+            EventKind::Chat {
+                line: ChatLine {
+                    from: user,
+                    name: "a".into(),
+                    text: "hi".into(),
+                    at: 0,
+                },
+            },
+            EventKind::Reaction {
+                from: user,
+                kind: ReactionKind::Clap,
+            },
+            EventKind::ShowStarted { first: user },
+            EventKind::OnAir { performer: user },
+            EventKind::PerformanceEnded { round },
+            EventKind::ScoreProgress {
+                round: RoundId(1),
+                scorer: user,
+                count: 1,
+                eligible: 1,
+            },
+            EventKind::RoundClosed {
+                round: RoundId(1),
+                performer: user,
+                average: None,
+                count: 0,
+            },
+            EventKind::Nominated { by: user, user },
+            EventKind::HostChanged { host: user },
+            EventKind::ShowEnded {
+                results: vec![],
+                early: false,
+            },
+        ];
+        let directs = [
+            Direct::Signal {
+                from: user,
+                data: json!({}),
+            },
+            Direct::Error {
+                code: ErrorCode::NotHost,
+                message: String::new(),
+            },
+        ];
+        let mut named: Vec<(&str, Value)> = events
+            .iter()
+            .map(|e| (e.type_name(), serde_json::to_value(e).unwrap()))
+            .collect();
+        named.extend(
+            directs
+                .iter()
+                .map(|d| (d.type_name(), serde_json::to_value(d).unwrap())),
+        );
+        named.push(("welcome", json!({"type": "welcome"})));
+        for (name, value) in &named {
+            assert_eq!(value["type"], json!(name));
+            assert!(SERVER_MSG_TYPES.contains(name), "{name} is not listed");
+        }
+        assert_eq!(
+            named.len(),
+            SERVER_MSG_TYPES.len(),
+            "every listed type is a frame"
+        );
     }
 
     #[test]

@@ -132,6 +132,7 @@ mod tests {
                 },
                 iat: now(),
                 exp: now() + 60,
+                rid: None,
             })
             .unwrap();
         assert!(keys.verify_access(&ticket).is_err());

@@ -85,7 +85,7 @@ fn parse() -> Result<(Database, Option<SeedOptions>), String> {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let _logs = onair_telemetry::logs::init("onair-seed", &Default::default());
     let (database, options) = match parse() {
         Ok(parsed) => parsed,
         Err(e) => {

@@ -93,6 +93,21 @@ impl ManageConnection for DbConnManager {
 /// connections broken while the database was away are dropped and replaced, and the service
 /// recovers by itself when the database returns.
 pub fn open(database: &Database, pool_size: u32, timeout: Duration) -> anyhow::Result<DbPool> {
+    open_observed(
+        database,
+        pool_size,
+        timeout,
+        Box::new(r2d2::NopEventHandler),
+    )
+}
+
+/// [`open`], telling `events` what the pool does (the server counts checkout timeouts).
+pub fn open_observed(
+    database: &Database,
+    pool_size: u32,
+    timeout: Duration,
+    events: Box<dyn r2d2::HandleEvent>,
+) -> anyhow::Result<DbPool> {
     use anyhow::Context;
     if let Database::Sqlite(path) = database {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -106,6 +121,7 @@ pub fn open(database: &Database, pool_size: u32, timeout: Duration) -> anyhow::R
         .min_idle(Some(1))
         .connection_timeout(timeout)
         .test_on_check_out(true)
+        .event_handler(events)
         .build(DbConnManager::new(database.clone()))
         .with_context(|| format!("connecting to the {} database", database.backend_name()))?;
     let mut conn = pool.get().context("getting a connection for migrations")?;
@@ -115,7 +131,7 @@ pub fn open(database: &Database, pool_size: u32, timeout: Duration) -> anyhow::R
     }
     .map_err(|e| anyhow::anyhow!("running database migrations: {e}"))?;
     if applied > 0 {
-        log::info!("applied {applied} database migration(s)");
+        tracing::info!("applied {applied} database migration(s)");
     }
     drop(conn);
     Ok(pool)
@@ -130,7 +146,7 @@ where
     let pool = pool.clone();
     web::block(move || {
         let mut conn = pool.get().map_err(|e| {
-            log::warn!("no database connection: {e}");
+            tracing::warn!("no database connection: {e}");
             ApiError::DatabaseUnavailable
         })?;
         f(&mut conn)
@@ -151,7 +167,7 @@ pub fn retry_deadlocks<T>(mut transaction: impl FnMut() -> QueryResult<T>) -> Qu
             Err(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info))
                 if attempt < 3 =>
             {
-                log::warn!("deadlock, retrying the transaction: {}", info.message());
+                tracing::warn!("deadlock, retrying the transaction: {}", info.message());
                 attempt += 1;
             }
             result => return result,

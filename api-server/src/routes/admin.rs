@@ -53,7 +53,7 @@ pub async fn close_room(
     let (room, host) = db::run(&state.pool, move |conn| Ok(Room::close(conn, id)?))
         .await?
         .ok_or(ApiError::RoomNotFound)?;
-    log::info!("admin {} closed room {id}", admin.0.id);
+    tracing::info!("admin {} closed room {id}", admin.0.id);
     Ok(web::Json(room.to_view(&host)?))
 }
 
@@ -90,7 +90,7 @@ async fn set_banned(
     })
     .await?
     .ok_or(ApiError::UserNotFound)?;
-    log::info!(
+    tracing::info!(
         "admin {} {} user {id}",
         admin.0.id,
         if banned { "banned" } else { "unbanned" }

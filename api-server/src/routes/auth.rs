@@ -1,6 +1,7 @@
 use crate::db::models::{LoginCode, NewUser, Provider, User};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
+use crate::metrics::LoginKind;
 use crate::{unix_now, AppState};
 use actix_web::web;
 use onair_shared::api::{
@@ -28,6 +29,7 @@ pub async fn dev_login(
         login_user(conn, user, role)
     })
     .await?;
+    state.metrics.login(LoginKind::Dev);
     Ok(web::Json(login_response(&state, &user, now)?))
 }
 

@@ -1,7 +1,6 @@
 use crate::db;
 use crate::error::ApiError;
 use crate::AppState;
-use actix_web::http::header::ContentType;
 use actix_web::{web, HttpResponse};
 
 /// Liveness: the process is up and serving. It does not touch the database, so an
@@ -18,14 +17,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }
 
-/// Prometheus text exposition.
+/// Prometheus text exposition (the pool's gauges are read as the scrape comes).
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let text = state.metrics.render(state.pool_snapshot());
-    HttpResponse::Ok()
-        .content_type(ContentType(
-            "text/plain; version=0.0.4; charset=utf-8"
-                .parse()
-                .expect("valid mime"),
-        ))
-        .body(text)
+    state.metrics.set_pool(state.pool_snapshot());
+    state.metrics.registry().response()
 }

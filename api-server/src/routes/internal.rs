@@ -104,9 +104,12 @@ pub async fn put_round(
     })
     .await?;
 
+    state
+        .metrics
+        .ranked_round(matches!(recorded, Recorded::New(_)));
     match recorded {
         Recorded::New(act) => {
-            log::info!(
+            tracing::info!(
                 "room {room_id} round {round}: recorded act {} of user {} ({} scores, average {:?})",
                 act.id,
                 act.performer_id,
@@ -120,7 +123,7 @@ pub async fn put_round(
             }))
         }
         Recorded::Repeat(existing) if existing.performer_id == report.performer.0 => {
-            log::debug!("room {room_id} round {round}: already recorded");
+            tracing::debug!("room {room_id} round {round}: already recorded");
             Ok(HttpResponse::Ok().json(RoundRecorded {
                 room: room_id,
                 round,

@@ -75,7 +75,7 @@ pub async fn start(state: web::Data<AppState>) -> HttpResponse {
         .ok()
         .and_then(|st| kakao::authorize_url(config, st).ok());
     let (Ok(st), Some(target)) = (issued.as_ref(), target) else {
-        log::error!("cannot build the Kakao authorize URL");
+        tracing::error!("cannot build the Kakao authorize URL");
         return fail(LoginError::ServerError, secure);
     };
     HttpResponse::Found()
@@ -125,7 +125,7 @@ async fn finish(
         .as_ref()
         .ok_or(LoginError::KakaoDisabled)?;
     if let Some(error) = query.error.as_deref() {
-        log::info!(
+        tracing::info!(
             "Kakao login not completed: {error} ({})",
             query.error_description.as_deref().unwrap_or("")
         );
@@ -138,7 +138,7 @@ async fn finish(
     let sent = query.state.as_deref().unwrap_or("");
     let kept = cookie_value(req, STATE_COOKIE).unwrap_or_default();
     if sent.is_empty() || sent != kept || !state.oauth_state.verify(sent, "kakao") {
-        log::info!(
+        tracing::info!(
             "Kakao callback with a bad state (missing, forged, expired or another browser's)"
         );
         return Err(LoginError::InvalidState);
@@ -157,11 +157,11 @@ async fn finish(
     .await
     .map_err(|e| match e {
         KakaoError::Rejected(why) => {
-            log::warn!("Kakao refused the login: {why}");
+            tracing::warn!("Kakao refused the login: {why}");
             LoginError::KakaoRejected
         }
         KakaoError::Unavailable(why) => {
-            log::warn!("Kakao unavailable during login: {why}");
+            tracing::warn!("Kakao unavailable during login: {why}");
             LoginError::KakaoUnavailable
         }
     })?;
@@ -180,10 +180,13 @@ async fn finish(
         Ok(LoginCode::issue(conn, user.id, now)?)
     })
     .await;
+    if issued.is_ok() {
+        state.metrics.login(crate::metrics::LoginKind::Kakao);
+    }
     issued.map_err(|e| match e {
         ApiError::Banned => LoginError::Banned,
         other => {
-            log::error!("Kakao login failed on our side: {other} ({other:?})");
+            tracing::error!("Kakao login failed on our side: {other} ({other:?})");
             LoginError::ServerError
         }
     })

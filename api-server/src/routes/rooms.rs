@@ -145,7 +145,7 @@ pub async fn create_room(
     })
     .await?;
     let view = room.to_view(&host)?;
-    log::info!(
+    tracing::info!(
         "user {} opened room {} ({:?})",
         host.id,
         view.id,

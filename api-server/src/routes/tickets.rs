@@ -8,6 +8,7 @@ use onair_shared::api::TicketResponse;
 use onair_shared::auth::{TicketClaims, TokenKind, TICKET_TTL_SECS};
 use onair_shared::room::RoomStatus;
 use onair_shared::RoomId;
+use onair_telemetry::RequestId;
 
 /// `POST /rooms/{id}/ticket`: a 60-second pass into one room, and the WebSocket URL of the
 /// room-server that hosts it. The login token never goes into a URL; the ticket does.
@@ -15,6 +16,7 @@ pub async fn issue_ticket(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<RoomId>,
+    request_id: RequestId,
 ) -> Result<web::Json<TicketResponse>, ApiError> {
     let room_id = path.into_inner();
     let (member, room) = db::run(&state.pool, move |conn| {
@@ -41,6 +43,7 @@ pub async fn issue_ticket(
         room: room.to_ticket_room()?,
         iat: now,
         exp: now + TICKET_TTL_SECS,
+        rid: Some(request_id.to_string()),
     };
     let ticket = state.jwt.sign_ticket(&claims)?;
     // JWTs are base64url and dots only, so the ticket needs no escaping in a query string.
@@ -54,6 +57,8 @@ pub async fn issue_ticket(
         .into_iter()
         .map(|base| format!("{base}/ws?ticket={ticket}"))
         .collect();
+    state.metrics.ticket_issued();
+    tracing::info!(room = %room_id, user = %member.id, "ticket issued");
     Ok(web::Json(TicketResponse {
         ticket,
         ws_url,

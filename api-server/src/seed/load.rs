@@ -174,7 +174,7 @@ impl Loader {
                     if last.elapsed() >= Duration::from_secs(5) {
                         last = Instant::now();
                         let n = written.load(Ordering::Relaxed);
-                        log::info!(
+                        tracing::info!(
                             "  {table}: {n} / {expected} rows ({:.0}%), {:.0} rows/s",
                             100.0 * n as f64 / expected.max(1) as f64,
                             n as f64 / started.elapsed().as_secs_f64()
@@ -213,14 +213,14 @@ impl Loader {
                 bail!("{table} differs from its migrated definition after the index rebuild:\nbefore: {before}\nafter: {after}");
             }
             conn.batch_execute(&format!("ANALYZE TABLE `{table}`"))?;
-            log::info!(
+            tracing::info!(
                 "  {table}: {} indexes rebuilt in {:.1} s",
                 indexes.len(),
                 index_started.elapsed().as_secs_f64()
             );
         }
         let total = started.elapsed().as_secs_f64();
-        log::info!(
+        tracing::info!(
             "{table}: {rows} rows in {total:.1} s ({:.0} rows/s inserting, {:.0} rows/s overall)",
             rows as f64 / insert_secs.max(1e-9),
             rows as f64 / total.max(1e-9)

@@ -88,7 +88,7 @@ fn prepare_database(database: &Database, reset: bool) -> anyhow::Result<()> {
             let mut conn = MysqlConnection::establish(&admin)
                 .with_context(|| format!("connecting to the MySQL server of {name}"))?;
             if reset {
-                log::info!("dropping database {name}");
+                tracing::info!("dropping database {name}");
                 conn.batch_execute(&format!("DROP DATABASE IF EXISTS `{name}`"))?;
             }
             conn.batch_execute(&format!(
@@ -172,7 +172,7 @@ pub fn run(database: &Database, options: &SeedOptions) -> anyhow::Result<SeedRep
 
     let generated = Instant::now();
     let plan = Plan::generate(options.shape.clone());
-    log::info!(
+    tracing::info!(
         "generated in {:.1} s: {} users ({} ranked), {} follows, {} rooms, {} acts, {} scores",
         generated.elapsed().as_secs_f64(),
         plan.users.len(),

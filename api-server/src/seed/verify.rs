@@ -129,7 +129,7 @@ fn run(conn: &mut DbConn, references: bool) -> anyhow::Result<()> {
     for (rule, sql) in checks(conn, references) {
         let started = Instant::now();
         let n = count(conn, &sql)?;
-        log::info!(
+        tracing::info!(
             "verify: {rule}: {} ({:.1} s)",
             if n == 0 {
                 "ok".to_owned()

@@ -213,6 +213,7 @@ backend_test!(
             },
             iat: now(),
             exp: now() + 60,
+            rid: None,
         };
         srv.get_auth("/api/v1/me", &sign(&ticket, secret))
             .await

@@ -267,7 +267,7 @@ pub struct TestServer {
 impl TestServer {
     /// `None` when the backend is MySQL and it is unreachable outside CI.
     pub async fn start(backend: Backend, tweak: impl FnOnce(&mut ApiConfig)) -> Option<TestServer> {
-        let _ = env_logger::builder().is_test(true).try_init();
+        onair_telemetry::logs::init_for_tests();
         let (db, database) = TestDb::create(backend)?;
         let mut config = ApiConfig::dev(database);
         // A path that is never there, so tests see the "not built" page unless they set one.

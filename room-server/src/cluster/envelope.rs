@@ -28,14 +28,23 @@ pub enum ToOwner {
     },
 }
 
-/// Owner -> relays. The frame bytes travel after the header.
+/// Owner -> relays. The frame bytes travel after the header; `kind` is the frame's `type`, so
+/// relays count what they write without reading the frame.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum FromOwner {
     /// A room event for every member.
-    Broadcast,
-    /// A frame for one connection (its `welcome`, an `error`, a `signal`).
-    To { user: UserId, conn: ConnId },
+    Broadcast {
+        #[serde(default)]
+        kind: String,
+    },
+    /// A frame for one connection (its `welcome`, an `error`, a `signal`, a replayed event).
+    To {
+        user: UserId,
+        conn: ConnId,
+        #[serde(default)]
+        kind: String,
+    },
     /// Close that connection (left, kicked, replaced).
     Close { user: UserId, conn: ConnId },
     /// The owner refused the seat.
@@ -67,21 +76,14 @@ mod tests {
     #[test]
     fn frames_travel_byte_for_byte_after_the_header() {
         let frame = br#"{"seq":3,"type":"chat","line":{"text":"a\nb"}}"#;
-        let bytes = encode(
-            &FromOwner::To {
-                user: UserId(4),
-                conn: 9,
-            },
-            frame,
-        );
-        let (header, body) = decode::<FromOwner>(&bytes).unwrap();
-        assert_eq!(
-            header,
-            FromOwner::To {
-                user: UserId(4),
-                conn: 9
-            }
-        );
+        let header = FromOwner::To {
+            user: UserId(4),
+            conn: 9,
+            kind: "chat".into(),
+        };
+        let bytes = encode(&header, frame);
+        let (decoded, body) = decode::<FromOwner>(&bytes).unwrap();
+        assert_eq!(decoded, header);
         assert_eq!(body, frame);
         assert!(decode::<FromOwner>(b"garbage").is_none());
     }

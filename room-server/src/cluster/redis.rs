@@ -6,6 +6,7 @@
 //! explains are published.
 
 use super::{owner_key, state_key};
+use crate::metrics::Metrics;
 use actix::prelude::*;
 use bytes::Bytes;
 use onair_shared::RoomId;
@@ -39,12 +40,17 @@ pub struct RedisCluster {
     conn: ConnectionManager,
     writes: mpsc::UnboundedSender<Write>,
     subscribers: Arc<Mutex<HashMap<String, Recipient<Inbound>>>>,
+    metrics: Arc<Metrics>,
 }
 
 impl RedisCluster {
     /// Connects (RESP3, so subscriptions share the connection and survive reconnects) and
     /// starts the writer and the push dispatcher on the current runtime.
-    pub async fn connect(url: &str, instance: String) -> redis::RedisResult<Arc<RedisCluster>> {
+    pub async fn connect(
+        url: &str,
+        instance: String,
+        metrics: Arc<Metrics>,
+    ) -> redis::RedisResult<Arc<RedisCluster>> {
         let client = redis::Client::open(url)?;
         let client = if client.get_connection_info().redis_settings().protocol()
             == redis::ProtocolVersion::RESP3
@@ -69,6 +75,7 @@ impl RedisCluster {
         let subscribers: Arc<Mutex<HashMap<String, Recipient<Inbound>>>> = Arc::default();
 
         let dispatch = subscribers.clone();
+        let received = metrics.clone();
         actix::spawn(async move {
             while let Some(push) = push_rx.recv().await {
                 if push.kind != PushKind::Message {
@@ -79,6 +86,7 @@ impl RedisCluster {
                 else {
                     continue;
                 };
+                received.redis_received();
                 let channel = String::from_utf8_lossy(channel);
                 let target = dispatch
                     .lock()
@@ -92,12 +100,13 @@ impl RedisCluster {
         });
 
         let (writes, rx) = mpsc::unbounded_channel();
-        actix::spawn(write_in_order(conn.clone(), rx));
+        actix::spawn(write_in_order(conn.clone(), rx, metrics.clone()));
         Ok(Arc::new(RedisCluster {
             instance,
             conn,
             writes,
             subscribers,
+            metrics,
         }))
     }
 
@@ -162,6 +171,7 @@ impl RedisCluster {
     }
 
     pub fn publish(&self, channel: String, bytes: Vec<u8>) {
+        self.metrics.redis_published();
         let _ = self.writes.send(Write::Publish { channel, bytes });
     }
 
@@ -193,7 +203,11 @@ impl RedisCluster {
 
 /// Drains the queue in order, a pipeline per batch. Several states for one room in a batch
 /// collapse into the last one, which goes before the batch's publishes.
-async fn write_in_order(mut conn: ConnectionManager, mut rx: mpsc::UnboundedReceiver<Write>) {
+async fn write_in_order(
+    mut conn: ConnectionManager,
+    mut rx: mpsc::UnboundedReceiver<Write>,
+    metrics: Arc<Metrics>,
+) {
     let mut batch = Vec::new();
     while rx.recv_many(&mut batch, 512).await > 0 {
         let mut latest: HashMap<RoomId, usize> = HashMap::new();
@@ -203,6 +217,7 @@ async fn write_in_order(mut conn: ConnectionManager, mut rx: mpsc::UnboundedRece
             }
         }
         let mut pipe = redis::pipe();
+        let states = latest.len();
         for (i, w) in batch.iter().enumerate() {
             match w {
                 Write::State { room, bytes } if latest.get(room) == Some(&i) => {
@@ -221,10 +236,14 @@ async fn write_in_order(mut conn: ConnectionManager, mut rx: mpsc::UnboundedRece
                 pipe.publish(channel, bytes.as_slice()).ignore();
             }
         }
-        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
-            // Lost while Redis is away; the owner rewrites its state on every lease renewal,
-            // and members who missed events see a gap in `seq` and resync.
-            log::warn!("redis write of {} operations failed: {e}", batch.len());
+        match pipe.query_async::<()>(&mut conn).await {
+            Ok(()) => metrics.snapshots_saved(states),
+            Err(e) => {
+                // Lost while Redis is away; the owner rewrites its state on every lease
+                // renewal, and members who missed events see a gap in `seq` and resync.
+                metrics.redis_failed(batch.len());
+                tracing::warn!("redis write of {} operations failed: {e}", batch.len());
+            }
         }
         batch.clear();
     }

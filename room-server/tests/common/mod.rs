@@ -64,6 +64,7 @@ pub fn ticket_for(user: i64, room: &TicketRoom, exp_in: i64, kind: TokenKind) ->
         room: room.clone(),
         iat: now(),
         exp: now() + exp_in,
+        rid: None,
     };
     encode(
         &Header::default(),
