@@ -99,14 +99,25 @@ impl Instance {
     }
 
     fn start_reporting(name: &str, redis: &Redis, api: Option<&Api>) -> Instance {
+        Instance::start_with(name, redis, api, |_| {})
+    }
+
+    /// `tweak` adds to the process's environment (or redirects its output).
+    fn start_with(
+        name: &str,
+        redis: &Redis,
+        api: Option<&Api>,
+        tweak: impl FnOnce(&mut Command),
+    ) -> Instance {
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_onair-room-server"));
+        // Tests stop instances at once unless they test draining.
+        cmd.env("ONAIR_DRAIN_SECS", "0");
         if let Some(api) = api {
             cmd.env("ONAIR_API_INTERNAL_URL", &api.base)
                 .env("ONAIR_SERVICE_TOKEN", SERVICE_TOKEN);
         }
-        let child = cmd
-            .env("ONAIR_JWT_SECRET", SECRET)
+        cmd.env("ONAIR_JWT_SECRET", SECRET)
             .env("ONAIR_ROOM_BIND", format!("127.0.0.1:{port}"))
             .env("ONAIR_REDIS_URL", redis.url())
             .env("ONAIR_INSTANCE_ID", name)
@@ -114,9 +125,9 @@ impl Instance {
                 "RUST_LOG",
                 std::env::var("ONAIR_TEST_INSTANCE_LOG").unwrap_or("warn".into()),
             )
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("room-server process starts");
+            .stdout(Stdio::null());
+        tweak(&mut cmd);
+        let child = cmd.spawn().expect("room-server process starts");
         wait_for_port(port, name);
         Instance {
             server: Server {
@@ -384,6 +395,44 @@ async fn members_on_two_instances_share_one_show() {
     // Two, on the same instance as three, saw neither: its next frame is its own chat.
     two.send(json!({"type":"chat","text":"quiet here"})).await;
     assert!(matches!(two.event().await, EventKind::Chat { .. }));
+
+    // Each instance counts what it did: a runs the show, b relays it to its two members.
+    let (ma, mb) = (a.server.metrics().await, b.server.metrics().await);
+    for (text, owned, relayed) in [(&ma, 1.0, 0.0), (&mb, 0.0, 1.0)] {
+        assert_eq!(metric(text, r#"onair_rooms{role="owned"}"#), owned);
+        assert_eq!(metric(text, r#"onair_rooms{role="relayed"}"#), relayed);
+        assert!(metric(text, "onair_redis_publishes_total") > 0.0);
+        assert!(metric(text, "onair_redis_receives_total") > 0.0);
+        assert_eq!(metric(text, "onair_redis_up"), 1.0);
+        assert_eq!(metric(text, r#"onair_frames_out_total{type="other"}"#), 0.0);
+    }
+    assert!(metric(&ma, "onair_snapshot_saves_total") > 0.0);
+    assert_eq!(metric(&mb, "onair_snapshot_saves_total"), 0.0);
+    assert_eq!(
+        metric(&ma, "onair_room_members"),
+        3.0,
+        "members of owned rooms"
+    );
+    assert_eq!(metric(&mb, "onair_room_members"), 0.0);
+    // The mirror ball reached one member on a and two on b; one signal went each way.
+    assert_eq!(
+        metric(&ma, r#"onair_frames_out_total{type="reaction"}"#),
+        1.0
+    );
+    assert_eq!(
+        metric(&mb, r#"onair_frames_out_total{type="reaction"}"#),
+        2.0
+    );
+    assert_eq!(metric(&ma, r#"onair_frames_out_total{type="signal"}"#), 1.0);
+    assert_eq!(metric(&mb, r#"onair_frames_out_total{type="signal"}"#), 1.0);
+    // The owner decided the error; the relay wrote it.
+    assert_eq!(
+        metric(&ma, r#"onair_error_frames_total{code="not_host"}"#),
+        1.0
+    );
+    assert_eq!(metric(&mb, r#"onair_frames_out_total{type="error"}"#), 1.0);
+    assert_eq!(metric(&ma, r#"onair_frames_out_total{type="error"}"#), 0.0);
+    assert!(metric(&mb, "onair_fanout_latency_seconds_count") >= 10.0);
 }
 
 #[actix_rt::test]
@@ -483,6 +532,9 @@ async fn killing_the_owner_mid_act_moves_the_show_to_the_other_instance() {
         "the score given before the crash still counts, once"
     );
 
+    let took_over = metric(&b.server.metrics().await, "onair_lease_takeovers_total");
+    assert_eq!(took_over, 1.0);
+
     // Act 1 was reported by the dead owner and again by the new one; it counts once.
     let start = Instant::now();
     loop {
@@ -576,4 +628,254 @@ async fn a_graceful_shutdown_of_the_owner_hands_the_show_over_too() {
         snap.chat.last().map(|l| l.text.as_str()),
         Some("before the restart")
     );
+}
+
+/// `GET` on an instance: status and JSON body.
+async fn get_json(addr: SocketAddr, path: &str) -> (u16, serde_json::Value) {
+    let reply = reqwest::Client::new()
+        .get(format!("http://{addr}{path}"))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .expect("the instance answers");
+    let status = reply.status().as_u16();
+    (status, reply.json().await.unwrap_or_default())
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill {sig} {pid}");
+}
+
+#[actix_rt::test]
+async fn readiness_answers_within_a_second_whatever_redis_does() {
+    let Some(redis) = Redis::start() else { return };
+    let a = Instance::start("a", &redis);
+    assert_eq!(get_json(a.server.addr, "/readyz").await.0, 200);
+
+    // A Redis that hangs (stopped, not gone: connections stay open, nothing answers).
+    let redis_pid = redis.child.as_ref().unwrap().id();
+    signal(redis_pid, "-STOP");
+    let asked = Instant::now();
+    let (status, body) = get_json(a.server.addr, "/readyz").await;
+    let took = asked.elapsed();
+    signal(redis_pid, "-CONT");
+    assert_eq!((status, body["redis"].as_str()), (503, Some("unreachable")));
+    assert!(took < Duration::from_secs(1), "readiness took {took:?}");
+    assert_eq!(
+        get_json(a.server.addr, "/healthz").await.0,
+        200,
+        "alive all along"
+    );
+    let start = Instant::now();
+    while get_json(a.server.addr, "/readyz").await.0 != 200 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "never ready again"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(metric(&a.server.metrics().await, "onair_redis_up"), 1.0);
+}
+
+#[actix_rt::test]
+async fn sigterm_drains_before_stopping() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start_with("a", &redis, None, |cmd| {
+        cmd.env("ONAIR_DRAIN_SECS", "2");
+    });
+    let r = fresh_room(1);
+    let (mut member, _) = Client::join(&a.server, 1, &r).await;
+
+    signal(a.child.id(), "-TERM");
+    let start = Instant::now();
+    loop {
+        let (status, body) = get_json(a.server.addr, "/readyz").await;
+        if status == 503 {
+            assert_eq!(body["status"], "draining");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "still ready after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(get_json(a.server.addr, "/healthz").await.0, 200);
+    let (status, body) = get_json(a.server.addr, &format!("/ws?ticket={}", ticket(2, &r))).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("draining"))
+    );
+    // The open connection carries on while draining...
+    member.send(json!({"type":"chat","text":"last call"})).await;
+    assert!(matches!(member.event().await, EventKind::Chat { .. }));
+    // ...and the process stops once the drain is over.
+    let status = loop {
+        if let Some(status) = a.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "never stopped");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "stopped before the drain was over"
+    );
+    member.closed().await;
+}
+
+/// What this test process logs (its in-process api-servers), as JSON lines.
+static CAPTURED: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURED.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The JSON log lines in `text` whose span or fields carry `request_id`.
+fn lines_with(text: &str, request_id: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["span"]["request_id"] == request_id || l["request_id"] == request_id)
+        .collect()
+}
+
+#[actix_rt::test]
+async fn one_show_is_followed_across_both_servers_by_its_request_id() {
+    let Some(redis) = Redis::start() else { return };
+    let settings = onair_telemetry::logs::LogSettings {
+        format: onair_telemetry::LogFormat::Json,
+        otlp_endpoint: None,
+    };
+    let _logs = onair_telemetry::logs::init_with_writer("test", &settings, || Capture);
+    let api = Api::start().await;
+    let log_path =
+        std::env::temp_dir().join(format!("onair-rs-log-{}-{}", std::process::id(), now()));
+    let log_file = std::fs::File::create(&log_path).unwrap();
+    let a = Instance::start_with("a", &redis, Some(&api), |cmd| {
+        cmd.env("ONAIR_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::from(log_file));
+    });
+    let (_, host_token) = api.login("Host").await;
+    let (_, two_token) = api.login("Two").await;
+    let (_, three_token) = api.login("Three").await;
+    let room = api
+        .post(
+            "/api/v1/rooms",
+            Some(&host_token),
+            json!({"title":"Followed","mode":"rank"}),
+        )
+        .await;
+    let room_id = room["id"].as_i64().unwrap();
+
+    // The host's browser names its ticket request; the others' get ids made up by the server.
+    let show = format!("show-{}-{}", std::process::id(), now());
+    let reply = api
+        .http
+        .post(format!("{}/api/v1/rooms/{room_id}/ticket", api.base))
+        .bearer_auth(&host_token)
+        .header("X-Request-Id", &show)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.headers()["x-request-id"], show.as_str(), "echoed");
+    let ticket: serde_json::Value = reply.json().await.unwrap();
+    let url = format!(
+        "ws://{}/ws?ticket={}",
+        a.server.addr,
+        ticket["ticket"].as_str().unwrap()
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut host = Client {
+        ws,
+        user: UserId(0),
+        last_seq: 0,
+    };
+    host.recv().await; // welcome
+    let mut two = api.enter(&two_token, room_id, &a).await;
+    let mut three = api.enter(&three_token, room_id, &a).await;
+    host.send(json!({"type":"start"})).await;
+    host.send(json!({"type":"end_performance"})).await;
+    let round = loop {
+        if let EventKind::PerformanceEnded { round } = next_event(&mut two).await {
+            break round;
+        }
+    };
+    for c in [&mut two, &mut three] {
+        c.send(json!({"type":"score","round":round.id,"value":80}))
+            .await;
+    }
+    loop {
+        if let EventKind::RoundClosed { .. } = next_event(&mut host).await {
+            break;
+        }
+    }
+
+    // The room-server delivers the round under the show's id, and logs that it did.
+    let start = Instant::now();
+    let room_lines = loop {
+        let text = std::fs::read_to_string(&log_path).unwrap();
+        let lines = lines_with(&text, &show);
+        if lines.iter().any(|l| l["message"] == "round 1 delivered") {
+            break lines;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "room-server log:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let _ = std::fs::remove_file(&log_path);
+    let messages: Vec<&str> = room_lines
+        .iter()
+        .filter_map(|l| l["message"].as_str())
+        .collect();
+    for expected in ["member connecting", "room opened", "round 1 delivered"] {
+        assert!(
+            messages.contains(&expected),
+            "{expected:?} not in {messages:?}"
+        );
+    }
+    let room_label = room_id.to_string();
+    assert!(
+        room_lines
+            .iter()
+            .all(|l| l["span"]["room"] == room_label.as_str()
+                || l["span"]["path"] == "/ws"
+                || l["span"]["name"] == "report"),
+        "{room_lines:?}"
+    );
+
+    // The api-server logged the ticket and the room-server's report under the same id.
+    let text = String::from_utf8(CAPTURED.lock().unwrap().clone()).unwrap();
+    let api_lines = lines_with(&text, &show);
+    let answered: Vec<&str> = api_lines
+        .iter()
+        .filter(|l| l["message"] == "answered")
+        .filter_map(|l| l["span"]["path"].as_str())
+        .collect();
+    for path in [
+        format!("/api/v1/rooms/{room_id}/ticket"),
+        format!("/internal/v1/rooms/{room_id}/rounds/1"),
+    ] {
+        assert!(
+            answered.contains(&path.as_str()),
+            "{path} not in {answered:?}"
+        );
+    }
+    assert!(api_lines.iter().any(|l| l["message"] == "ticket issued"));
 }

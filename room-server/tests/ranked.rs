@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::Client;
+use common::{metric, Client};
 use diesel::{Connection, MysqlConnection, RunQueryDsl};
 use onair_api_server::config::{ApiConfig, Database, Secret};
 use onair_room_server::config::ApiLink;
 use onair_room_server::RoomServerConfig;
 use onair_shared::api::{LoginResponse, RankingPage, RoomView, ScoreHistoryItem, TicketResponse};
-use onair_shared::protocol::{Direct, EventKind, ServerMsg};
+use onair_shared::protocol::{Direct, ErrorCode, EventKind, ServerMsg};
 use onair_shared::UserId;
 use serde_json::{json, Value};
 use std::net::{SocketAddr, TcpListener};
@@ -102,6 +102,7 @@ fn free_port() -> u16 {
 /// Both servers: the room-server reports to the api-server, which hands out its tickets.
 struct Stack {
     api: String,
+    room: SocketAddr,
     api_config: ApiConfig,
     api_handle: actix_web::dev::ServerHandle,
     http: reqwest::Client,
@@ -116,16 +117,18 @@ impl Stack {
             service_token: SERVICE_TOKEN.into(),
         });
         let room = onair_room_server::start(room).await.unwrap();
+        let room_addr = room.addr;
         actix_rt::spawn(room.server);
 
         let mut api_config = ApiConfig::dev(db.database.clone());
         api_config.bind = SocketAddr::from(([127, 0, 0, 1], api_port));
         api_config.jwt_secret = Secret::new(SECRET);
         api_config.service_token = Some(Secret::new(SERVICE_TOKEN));
-        api_config.room_server_urls = vec![format!("ws://{}", room.addr)];
+        api_config.room_server_urls = vec![format!("ws://{}", room_addr)];
         let api_handle = Self::start_api(api_config.clone());
         Stack {
             api: format!("http://127.0.0.1:{api_port}"),
+            room: room_addr,
             api_config,
             api_handle,
             http: reqwest::Client::new(),
@@ -359,4 +362,142 @@ async fn normal_show_leaves_no_scores_sqlite() {
 #[actix_rt::test]
 async fn normal_show_leaves_no_scores_mysql() {
     normal_show_leaves_no_scores(Backend::Mysql).await;
+}
+
+/// Both servers' real `/metrics` after a real ranked act: every counter moved by exactly what
+/// the show did.
+async fn both_servers_count_a_ranked_show(backend: Backend) {
+    let Some(db) = test_db(backend) else { return };
+    let stack = Stack::start(&db).await;
+    let (ann, ben, cat) = (
+        stack.login("Ann").await,
+        stack.login("Ben").await,
+        stack.login("Cat").await,
+    );
+    let room: RoomView = stack
+        .post(
+            "/api/v1/rooms",
+            Some(&ann.token),
+            json!({"title":"Counted","mode":"rank"}),
+        )
+        .await;
+    // 3 welcomes; Ben's join reaches Ann, Cat's reaches Ann and Ben: 3 member_joined.
+    let mut a = stack.enter(&ann, &room).await;
+    let mut b = stack.enter(&ben, &room).await;
+    let mut c = stack.enter(&cat, &room).await;
+    // show_started and on_air, to 3 each.
+    a.send(json!({"type":"start"})).await;
+    for m in [&mut a, &mut b, &mut c] {
+        until(m, |e| matches!(e, EventKind::OnAir { .. })).await;
+    }
+    // performance_ended, score_progress twice and round_closed, to 3 each.
+    act(&mut a, &mut [(&mut b, 90), (&mut c, 71)]).await;
+    a.send(json!({"type":"chat","text":"thank you"})).await;
+    for m in [&mut a, &mut b, &mut c] {
+        until(m, |e| matches!(e, EventKind::Chat { .. })).await;
+    }
+    b.send(json!({"type":"end_show"})).await;
+    assert_eq!(b.error().await, ErrorCode::NotHost);
+    c.send_raw("{not json".into()).await;
+    assert_eq!(c.error().await, ErrorCode::BadJson);
+    stack.ranking_with(1).await;
+
+    let room_metrics = loop {
+        let text = common::metrics_of(stack.room).await;
+        if metric(&text, "onair_ranked_rounds_delivered_total") >= 1.0 {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let m = |series: &str| metric(&room_metrics, series);
+    for (series, value) in [
+        ("onair_ws_connections", 3.0),
+        (r#"onair_rooms{role="owned"}"#, 1.0),
+        (r#"onair_rooms{role="relayed"}"#, 0.0),
+        ("onair_room_members", 3.0),
+        (r#"onair_frames_in_total{type="start"}"#, 1.0),
+        (r#"onair_frames_in_total{type="end_show"}"#, 1.0),
+        (r#"onair_frames_in_total{type="end_performance"}"#, 1.0),
+        (r#"onair_frames_in_total{type="score"}"#, 2.0),
+        (r#"onair_frames_in_total{type="chat"}"#, 1.0),
+        (r#"onair_frames_in_total{type="invalid"}"#, 1.0),
+        (r#"onair_frames_out_total{type="welcome"}"#, 3.0),
+        (r#"onair_frames_out_total{type="member_joined"}"#, 3.0),
+        (r#"onair_frames_out_total{type="show_started"}"#, 3.0),
+        (r#"onair_frames_out_total{type="on_air"}"#, 3.0),
+        (r#"onair_frames_out_total{type="performance_ended"}"#, 3.0),
+        (r#"onair_frames_out_total{type="score_progress"}"#, 6.0),
+        (r#"onair_frames_out_total{type="round_closed"}"#, 3.0),
+        (r#"onair_frames_out_total{type="chat"}"#, 3.0),
+        (r#"onair_frames_out_total{type="error"}"#, 2.0),
+        (r#"onair_frames_out_total{type="other"}"#, 0.0),
+        (r#"onair_error_frames_total{code="not_host"}"#, 1.0),
+        (r#"onair_error_frames_total{code="bad_json"}"#, 1.0),
+        // Every event frame written is one fan-out sample: 3 + 3 + 3 + 3 + 6 + 3 + 3.
+        ("onair_fanout_latency_seconds_count", 24.0),
+        ("onair_ranked_rounds_delivered_total", 1.0),
+        ("onair_ranked_rounds_retries_total", 0.0),
+        (r#"onair_cutoffs_total{reason="slow_reader"}"#, 0.0),
+        ("onair_lease_takeovers_total", 0.0),
+        ("onair_redis_publishes_total", 0.0),
+        ("onair_redis_up", 1.0),
+        ("onair_draining", 0.0),
+    ] {
+        assert_eq!(m(series), value, "{series}");
+    }
+
+    let api_metrics = reqwest::get(format!("{}/metrics", stack.api))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let api = |series: &str| metric(&api_metrics, series);
+    for (series, value) in [
+        (r#"onair_logins_total{provider="dev"}"#, 3.0),
+        (r#"onair_logins_total{provider="kakao"}"#, 0.0),
+        ("onair_tickets_issued_total", 3.0),
+        (r#"onair_ranked_rounds_total{result="recorded"}"#, 1.0),
+        (r#"onair_ranked_rounds_total{result="repeat"}"#, 0.0),
+        (
+            r#"onair_http_requests_total{method="POST",route="/api/v1/rooms/{id}/ticket",status="200"}"#,
+            3.0,
+        ),
+        (
+            r#"onair_http_requests_total{method="PUT",route="/internal/v1/rooms/{room}/rounds/{round}",status="201"}"#,
+            1.0,
+        ),
+        ("onair_db_pool_timeouts_total", 0.0),
+    ] {
+        assert_eq!(api(series), value, "{series}");
+    }
+
+    // Everyone leaves: the gauges come back down.
+    for m in [&mut a, &mut b, &mut c] {
+        m.send(json!({"type":"leave"})).await;
+    }
+    let start = Instant::now();
+    loop {
+        let text = common::metrics_of(stack.room).await;
+        let gauges = [
+            metric(&text, "onair_ws_connections"),
+            metric(&text, r#"onair_rooms{role="owned"}"#),
+            metric(&text, "onair_room_members"),
+        ];
+        if gauges == [0.0; 3] {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{gauges:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn both_servers_count_a_ranked_show_sqlite() {
+    both_servers_count_a_ranked_show(Backend::Sqlite).await;
+}
+
+#[actix_rt::test]
+async fn both_servers_count_a_ranked_show_mysql() {
+    both_servers_count_a_ranked_show(Backend::Mysql).await;
 }

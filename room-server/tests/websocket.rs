@@ -303,6 +303,17 @@ async fn a_flooder_is_throttled_then_cut_off_and_the_room_stays_smooth() {
     );
     // Past the abuse threshold the flooder's socket is closed.
     flooder.closed().await;
+    let metrics = server.metrics().await;
+    assert_eq!(
+        metric(&metrics, r#"onair_cutoffs_total{reason="flood"}"#),
+        1.0
+    );
+    assert_eq!(
+        metric(&metrics, r#"onair_cutoffs_total{reason="slow_reader"}"#),
+        0.0
+    );
+    assert!(metric(&metrics, r#"onair_error_frames_total{code="rate_limited"}"#) >= 1.0);
+    assert!(metric(&metrics, r#"onair_frames_in_total{type="react"}"#) >= 100.0);
 }
 
 #[actix_rt::test]
@@ -358,4 +369,96 @@ async fn a_reader_that_stops_reading_is_cut_off_and_the_room_goes_on() {
             }
         }
     }
+    let metrics = server.metrics().await;
+    assert_eq!(
+        metric(&metrics, r#"onair_cutoffs_total{reason="slow_reader"}"#),
+        1.0
+    );
+    assert_eq!(
+        metric(&metrics, r#"onair_cutoffs_total{reason="flood"}"#),
+        0.0
+    );
+}
+
+/// Whatever frames clients make up, the metrics keep their fixed set of series.
+#[actix_rt::test]
+async fn made_up_frames_add_no_series() {
+    let server = server().await;
+    let r = room(11, 1);
+    let (mut c, _) = Client::join(&server, 1, &r).await;
+    let before = server.metrics().await;
+    for junk in [
+        json!({"type": "brew_coffee"}).to_string(),
+        json!({"type": "chat", "text": 5}).to_string(),
+        json!({"type": format!("x{}", "y".repeat(200))}).to_string(),
+        "not json".to_owned(),
+    ] {
+        c.send_raw(junk).await;
+        c.error().await;
+    }
+    let after = server.metrics().await;
+    for name in [
+        "onair_frames_in_total",
+        "onair_frames_out_total",
+        "onair_error_frames_total",
+    ] {
+        assert_eq!(
+            series_count(&before, name),
+            series_count(&after, name),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        metric(&after, r#"onair_frames_in_total{type="invalid"}"#),
+        4.0
+    );
+    assert_eq!(metric(&after, r#"onair_frames_in_total{type="chat"}"#), 0.0);
+    assert_eq!(
+        metric(&after, r#"onair_error_frames_total{code="unknown_type"}"#),
+        2.0
+    );
+    assert_eq!(
+        metric(
+            &after,
+            r#"onair_error_frames_total{code="invalid_message"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(&after, r#"onair_error_frames_total{code="bad_json"}"#),
+        1.0
+    );
+    assert!(!after.contains("brew_coffee"));
+}
+
+/// Shutting down: not ready and no new connections, while open ones carry on.
+#[actix_rt::test]
+async fn a_draining_server_is_not_ready_and_takes_no_new_connections() {
+    let running = onair_room_server::start(onair_room_server::RoomServerConfig::local(SECRET))
+        .await
+        .unwrap();
+    let server = Server { addr: running.addr };
+    let state = running.state.clone();
+    actix_rt::spawn(running.server);
+    let r = room(12, 1);
+    let (mut member, _) = Client::join(&server, 1, &r).await;
+    let base = format!("http://{}", server.addr);
+    assert_eq!(reqwest_like_get(&format!("{base}/readyz")).await.0, 200);
+
+    state.begin_draining();
+    let (status, body) = reqwest_like_get(&format!("{base}/readyz")).await;
+    assert_eq!((status, body["status"].as_str()), (503, Some("draining")));
+    assert_eq!(
+        reqwest_like_get(&format!("{base}/healthz")).await.0,
+        200,
+        "still alive"
+    );
+    let (status, body) = reqwest_like_get(&format!("{base}/ws?ticket={}", ticket(2, &r))).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("draining"))
+    );
+    assert_eq!(metric(&server.metrics().await, "onair_draining"), 1.0);
+    member.send(json!({"type":"chat","text":"still on"})).await;
+    assert!(matches!(member.event().await, EventKind::Chat { .. }));
 }

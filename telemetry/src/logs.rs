@@ -6,6 +6,7 @@
 
 use std::io::IsTerminal;
 use std::str::FromStr;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -78,20 +79,50 @@ pub struct LogGuard {
     _otlp: Option<crate::logs::otlp::Exporter>,
 }
 
-/// Installs the subscriber for the whole process. `service` names the binary in exported spans.
+/// Installs the subscriber for the whole process, writing to stderr. `service` names the
+/// binary in exported spans.
 ///
 /// Errors: an OTLP endpoint on a build without the `otlp` feature, or an exporter that cannot be
 /// built. A second call in one process (tests) keeps the first subscriber and succeeds.
 pub fn init(service: &'static str, settings: &LogSettings) -> Result<LogGuard, String> {
+    install(
+        service,
+        settings,
+        std::io::stderr,
+        std::io::stderr().is_terminal(),
+    )
+}
+
+/// [`init`], writing lines to `writer` instead (tests read what a server logged).
+pub fn init_with_writer<W>(
+    service: &'static str,
+    settings: &LogSettings,
+    writer: W,
+) -> Result<LogGuard, String>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    install(service, settings, writer, false)
+}
+
+fn install<W>(
+    service: &'static str,
+    settings: &LogSettings,
+    writer: W,
+    ansi: bool,
+) -> Result<LogGuard, String>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let fmt = match settings.format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(writer)
+            .with_ansi(ansi)
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
-            .with_writer(std::io::stderr)
+            .with_writer(writer)
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)

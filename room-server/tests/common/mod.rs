@@ -37,6 +37,40 @@ pub async fn server() -> Server {
     server_with(|_| {}).await
 }
 
+impl Server {
+    /// The server's `GET /metrics` text.
+    pub async fn metrics(&self) -> String {
+        metrics_of(self.addr).await
+    }
+}
+
+pub async fn metrics_of(addr: SocketAddr) -> String {
+    let reply = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("GET /metrics");
+    assert_eq!(reply.status(), 200);
+    reply.text().await.expect("metrics text")
+}
+
+/// The value of one series (`name{labels}` as rendered) in a Prometheus text exposition.
+pub fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no series {series} in\n{text}"))
+        .parse()
+        .unwrap_or_else(|e| panic!("{series}: {e}"))
+}
+
+/// How many series of `name` there are (the lines `name{...} value` or `name value`).
+pub fn series_count(text: &str, name: &str) -> usize {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .count()
+}
+
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
