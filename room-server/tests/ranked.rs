@@ -472,6 +472,16 @@ async fn both_servers_count_a_ranked_show(backend: Backend) {
         assert_eq!(api(series), value, "{series}");
     }
 
+    // What the alert rules and the dashboard in deploy/ query is what the servers export.
+    let mut exported = common::exported_names(&room_metrics);
+    exported.extend(common::exported_names(&api_metrics));
+    for name in common::referenced_metrics() {
+        assert!(
+            exported.contains(&name),
+            "deploy/ queries {name}, which neither server exports"
+        );
+    }
+
     // Everyone leaves: the gauges come back down.
     for m in [&mut a, &mut b, &mut c] {
         m.send(json!({"type":"leave"})).await;

@@ -46,6 +46,14 @@ pub fn run(extra: &[String]) -> Result<()> {
         Err(e) if !ci => eprintln!("xtask: warning: coturn unavailable ({e:#}); its test skips"),
         Err(e) => return Err(e.context("coturn is required in CI")),
     }
+    // The deploy/ checks run promtool (Debian's `prometheus` package) and yamllint.
+    match setup::ensure_packages(&["prometheus", "yamllint"]) {
+        Ok(()) => {}
+        Err(e) if !ci => {
+            eprintln!("xtask: warning: promtool/yamllint unavailable ({e:#}); their checks skip")
+        }
+        Err(e) => return Err(e.context("promtool and yamllint are required in CI")),
+    }
     // The browser tests load the real bundle.
     let dist = dist::build()?;
     cmd.env("ONAIR_WEB_DIST", dist);

@@ -204,3 +204,48 @@ impl Client {
         }
     }
 }
+
+/// A file under `deploy/`.
+pub fn read_deploy(path: &str) -> String {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../deploy")
+        .join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+/// Every `onair_*` name in a text (PromQL in YAML or JSON).
+pub fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("onair_") {
+        let name: String = rest[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        // A name, not the tail of a longer word.
+        let before = rest[..at].chars().next_back();
+        if !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            names.insert(name.clone());
+        }
+        rest = &rest[at + name.len()..];
+    }
+    names
+}
+
+/// The names that the alert rules and the dashboard query.
+pub fn referenced_metrics() -> std::collections::BTreeSet<String> {
+    let mut names = metric_names(&read_deploy("prometheus/alerts.yml"));
+    names.extend(metric_names(&read_deploy("grafana/dashboards/onair.json")));
+    names
+}
+
+/// The metric names a Prometheus text exposition has (histograms by their `_bucket`, `_sum`
+/// and `_count` series).
+pub fn exported_names(text: &str) -> std::collections::BTreeSet<String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

@@ -1,0 +1,117 @@
+//! The monitoring files in `deploy/` hold up: the alert rules and the Grafana dashboard name
+//! only series the servers really export, the Prometheus files pass `promtool` (its rule unit
+//! tests included) and every YAML file passes `yamllint`, and the Kubernetes PrometheusRule
+//! carries exactly the rules of `deploy/prometheus/alerts.yml`.
+//!
+//! `promtool` (Debian package `prometheus`) and `yamllint` are installed by `cargo xtask
+//! test`; without them those checks are skipped with a notice, except under `CI=true`.
+
+mod common;
+
+use common::{metric_names, read_deploy as read};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn deploy() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy")
+}
+
+#[test]
+fn the_dashboard_is_grafana_json_with_queries_everywhere() {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&read("grafana/dashboards/onair.json")).expect("valid JSON");
+    assert_eq!(dashboard["uid"], "onair");
+    let panels = dashboard["panels"].as_array().expect("panels");
+    let mut ids = BTreeSet::new();
+    for panel in panels {
+        assert!(ids.insert(panel["id"].as_i64().unwrap()), "duplicate id");
+        if panel["type"] == "row" {
+            continue;
+        }
+        let targets = panel["targets"].as_array().expect("targets");
+        assert!(!targets.is_empty(), "{}", panel["title"]);
+        for t in targets {
+            let expr = t["expr"].as_str().unwrap();
+            assert!(!metric_names(expr).is_empty(), "{expr}");
+        }
+    }
+    // Both servers are on it.
+    let names = metric_names(&read("grafana/dashboards/onair.json"));
+    for needed in [
+        "onair_ws_connections",
+        "onair_fanout_latency_seconds_bucket",
+        "onair_http_requests_total",
+        "onair_db_pool_connections",
+    ] {
+        assert!(names.contains(needed), "{needed}");
+    }
+}
+
+#[test]
+fn the_kubernetes_rules_are_the_prometheus_rules() {
+    let rules = read("prometheus/alerts.yml");
+    let groups = &rules[rules.find("groups:").unwrap()..];
+    let k8s = read("k8s/monitoring.yaml");
+    let spec = k8s
+        .split("kind: PrometheusRule")
+        .nth(1)
+        .and_then(|rule| rule.split("\nspec:\n").nth(1))
+        .expect("a PrometheusRule with a spec");
+    let dedented: String = spec
+        .lines()
+        .map(|l| l.strip_prefix("  ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(dedented.trim_end(), groups.trim_end());
+}
+
+/// A tool for the checks below, or `None` (skipped) outside CI.
+fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            !common::in_ci(),
+            "{name} is required in CI (cargo xtask test installs it)"
+        );
+        eprintln!("SKIPPED: {name} is not installed (cargo xtask test installs it)");
+    }
+    found
+}
+
+fn run(tool: &Path, args: &[&str]) {
+    let out = Command::new(tool)
+        .args(args)
+        .current_dir(deploy())
+        .output()
+        .expect("the tool runs");
+    assert!(
+        out.status.success(),
+        "{} {args:?}:\n{}{}",
+        tool.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn promtool_accepts_the_config_and_the_rules_and_their_tests_pass() {
+    let Some(promtool) = tool("promtool") else {
+        return;
+    };
+    run(&promtool, &["check", "config", "prometheus/prometheus.yml"]);
+    run(&promtool, &["check", "rules", "prometheus/alerts.yml"]);
+    run(&promtool, &["test", "rules", "prometheus/alerts.test.yml"]);
+}
+
+#[test]
+fn yamllint_accepts_every_yaml_file() {
+    let Some(yamllint) = tool("yamllint") else {
+        return;
+    };
+    run(&yamllint, &["--strict", "-c", ".yamllint", "."]);
+}
