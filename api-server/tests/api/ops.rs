@@ -155,3 +155,91 @@ backend_test!(metrics_count_requests_by_route_and_status, |srv| {
     assert!(in_use + idle <= 4, "{in_use} + {idle}");
     assert!(idle >= 1);
 });
+
+/// The lines of one metric in a Prometheus text exposition.
+fn series<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .collect()
+}
+
+backend_test!(junk_methods_and_paths_add_no_series, |srv| {
+    let junk = |round: u32| {
+        let mut requests = Vec::new();
+        for (i, method) in ["BREW", "PROPFIND", "get", "DELETE", "M-SEARCH"]
+            .iter()
+            .enumerate()
+        {
+            for path in [
+                format!("/api/v1/made-up-{round}-{i}"),
+                format!("/anything/{round}/{i}?q={round}"),
+                format!("/internal/v1/x{round}{i}"),
+                format!("/api/v1/users/{round}{i}/nope"),
+            ] {
+                let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+                requests.push(srv.http.request(method, srv.url(&path)));
+            }
+        }
+        requests
+    };
+    srv.get("/metrics").await; // its own series, before counting
+    for request in junk(1) {
+        srv.send(request).await;
+    }
+    let first = srv.get("/metrics").await.body;
+    for round in 2..5 {
+        for request in junk(round) {
+            srv.send(request).await;
+        }
+    }
+    let later = srv.get("/metrics").await.body;
+    for name in [
+        "onair_http_requests_total",
+        "onair_http_request_duration_seconds_count",
+    ] {
+        assert_eq!(
+            series(&first, name).len(),
+            series(&later, name).len(),
+            "{name}:\n{}",
+            series(&later, name).join("\n")
+        );
+    }
+    for made_up in [
+        "BREW", "PROPFIND", "M-SEARCH", "made-up", "anything", "nope",
+    ] {
+        assert!(!later.contains(made_up), "{made_up} became a label");
+    }
+    assert!(later.lines().any(|l| l.starts_with(
+        r#"onair_http_requests_total{method="other",route="unmatched",status="404"}"#
+    )));
+});
+
+backend_test!(every_answer_carries_a_request_id, |srv| {
+    let reply = srv
+        .send(
+            srv.http
+                .get(srv.url("/api/v1/rooms"))
+                .header("X-Request-Id", "trace-me-1"),
+        )
+        .await;
+    assert_eq!(reply.header("x-request-id"), Some("trace-me-1"));
+    let reply = srv.get("/api/v1/nope").await;
+    let made_up = reply.header("x-request-id").expect("one is made up");
+    assert_eq!(made_up.len(), 32);
+    assert_ne!(
+        srv.get("/healthz").await.header("x-request-id"),
+        Some(made_up)
+    );
+    // An id that could forge log lines is replaced, not echoed.
+    let reply = srv
+        .send(
+            srv.http
+                .get(srv.url("/healthz"))
+                .header("X-Request-Id", "a b\",\"level\":\"ERROR"),
+        )
+        .await;
+    assert_eq!(reply.header("x-request-id").map(str::len), Some(32));
+});
