@@ -14,22 +14,27 @@ pub const DEFAULT_PAGE_LIMIT: u32 = 20;
 
 /// Every error response: `{"error":{"code":"snake_case","message":"..."}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DevLoginRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 30))]
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub token: String,
     pub user: Me,
@@ -37,6 +42,7 @@ pub struct LoginResponse {
 
 /// The signed-in user, as `GET /me` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub id: UserId,
     pub name: String,
@@ -46,6 +52,7 @@ pub struct Me {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserSummary {
     pub id: UserId,
     pub name: String,
@@ -53,9 +60,12 @@ pub struct UserSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateRoomRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 60))]
     pub title: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub description: String,
     #[serde(default)]
     pub category: Category,
@@ -63,10 +73,12 @@ pub struct CreateRoomRequest {
     pub mode: Mode,
     /// Defaults to [`crate::room::DEFAULT_MEMBER_LIMIT`].
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 2, maximum = 12))]
     pub member_limit: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomView {
     pub id: RoomId,
     pub title: String,
@@ -83,11 +95,13 @@ pub struct RoomView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomList {
     pub rooms: Vec<RoomView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketResponse {
     pub ticket: String,
     /// Full WebSocket URL including `?ticket=`; open it within `expires_at`. The room-server
@@ -102,6 +116,7 @@ pub struct TicketResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IceServer {
     pub urls: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,6 +127,7 @@ pub struct IceServer {
 
 /// `GET /config`: what the browser needs before anything else.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientConfig {
     pub ice_servers: Vec<IceServer>,
     pub dev_login: bool,
@@ -121,6 +137,7 @@ pub struct ClientConfig {
 /// `POST /auth/exchange`: trades the one-time code from `/login/complete?code=...` (the end of
 /// the Kakao login redirect) for a login token. A code works once, within 60 seconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExchangeCodeRequest {
     pub code: String,
 }
@@ -128,7 +145,9 @@ pub struct ExchangeCodeRequest {
 /// `PATCH /me`: the fields a user edits. The intro is one line, at most [`INTRO_MAX_CHARS`]
 /// characters after trimming; an empty string clears it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateMeRequest {
+    #[cfg_attr(feature = "openapi", schema(max_length = 150))]
     pub intro: String,
 }
 
@@ -136,6 +155,7 @@ pub struct UpdateMeRequest {
 /// rooms). Pass `next_cursor` back as `?cursor=` (score history: `?before=`) for the next
 /// page; `None` means this was the last page. Cursors are opaque.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
@@ -143,6 +163,7 @@ pub struct Page<T> {
 
 /// `GET /users/{id}`: a public profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserProfile {
     pub id: UserId,
     pub name: String,
@@ -164,6 +185,7 @@ pub struct UserProfile {
 
 /// `PUT|DELETE /users/{id}/follow`: the state after the call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowStatus {
     pub following: bool,
     pub follower_count: u64,
@@ -171,6 +193,7 @@ pub struct FollowStatus {
 
 /// One ranked act in `GET /users/{id}/scores` (newest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreHistoryItem {
     pub room: RoomId,
     pub room_title: String,
@@ -185,6 +208,7 @@ pub struct ScoreHistoryItem {
 
 /// One row of `GET /rankings`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RankingEntry {
     /// Competition ranking: equal scores share a rank and the next rank skips (1, 1, 3).
     pub rank: u64,
@@ -195,6 +219,7 @@ pub struct RankingEntry {
 
 /// `GET /rankings?limit=&offset=`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RankingPage {
     pub items: Vec<RankingEntry>,
     /// Ranked users in total (users with at least one scored ranked act).
@@ -203,6 +228,7 @@ pub struct RankingPage {
 
 /// Admin actions on a user (`POST /admin/users/{id}/ban|unban`): the state after the call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BanStatus {
     pub user: UserId,
     pub banned: bool,
@@ -214,14 +240,17 @@ pub struct BanStatus {
 
 /// One scorer's score of a ranked act.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreEntry {
     pub scorer: UserId,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
     pub value: u8,
 }
 
 /// `PUT /internal/v1/rooms/{room}/rounds/{round}`: a closed round of a ranked room. Idempotent
 /// by `(room, round)`: sending it again (a retry, a failover) records nothing twice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RankedRoundReport {
     pub performer: UserId,
     pub scores: Vec<ScoreEntry>,
@@ -233,6 +262,7 @@ pub struct RankedRoundReport {
 
 /// `PUT /internal/v1/rooms/{room}/status`: where a room is and how many are in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomStatusReport {
     pub status: RoomStatus,
     pub member_count: u32,
@@ -241,6 +271,7 @@ pub struct RoomStatusReport {
 /// Answer to [`RankedRoundReport`]: 201 with `recorded: true` the first time, 200 with
 /// `recorded: false` for a repeat (nothing changed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoundRecorded {
     pub room: RoomId,
     pub round: RoundId,
@@ -250,6 +281,7 @@ pub struct RoundRecorded {
 /// Answer to [`RoomStatusReport`]: the room's state after the report. Status only moves
 /// forward (open, live, ended), so it may differ from the one reported.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomStatusAck {
     pub room: RoomId,
     pub status: RoomStatus,

@@ -13,6 +13,7 @@ pub const MIN_MEMBER_LIMIT: u8 = 2;
 /// in the room and then discarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Mode {
     Rank,
     #[default]
@@ -36,6 +37,7 @@ impl Mode {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Category {
     Singing,
     Dance,
@@ -107,6 +109,7 @@ impl Category {
 /// Where a room is in its life, as the catalogue shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RoomStatus {
     Open,
     Live,

@@ -13,10 +13,16 @@ use onair_shared::api::{BanStatus, Page, RoomView};
 use onair_shared::{RoomId, UserId};
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AdminRoomQuery {
+    /// Only rooms in this status (default: any).
+    #[param(value_type = Option<onair_shared::room::RoomStatus>)]
     pub status: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 

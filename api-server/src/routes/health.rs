@@ -3,10 +3,19 @@ use crate::error::ApiError;
 use crate::AppState;
 use actix_web::{web, HttpResponse};
 
+/// What `/healthz` and `/readyz` answer.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Status {
+    /// `ok` (alive) or `ready`.
+    pub status: String,
+}
+
 /// Liveness: the process is up and serving. It does not touch the database, so an
 /// orchestrator does not restart healthy instances while the database is briefly away.
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+    HttpResponse::Ok().json(Status {
+        status: "ok".into(),
+    })
 }
 
 /// Readiness: the database answers `SELECT 1` (within the pool timeout), so a load balancer
@@ -14,7 +23,9 @@ pub async fn healthz() -> HttpResponse {
 /// otherwise.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     db::run(&state.pool, |conn| Ok(db::ping(conn)?)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
+    Ok(HttpResponse::Ok().json(Status {
+        status: "ready".into(),
+    }))
 }
 
 /// Prometheus text exposition (the pool's gauges are read as the scrape comes).

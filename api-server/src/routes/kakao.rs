@@ -85,10 +85,14 @@ pub async fn start(state: web::Data<AppState>) -> HttpResponse {
         .finish()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
+    /// The authorization code from Kakao.
     pub code: Option<String>,
+    /// The state this server sent to Kakao.
     pub state: Option<String>,
+    /// Set by Kakao when the user declined.
     pub error: Option<String>,
     pub error_description: Option<String>,
 }

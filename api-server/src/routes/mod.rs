@@ -3,7 +3,9 @@
 //! other path belongs to the web UI.
 //!
 //! Routes are declared once, in [`table`]: it registers them ([`configure`]) and documents them
-//! ([`openapi`]), so the OpenAPI document cannot miss a route.
+//! ([`openapi`]), so the OpenAPI document cannot miss a route. Each route names the Rust types
+//! of its bodies and query string; their schemas are derived from those types (utoipa), so a
+//! field cannot be missing from the document either.
 
 pub mod admin;
 pub mod auth;
@@ -24,6 +26,16 @@ pub mod web_ui;
 use crate::error::ApiError;
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
+use health::Status;
+use onair_shared::api::{
+    BanStatus, ClientConfig, CreateRoomRequest, DevLoginRequest, ExchangeCodeRequest, FollowStatus,
+    LoginResponse, Me, Page, RankedRoundReport, RankingPage, RoomList, RoomStatusAck,
+    RoomStatusReport, RoomView, RoundRecorded, ScoreHistoryItem, TicketResponse, UpdateMeRequest,
+    UserProfile, UserSummary,
+};
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +51,13 @@ pub enum Access {
     Service,
 }
 
+/// Adds a type's schema (and those it refers to) to the document's components and returns the
+/// name to refer to it by.
+pub type SchemaFn = fn(&mut Vec<(String, RefOr<Schema>)>) -> String;
+
+/// The query parameters of a route, from the type its handler reads them into.
+pub type QueryFn = fn() -> Vec<Parameter>;
+
 /// One route: how it is served and how it is documented.
 pub struct RouteDef {
     pub method: Method,
@@ -47,21 +66,36 @@ pub struct RouteDef {
     pub tag: &'static str,
     pub summary: &'static str,
     pub access: Access,
-    /// Query parameters: name, description.
-    pub query: &'static [(&'static str, &'static str)],
-    /// Component schema of the JSON body, if any.
-    pub request: Option<&'static str>,
-    /// Success status and the component schema of its JSON body (`None`: no JSON body).
-    pub ok: (u16, Option<&'static str>),
+    pub query: Option<QueryFn>,
+    /// The JSON body's type, if any.
+    pub request: Option<SchemaFn>,
+    /// Success status and the type of its JSON body (`None`: no JSON body).
+    pub ok: (u16, Option<SchemaFn>),
     /// Error codes this route can answer with, besides `internal` and `database_unavailable`.
     pub errors: &'static [&'static str],
     handler: fn() -> actix_web::Route,
 }
 
-const PAGE_QUERY: &[(&str, &str)] = &[
-    ("limit", "1 to 100, default 20"),
-    ("cursor", "next_cursor of the previous page"),
-];
+/// [`SchemaFn`] of a type.
+pub(crate) fn schema<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) -> String {
+    let name = T::name().into_owned();
+    out.push((name.clone(), T::schema()));
+    T::schemas(out);
+    name
+}
+
+/// [`SchemaFn`] of a page of `T` (`UserSummaryPage`, ...): generic types share one derived name.
+fn page_of<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) -> String {
+    let name = format!("{}Page", T::name());
+    out.push((name.clone(), Page::<T>::schema()));
+    Page::<T>::schemas(out);
+    schema::<T>(out);
+    name
+}
+
+fn params<T: IntoParams>() -> Vec<Parameter> {
+    T::into_params(|| Some(ParameterIn::Query))
+}
 
 /// Every route of the server.
 pub fn table() -> Vec<RouteDef> {
@@ -70,10 +104,10 @@ pub fn table() -> Vec<RouteDef> {
         // Operations.
         route(Method::GET, "/healthz", Public, || web::route().to(health::healthz))
             .doc("ops", "Liveness: the process serves (does not touch the database).")
-            .ok(200, "Status"),
+            .ok(200, schema::<Status>),
         route(Method::GET, "/readyz", Public, || web::route().to(health::readyz))
             .doc("ops", "Readiness: 200 when the database answers a trivial query, else 503.")
-            .ok(200, "Status")
+            .ok(200, schema::<Status>)
             .errors(&["database_unavailable"]),
         route(Method::GET, "/metrics", Public, || web::route().to(health::metrics))
             .doc("ops", "Prometheus text: request counts by route pattern and status, database pool state."),
@@ -82,118 +116,118 @@ pub fn table() -> Vec<RouteDef> {
         // Configuration and login.
         route(Method::GET, "/api/v1/config", Public, || web::route().to(client_config::get_config))
             .doc("auth", "What the browser needs first: ICE servers and which logins are on.")
-            .ok(200, "ClientConfig"),
+            .ok(200, schema::<ClientConfig>),
         route(Method::POST, "/api/v1/auth/dev", Public, || web::route().to(auth::dev_login))
             .doc("auth", "Dev login by name alone (ONAIR_DEV_MODE only).")
-            .body("DevLoginRequest")
-            .ok(200, "LoginResponse")
+            .body(schema::<DevLoginRequest>)
+            .ok(200, schema::<LoginResponse>)
             .errors(&["dev_login_disabled", "validation_failed", "banned"]),
         route(Method::GET, "/api/v1/auth/kakao", Public, || web::route().to(kakao::start))
             .doc("auth", "Starts a Kakao login: 302 to Kakao's consent page with a signed state (also set as an HttpOnly cookie). Not configured: 302 to /login?error=kakao_disabled.")
             .status(302),
         route(Method::GET, "/api/v1/auth/kakao/callback", Public, || web::route().to(kakao::callback))
             .doc("auth", "Kakao's redirect back. Success: 302 to /login/complete?code=<one-time code>. Failure: 302 to /login?error=<access_denied|invalid_state|invalid_request|kakao_rejected|kakao_unavailable|kakao_error|banned|server_error|kakao_disabled>.")
-            .query(&[("code", "authorization code from Kakao"), ("state", "the state sent to Kakao"), ("error", "set by Kakao when the user declined")])
+            .query(params::<kakao::CallbackQuery>)
             .status(302),
         route(Method::POST, "/api/v1/auth/exchange", Public, || web::route().to(auth::exchange))
             .doc("auth", "Trades the one-time code that ends an OAuth login (60 s, single use) for a login token.")
-            .body("ExchangeCodeRequest")
-            .ok(200, "LoginResponse")
+            .body(schema::<ExchangeCodeRequest>)
+            .ok(200, schema::<LoginResponse>)
             .errors(&["invalid_login_code", "banned"]),
         // The signed-in user.
         route(Method::GET, "/api/v1/me", User, || web::route().to(me::get_me))
             .doc("users", "The signed-in user.")
-            .ok(200, "Me")
+            .ok(200, schema::<Me>)
             .errors(&["unauthorized"]),
         route(Method::PATCH, "/api/v1/me", User, || web::route().to(me::patch_me))
             .doc("users", "Edits the one-line intro (trimmed, at most 150 characters, no control characters).")
-            .body("UpdateMeRequest")
-            .ok(200, "Me")
+            .body(schema::<UpdateMeRequest>)
+            .ok(200, schema::<Me>)
             .errors(&["unauthorized", "validation_failed"]),
         // Profiles and follows.
         route(Method::GET, "/api/v1/users/{id}", OptionalUser, || web::route().to(users::get_profile))
             .doc("users", "A public profile; with a login token, followed_by_me says whether the caller follows them.")
-            .ok(200, "UserProfile")
+            .ok(200, schema::<UserProfile>)
             .errors(&["user_not_found", "unauthorized"]),
         route(Method::GET, "/api/v1/users/{id}/scores", Public, || web::route().to(users::score_history))
             .doc("users", "The user's ranked acts, newest first (score trend).")
-            .query(&[("limit", "1 to 100, default 20"), ("before", "next_cursor of the previous page")])
-            .ok(200, "ScoreHistoryPage")
+            .query(params::<users::HistoryQuery>)
+            .ok(200, page_of::<ScoreHistoryItem>)
             .errors(&["user_not_found", "invalid_cursor", "validation_failed"]),
         route(Method::GET, "/api/v1/users/{id}/followers", Public, || web::route().to(follows::followers))
             .doc("follows", "Who follows the user, newest first.")
-            .query(PAGE_QUERY)
-            .ok(200, "UserSummaryPage")
+            .query(params::<paging::PageQuery>)
+            .ok(200, page_of::<UserSummary>)
             .errors(&["user_not_found", "invalid_cursor", "validation_failed"]),
         route(Method::GET, "/api/v1/users/{id}/following", Public, || web::route().to(follows::following))
             .doc("follows", "Whom the user follows, newest first.")
-            .query(PAGE_QUERY)
-            .ok(200, "UserSummaryPage")
+            .query(params::<paging::PageQuery>)
+            .ok(200, page_of::<UserSummary>)
             .errors(&["user_not_found", "invalid_cursor", "validation_failed"]),
         route(Method::PUT, "/api/v1/users/{id}/follow", User, || web::route().to(follows::follow))
             .doc("follows", "Follow (idempotent).")
-            .ok(200, "FollowStatus")
+            .ok(200, schema::<FollowStatus>)
             .errors(&["unauthorized", "user_not_found", "cannot_follow_self"]),
         route(Method::DELETE, "/api/v1/users/{id}/follow", User, || web::route().to(follows::unfollow))
             .doc("follows", "Unfollow (idempotent).")
-            .ok(200, "FollowStatus")
+            .ok(200, schema::<FollowStatus>)
             .errors(&["unauthorized", "user_not_found", "cannot_follow_self"]),
         route(Method::GET, "/api/v1/rankings", Public, || web::route().to(rankings::rankings))
             .doc("rankings", "Global ranking by cumulative ranked score; ties share a rank (1, 1, 3).")
-            .query(&[("limit", "1 to 100, default 20"), ("offset", "rows to skip, default 0")])
-            .ok(200, "RankingPage")
+            .query(params::<rankings::RankingQuery>)
+            .ok(200, schema::<RankingPage>)
             .errors(&["validation_failed"]),
         // Rooms.
         route(Method::GET, "/api/v1/rooms", Public, || web::route().to(rooms::list_rooms))
             .doc("rooms", "The room catalogue with live member counts, newest first (at most 100).")
-            .query(&[("category", "singing, dance, magic, comedy, impression, instrument, free, other"), ("mode", "rank or normal"), ("status", "open, live or ended; default open and live")])
-            .ok(200, "RoomList")
+            .query(params::<rooms::RoomQuery>)
+            .ok(200, schema::<RoomList>)
             .errors(&["validation_failed"]),
         route(Method::POST, "/api/v1/rooms", User, || web::route().to(rooms::create_room))
             .doc("rooms", "Opens a room; the caller hosts it.")
-            .body("CreateRoomRequest")
-            .ok(201, "RoomView")
+            .body(schema::<CreateRoomRequest>)
+            .ok(201, schema::<RoomView>)
             .errors(&["unauthorized", "validation_failed", "banned"]),
         route(Method::GET, "/api/v1/rooms/{id}", Public, || web::route().to(rooms::get_room))
             .doc("rooms", "One room, in any status.")
-            .ok(200, "RoomView")
+            .ok(200, schema::<RoomView>)
             .errors(&["room_not_found"]),
         route(Method::POST, "/api/v1/rooms/{id}/ticket", User, || web::route().to(tickets::issue_ticket))
             .doc("rooms", "A 60-second room ticket and the room-server's WebSocket URL.")
-            .ok(200, "TicketResponse")
+            .ok(200, schema::<TicketResponse>)
             .errors(&["unauthorized", "room_not_found", "room_ended", "banned"]),
         // Admin.
         route(Method::GET, "/api/v1/admin/rooms", Admin, || web::route().to(admin::list_rooms))
             .doc("admin", "Every room, any status, newest first.")
-            .query(&[("status", "open, live or ended; default any"), ("limit", "1 to 100, default 20"), ("cursor", "next_cursor of the previous page")])
-            .ok(200, "RoomViewPage")
+            .query(params::<admin::AdminRoomQuery>)
+            .ok(200, page_of::<RoomView>)
             .errors(&["unauthorized", "forbidden", "invalid_cursor", "validation_failed"]),
         route(Method::POST, "/api/v1/admin/rooms/{id}/close", Admin, || web::route().to(admin::close_room))
             .doc("admin", "Ends a room: it leaves the catalogue and tickets are refused (409 room_ended).")
-            .ok(200, "RoomView")
+            .ok(200, schema::<RoomView>)
             .errors(&["unauthorized", "forbidden", "room_not_found"]),
         route(Method::POST, "/api/v1/admin/users/{id}/ban", Admin, || web::route().to(admin::ban))
             .doc("admin", "Bans a user: no login, no room creation, no tickets, out of the ranking.")
-            .ok(200, "BanStatus")
+            .ok(200, schema::<BanStatus>)
             .errors(&["unauthorized", "forbidden", "user_not_found", "cannot_ban_self"]),
         route(Method::POST, "/api/v1/admin/users/{id}/unban", Admin, || web::route().to(admin::unban))
             .doc("admin", "Lifts a ban.")
-            .ok(200, "BanStatus")
+            .ok(200, schema::<BanStatus>)
             .errors(&["unauthorized", "forbidden", "user_not_found"]),
         // Internal (room-server).
         route(Method::GET, "/internal/v1/rooms/{room}", Service, || web::route().to(internal::get_room))
             .doc("internal", "Room metadata for the room-server.")
-            .ok(200, "RoomView")
+            .ok(200, schema::<RoomView>)
             .errors(&["unauthorized", "internal_disabled", "room_not_found"]),
         route(Method::PUT, "/internal/v1/rooms/{room}/status", Service, || web::route().to(internal::put_status))
             .doc("internal", "Room status and live member count; status only moves forward (open, live, ended).")
-            .body("RoomStatusReport")
-            .ok(200, "RoomStatusAck")
+            .body(schema::<RoomStatusReport>)
+            .ok(200, schema::<RoomStatusAck>)
             .errors(&["unauthorized", "internal_disabled", "room_not_found"]),
         route(Method::PUT, "/internal/v1/rooms/{room}/rounds/{round}", Service, || web::route().to(internal::put_round))
             .doc("internal", "Records a closed round of a ranked room once: 201 the first time, 200 (nothing changed) for a repeat.")
-            .body("RankedRoundReport")
-            .ok(201, "RoundRecorded")
+            .body(schema::<RankedRoundReport>)
+            .ok(201, schema::<RoundRecorded>)
             .errors(&["unauthorized", "internal_disabled", "room_not_found", "not_ranked", "validation_failed", "round_conflict"]),
     ]
 }
@@ -211,7 +245,7 @@ fn route(
         tag: "",
         summary: "",
         access,
-        query: &[],
+        query: None,
         request: None,
         ok: (200, None),
         errors: &[],
@@ -228,19 +262,22 @@ impl RouteDef {
         }
     }
 
-    fn query(self, query: &'static [(&'static str, &'static str)]) -> RouteDef {
-        RouteDef { query, ..self }
+    fn query(self, query: QueryFn) -> RouteDef {
+        RouteDef {
+            query: Some(query),
+            ..self
+        }
     }
 
-    fn body(self, schema: &'static str) -> RouteDef {
+    fn body(self, schema: SchemaFn) -> RouteDef {
         RouteDef {
             request: Some(schema),
             ..self
         }
     }
 
-    /// Success status and its JSON body's schema.
-    fn ok(self, status: u16, schema: &'static str) -> RouteDef {
+    /// Success status and its JSON body's type.
+    fn ok(self, status: u16, schema: SchemaFn) -> RouteDef {
         RouteDef {
             ok: (status, Some(schema)),
             ..self

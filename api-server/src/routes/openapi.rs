@@ -1,110 +1,178 @@
-//! The OpenAPI 3 document (`GET /api/v1/openapi.json`). Paths and operations come from the
-//! route table ([`super::table`]), so every registered route is listed; the schemas of the
-//! JSON bodies (the `onair-shared` wire types) are written out here by hand.
+//! The OpenAPI document (`GET /api/v1/openapi.json`). Paths and operations come from the route
+//! table ([`super::table`]), so every registered route is listed; every schema, of bodies and
+//! of query strings, is derived with utoipa from the Rust type the route reads or answers with
+//! (the `onair-shared` wire types, the handlers' query structs), so a field cannot be left out.
 
 use super::{table, Access};
 use actix_web::HttpResponse;
-use serde_json::{json, Map, Value};
+use onair_shared::api::ErrorBody;
+use onair_shared::{RoundId, UserId};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::Object;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, Content, Header, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, Required,
+    ResponseBuilder,
+};
+use utoipa::PartialSchema;
 
 pub async fn openapi_json() -> HttpResponse {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    HttpResponse::Ok().json(DOC.get_or_init(document))
+    static DOC: OnceLock<String> = OnceLock::new();
+    let json = DOC.get_or_init(|| document().to_json().unwrap_or_default());
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(json.clone())
 }
 
 /// The whole document.
-pub fn document() -> Value {
-    let mut paths = Map::new();
+pub fn document() -> OpenApi {
+    let mut schemas = Vec::new();
+    let error_body = super::schema::<ErrorBody>(&mut schemas);
+    let mut paths = Paths::new();
     for route in table() {
-        let mut parameters: Vec<Value> = route
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| {
-                json!({
-                    "name": name, "in": "path", "required": true,
-                    "schema": { "type": "integer", "format": "int64" }
-                })
-            })
-            .collect();
-        parameters.extend(route.query.iter().map(|(name, description)| {
-            json!({
-                "name": name, "in": "query", "required": false,
-                "description": description, "schema": { "type": "string" }
-            })
-        }));
-
-        let mut responses = Map::new();
-        let (status, schema) = route.ok;
-        let mut ok = json!({ "description": status_text(status) });
-        if let Some(schema) = schema {
-            ok["content"] = json!({ "application/json": { "schema": schema_ref(schema) } });
-        } else if route.path == "/metrics" {
-            ok["content"] = json!({ "text/plain": { "schema": { "type": "string" } } });
-        } else if status == 302 {
-            ok["headers"] = json!({ "Location": { "schema": { "type": "string" } } });
+        let mut op = OperationBuilder::new()
+            .operation_id(Some(operation_id(route.method.as_str(), route.path)))
+            .tag(route.tag)
+            .summary(Some(route.summary));
+        for name in path_parameters(route.path) {
+            // Room and user ids are i64, round numbers u32: the types the handlers parse.
+            let schema = match name {
+                "round" => RoundId::schema(),
+                _ => UserId::schema(),
+            };
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .schema(Some(schema)),
+            );
         }
-        responses.insert(status.to_string(), ok);
-        let mut codes: Vec<&str> = route.errors.to_vec();
-        codes.extend(["bad_request", "database_unavailable", "internal"]);
-        responses.insert(
-            "default".into(),
-            json!({
-                "description": format!("Error; `error.code` is one of: {}", codes.join(", ")),
-                "content": { "application/json": { "schema": schema_ref("ErrorBody") } }
-            }),
-        );
-
-        let security = match route.access {
-            Access::Public => json!([]),
-            Access::OptionalUser => json!([{}, { "login": [] }]),
-            Access::User | Access::Admin => json!([{ "login": [] }]),
-            Access::Service => json!([{ "service": [] }]),
-        };
-        let mut operation = json!({
-            "operationId": operation_id(route.method.as_str(), route.path),
-            "tags": [route.tag],
-            "summary": route.summary,
-            "security": security,
-            "parameters": parameters,
-            "responses": responses,
-        });
-        if route.access == Access::Admin {
-            operation["description"] =
-                json!("Needs a login token with `role: admin` (403 `forbidden` otherwise).");
+        if let Some(query) = route.query {
+            for parameter in query() {
+                op = op.parameter(parameter);
+            }
         }
         if let Some(request) = route.request {
-            operation["requestBody"] = json!({
-                "required": true,
-                "content": { "application/json": { "schema": schema_ref(request) } }
-            });
+            let body = json_content(request(&mut schemas));
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content("application/json", body)
+                    .required(Some(Required::True))
+                    .build(),
+            ));
         }
-        let entry = paths
-            .entry(route.path.to_owned())
-            .or_insert_with(|| json!({}));
-        entry[route.method.as_str().to_ascii_lowercase()] = operation;
+
+        let (status, body) = route.ok;
+        let mut ok = ResponseBuilder::new().description(status_text(status));
+        ok = match body {
+            Some(body) => ok.content("application/json", json_content(body(&mut schemas))),
+            None if route.path == "/metrics" => {
+                ok.content("text/plain", Content::new(Some(String::schema())))
+            }
+            None if status == 302 => ok.header("Location", Header::new(String::schema())),
+            // The document itself: any JSON object.
+            None => ok.content("application/json", Content::new(Some(Object::new()))),
+        };
+        let mut codes: Vec<&str> = route.errors.to_vec();
+        codes.extend(["bad_request", "database_unavailable", "internal"]);
+        let error = ResponseBuilder::new()
+            .description(format!(
+                "Error; `error.code` is one of: {}",
+                codes.join(", ")
+            ))
+            .content("application/json", json_content(error_body.clone()));
+        op = op
+            .response(status.to_string(), ok.build())
+            .response("default", error.build());
+
+        op = match route.access {
+            Access::Public => op.securities(Some(Vec::new())),
+            Access::OptionalUser => {
+                op.securities(Some([SecurityRequirement::default(), login_required()]))
+            }
+            Access::User => op.securities(Some([login_required()])),
+            Access::Admin => op.securities(Some([login_required()])).description(Some(
+                "Needs a login token with `role: admin` (403 `forbidden` otherwise).",
+            )),
+            Access::Service => op.securities(Some([SecurityRequirement::new(
+                "service",
+                Vec::<String>::new(),
+            )])),
+        };
+        paths.add_path_operation(route.path, vec![http_method(&route.method)], op);
     }
 
-    json!({
-        "openapi": "3.0.3",
-        "info": {
-            "title": "OnAir API",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "OnAir's REST service: login, profiles, follows, rankings, rooms and tickets (/api/v1), and the room-server's internal endpoints (/internal/v1). Errors are `{\"error\":{\"code\",\"message\"}}`."
-        },
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "login": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "The login token from /auth/dev or /auth/exchange." },
-                "service": { "type": "http", "scheme": "bearer", "description": "ONAIR_SERVICE_TOKEN (room-server only)." }
-            },
-            "schemas": schemas(),
-        }
-    })
+    // One entry per name (a type reached from several routes is collected several times).
+    let schemas: BTreeMap<String, _> = schemas.into_iter().collect();
+    let components = ComponentsBuilder::new()
+        .schemas_from_iter(schemas)
+        .security_scheme(
+            "login",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("The login token from /auth/dev or /auth/exchange."))
+                    .build(),
+            ),
+        )
+        .security_scheme(
+            "service",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("ONAIR_SERVICE_TOKEN (room-server only)."))
+                    .build(),
+            ),
+        )
+        .build();
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("OnAir API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "OnAir's REST service: login, profiles, follows, rankings, rooms and tickets \
+                     (/api/v1), and the room-server's internal endpoints (/internal/v1). Errors \
+                     are `{\"error\":{\"code\",\"message\"}}`. Every answer carries an \
+                     `X-Request-Id` (the caller's, or one made up).",
+                ))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components))
+        .build()
 }
 
-fn schema_ref(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
+fn json_content(schema_name: String) -> Content {
+    Content::new(Some(Ref::from_schema_name(schema_name)))
+}
+
+fn login_required() -> SecurityRequirement {
+    SecurityRequirement::new("login", Vec::<String>::new())
+}
+
+/// The `{name}` segments of a route path.
+fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+}
+
+fn http_method(method: &actix_web::http::Method) -> HttpMethod {
+    use actix_web::http::Method;
+    match *method {
+        Method::POST => HttpMethod::Post,
+        Method::PUT => HttpMethod::Put,
+        Method::PATCH => HttpMethod::Patch,
+        Method::DELETE => HttpMethod::Delete,
+        Method::HEAD => HttpMethod::Head,
+        Method::OPTIONS => HttpMethod::Options,
+        _ => HttpMethod::Get,
+    }
 }
 
 fn operation_id(method: &str, path: &str) -> String {
@@ -129,80 +197,24 @@ fn status_text(status: u16) -> &'static str {
     }
 }
 
-fn schemas() -> Value {
-    let id = json!({ "type": "integer", "format": "int64" });
-    let string = json!({ "type": "string" });
-    let nullable_string = json!({ "type": "string", "nullable": true });
-    let int = json!({ "type": "integer" });
-    let number = json!({ "type": "number" });
-    let boolean = json!({ "type": "boolean" });
-    let obj = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
-    let page = |item: &str| {
-        obj(
-            json!({
-                "items": { "type": "array", "items": schema_ref(item) },
-                "next_cursor": { "type": "string", "nullable": true }
-            }),
-            &["items", "next_cursor"],
-        )
-    };
-    let category = json!({ "type": "string", "enum": ["singing", "dance", "magic", "comedy", "impression", "instrument", "free", "other"] });
-    let mode = json!({ "type": "string", "enum": ["rank", "normal"] });
-    let status = json!({ "type": "string", "enum": ["open", "live", "ended"] });
-    json!({
-        "Status": obj(json!({ "status": string }), &["status"]),
-        "ErrorBody": obj(json!({ "error": obj(json!({ "code": string, "message": string }), &["code", "message"]) }), &["error"]),
-        "IceServer": obj(json!({ "urls": { "type": "array", "items": string }, "username": string, "credential": string }), &["urls"]),
-        "ClientConfig": obj(json!({ "ice_servers": { "type": "array", "items": schema_ref("IceServer") }, "dev_login": boolean, "kakao_login": boolean }), &["ice_servers", "dev_login", "kakao_login"]),
-        "DevLoginRequest": obj(json!({ "name": { "type": "string", "minLength": 1, "maxLength": 30 } }), &["name"]),
-        "ExchangeCodeRequest": obj(json!({ "code": string }), &["code"]),
-        "Me": obj(json!({ "id": id, "name": string, "avatar_url": nullable_string, "intro": string, "role": { "type": "string", "enum": ["user", "admin"] } }), &["id", "name", "avatar_url", "intro", "role"]),
-        "LoginResponse": obj(json!({ "token": string, "user": schema_ref("Me") }), &["token", "user"]),
-        "UpdateMeRequest": obj(json!({ "intro": { "type": "string", "maxLength": 150 } }), &["intro"]),
-        "UserSummary": obj(json!({ "id": id, "name": string, "avatar_url": nullable_string }), &["id", "name", "avatar_url"]),
-        "UserSummaryPage": page("UserSummary"),
-        "UserProfile": obj(json!({
-            "id": id, "name": string, "avatar_url": nullable_string, "intro": string,
-            "follower_count": int, "following_count": int, "cumulative_score": number,
-            "rank": { "type": "integer", "nullable": true }, "acts": int,
-            "followed_by_me": boolean, "created_at": int
-        }), &["id", "name", "avatar_url", "intro", "follower_count", "following_count", "cumulative_score", "rank", "acts", "followed_by_me", "created_at"]),
-        "FollowStatus": obj(json!({ "following": boolean, "follower_count": int }), &["following", "follower_count"]),
-        "ScoreHistoryItem": obj(json!({ "room": id, "room_title": string, "round": int, "date": int, "average": { "type": "number", "nullable": true }, "count": int }), &["room", "room_title", "round", "date", "average", "count"]),
-        "ScoreHistoryPage": page("ScoreHistoryItem"),
-        "RankingEntry": obj(json!({ "rank": int, "user": schema_ref("UserSummary"), "cumulative_score": number, "acts": int }), &["rank", "user", "cumulative_score", "acts"]),
-        "RankingPage": obj(json!({ "items": { "type": "array", "items": schema_ref("RankingEntry") }, "total": int }), &["items", "total"]),
-        "CreateRoomRequest": obj(json!({ "title": { "type": "string", "minLength": 1, "maxLength": 60 }, "description": { "type": "string", "maxLength": 500 }, "category": category, "mode": mode, "member_limit": { "type": "integer", "minimum": 2, "maximum": 12 } }), &["title"]),
-        "RoomView": obj(json!({
-            "id": id, "title": string, "description": string, "category": category, "mode": mode,
-            "host": schema_ref("UserSummary"), "member_limit": int, "member_count": int,
-            "status": status, "created_at": int
-        }), &["id", "title", "description", "category", "mode", "host", "member_limit", "member_count", "status", "created_at"]),
-        "RoomViewPage": page("RoomView"),
-        "RoomList": obj(json!({ "rooms": { "type": "array", "items": schema_ref("RoomView") } }), &["rooms"]),
-        "TicketResponse": obj(json!({ "ticket": string, "ws_url": string, "expires_at": int }), &["ticket", "ws_url", "expires_at"]),
-        "BanStatus": obj(json!({ "user": id, "banned": boolean }), &["user", "banned"]),
-        "ScoreEntry": obj(json!({ "scorer": id, "value": { "type": "integer", "minimum": 0, "maximum": 100 } }), &["scorer", "value"]),
-        "RankedRoundReport": obj(json!({ "performer": id, "scores": { "type": "array", "items": schema_ref("ScoreEntry") }, "average": { "type": "number", "nullable": true }, "closed_at": { "type": "integer", "description": "unix milliseconds" } }), &["performer", "scores", "average", "closed_at"]),
-        "RoundRecorded": obj(json!({ "room": id, "round": int, "recorded": boolean }), &["room", "round", "recorded"]),
-        "RoomStatusReport": obj(json!({ "status": status, "member_count": int }), &["status", "member_count"]),
-        "RoomStatusAck": obj(json!({ "room": id, "status": status, "member_count": int }), &["room", "status", "member_count"]),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
+
+    fn doc() -> Value {
+        serde_json::to_value(document()).unwrap()
+    }
 
     #[test]
     fn every_schema_reference_resolves() {
-        let doc = document();
+        let doc = doc();
         let text = doc.to_string();
         let schemas = doc["components"]["schemas"].as_object().unwrap();
         for part in text.split("#/components/schemas/").skip(1) {
             let name: String = part
                 .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
             assert!(schemas.contains_key(&name), "missing schema {name}");
         }
@@ -210,5 +222,52 @@ mod tests {
             operation_id("GET", "/api/v1/users/{id}/scores"),
             "get_api_v1_users_id_scores"
         );
+    }
+
+    /// The schemas are the types: a field of a wire type is in the document, with the limits
+    /// the server enforces.
+    #[test]
+    fn schemas_follow_the_wire_types() {
+        let doc = doc();
+        let schemas = &doc["components"]["schemas"];
+        let profile = serde_json::to_value(onair_shared::api::UserProfile {
+            id: UserId(1),
+            name: String::new(),
+            avatar_url: None,
+            intro: String::new(),
+            follower_count: 0,
+            following_count: 0,
+            cumulative_score: 0.0,
+            rank: None,
+            acts: 0,
+            followed_by_me: false,
+            created_at: 0,
+        })
+        .unwrap();
+        let properties = schemas["UserProfile"]["properties"].as_object().unwrap();
+        for field in profile.as_object().unwrap().keys() {
+            assert!(properties.contains_key(field), "UserProfile.{field}");
+        }
+        use onair_shared::api::{DISPLAY_NAME_MAX_CHARS, INTRO_MAX_CHARS};
+        use onair_shared::room::{DESCRIPTION_MAX_CHARS, MAX_MEMBER_LIMIT, TITLE_MAX_CHARS};
+        let create = &schemas["CreateRoomRequest"]["properties"];
+        assert_eq!(create["title"]["maxLength"], TITLE_MAX_CHARS);
+        assert_eq!(create["description"]["maxLength"], DESCRIPTION_MAX_CHARS);
+        assert_eq!(create["member_limit"]["maximum"], MAX_MEMBER_LIMIT);
+        assert_eq!(
+            schemas["DevLoginRequest"]["properties"]["name"]["maxLength"],
+            DISPLAY_NAME_MAX_CHARS
+        );
+        assert_eq!(
+            schemas["UpdateMeRequest"]["properties"]["intro"]["maxLength"],
+            INTRO_MAX_CHARS
+        );
+        assert_eq!(
+            schemas["RoomView"]["properties"]["category"]["$ref"],
+            "#/components/schemas/Category"
+        );
+        for page in ["UserSummaryPage", "ScoreHistoryItemPage", "RoomViewPage"] {
+            assert!(schemas[page]["properties"]["items"].is_object(), "{page}");
+        }
     }
 }

@@ -11,9 +11,14 @@ use serde::Deserialize;
 /// Deep offsets walk the index that far; past this, the ranking is not browsable by page.
 pub const MAX_RANKING_OFFSET: i64 = 100_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RankingQuery {
+    /// Rows per page, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// Rows to skip (default 0, at most 100000).
+    #[param(value_type = Option<u32>, maximum = 100000)]
     pub offset: Option<String>,
 }
 

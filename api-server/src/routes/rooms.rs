@@ -18,10 +18,17 @@ pub const ROOM_LIST_LIMIT: i64 = 100;
 
 /// `GET /rooms?category=&mode=&status=`. Taken as strings so an empty value means "any" and
 /// an unknown one gets a message listing the valid values.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RoomQuery {
+    /// Only rooms of this category.
+    #[param(value_type = Option<onair_shared::room::Category>)]
     pub category: Option<String>,
+    /// Only rooms of this mode.
+    #[param(value_type = Option<onair_shared::room::Mode>)]
     pub mode: Option<String>,
+    /// Only rooms in this status (default: open and live).
+    #[param(value_type = Option<onair_shared::room::RoomStatus>)]
     pub status: Option<String>,
 }
 

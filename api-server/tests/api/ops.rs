@@ -40,7 +40,7 @@ backend_test!(the_openapi_document_lists_every_route, |srv| {
     let reply = srv.get("/api/v1/openapi.json").await;
     assert_eq!(reply.status, 200);
     let doc: Value = reply.json();
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().expect("paths");
 
     let table = onair_api_server::routes::table();
@@ -79,6 +79,40 @@ backend_test!(the_openapi_document_lists_every_route, |srv| {
         table.len(),
         "the document has nothing but the routes"
     );
+
+    // Nothing is served that the document leaves out: on a documented path every other
+    // method answers 405, and any other path under /api or /internal answers 404.
+    for (path, item) in paths {
+        let concrete = path
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "1" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            if item.get(method.to_ascii_lowercase().as_str()).is_some() {
+                continue;
+            }
+            let reply = srv
+                .send(srv.http.request(
+                    reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                    srv.url(&concrete),
+                ))
+                .await;
+            assert_eq!(
+                reply.status, 405,
+                "{method} {path} is served but not documented"
+            );
+        }
+    }
+    for path in [
+        "/api/v1/undocumented",
+        "/api/v2/rooms",
+        "/internal/v1/rooms",
+        "/api/v1/rooms/1/x",
+    ] {
+        let reply = srv.get(path).await;
+        assert_eq!(reply.status, 404, "{path}: {}", reply.body);
+    }
 
     // Every route in the table is really served: none answers the "no such route" 404 or
     // the 405 of a path without that method.
