@@ -178,3 +178,42 @@ pub fn ensure_chromium() -> Result<(String, String)> {
     ensure_packages(&["chromium", "chromium-driver"])?;
     Ok(("/usr/bin/chromium".into(), "/usr/bin/chromedriver".into()))
 }
+
+/// The schemathesis version the API conformance test runs (from PyPI, into a venv of its own).
+pub const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// Schemathesis in `target/schemathesis-venv` (created and installed on first use), for the
+/// api-server's property-based check against its own OpenAPI document. Returns its `st`.
+pub fn ensure_schemathesis(root: &Path) -> Result<std::path::PathBuf> {
+    let venv = root.join("target/schemathesis-venv");
+    let st = venv.join("bin/st");
+    let pip = venv.join("bin/pip");
+    let installed = Command::new(&pip)
+        .args(["show", "--quiet", "schemathesis"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && Command::new(&st)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(version(SCHEMATHESIS)));
+    if installed {
+        return Ok(st);
+    }
+    if !quiet(Command::new("python3").args(["-m", "venv", "--help"])) {
+        // Debian splits venv out of python3.
+        ensure_packages(&["python3", "python3-venv"])?;
+    }
+    eprintln!("xtask: installing {SCHEMATHESIS} into {}", venv.display());
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    run(Command::new(&pip).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        SCHEMATHESIS,
+    ]))?;
+    Ok(st)
+}
+
+fn version(requirement: &str) -> &str {
+    requirement.split("==").nth(1).unwrap_or(requirement)
+}

@@ -6,6 +6,7 @@ mod common;
 
 mod admin;
 mod auth;
+mod conformance;
 mod counters;
 mod faults;
 mod follows;
