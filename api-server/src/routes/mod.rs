@@ -106,11 +106,11 @@ pub fn table() -> Vec<RouteDef> {
             .doc("ops", "Liveness: the process serves (does not touch the database).")
             .ok(200, schema::<Status>),
         route(Method::GET, "/readyz", Public, || web::route().to(health::readyz))
-            .doc("ops", "Readiness: 200 when the database answers a trivial query, else 503.")
+            .doc("ops", "Readiness: 200 when the database answers a trivial query within a second, else 503.")
             .ok(200, schema::<Status>)
             .errors(&["database_unavailable"]),
         route(Method::GET, "/metrics", Public, || web::route().to(health::metrics))
-            .doc("ops", "Prometheus text: request counts by route pattern and status, database pool state."),
+            .doc("ops", "Prometheus text: requests by route pattern, method and status with their durations, database pool, logins, tickets, ranked rounds."),
         route(Method::GET, "/api/v1/openapi.json", Public, || web::route().to(openapi::openapi_json))
             .doc("ops", "This OpenAPI 3 document."),
         // Configuration and login.
