@@ -224,6 +224,43 @@ mod tests {
             .contains("text or json"));
     }
 
+    /// With the feature, spans reach an OTLP/HTTP collector (here a socket that records what
+    /// it is sent) by the time the guard is dropped.
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn spans_are_exported_to_the_collector() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let collector = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stream.read(&mut buf) {
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request);
+                if n == 0 || text.contains("show-span") {
+                    break;
+                }
+            }
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+            String::from_utf8_lossy(&request).into_owned()
+        });
+        let settings = LogSettings {
+            format: LogFormat::Text,
+            otlp_endpoint: Some(endpoint),
+        };
+        let guard = init("onair-test", &settings).expect("exporter built");
+        tracing::info_span!("show-span").in_scope(|| tracing::info!("inside"));
+        drop(guard);
+        let request = collector.join().unwrap();
+        assert!(request.starts_with("POST /v1/traces"), "{request}");
+        assert!(request.contains("show-span") && request.contains("onair-test"));
+    }
+
     #[cfg(not(feature = "otlp"))]
     #[test]
     fn an_otlp_endpoint_without_the_feature_is_a_clear_error() {

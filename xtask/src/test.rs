@@ -68,5 +68,13 @@ pub fn run(extra: &[String]) -> Result<()> {
     let dist = dist::build()?;
     cmd.env("ONAIR_WEB_DIST", dist);
     cmd.args(extra);
-    cmd.status_ok()
+    cmd.status_ok()?;
+    // The optional OTLP export is not in the default build; build and test it here so it
+    // cannot rot (a whole run only, not one filtered by arguments).
+    if extra.is_empty() {
+        crate::cargo(&root)
+            .args(["test", "-p", "onair-telemetry", "--features", "otlp"])
+            .status_ok()?;
+    }
+    Ok(())
 }
