@@ -204,7 +204,7 @@ impl Metrics {
     pub fn frame_in(&self, kind: Option<&str>) {
         match kind {
             Some(kind) => self.frames_in.get(kind),
-            None => self.frames_in.get(""),
+            None => self.frames_in.other(),
         }
         .increment(1);
     }

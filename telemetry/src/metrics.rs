@@ -155,8 +155,14 @@ pub struct Family {
 }
 
 impl Family {
+    /// The counter of `value`, or of `other` for a value outside the set.
     pub fn get(&self, value: &str) -> &Counter {
         self.by_value.get(value).unwrap_or(&self.other)
+    }
+
+    /// The counter of `other`.
+    pub fn other(&self) -> &Counter {
+        &self.other
     }
 }
 
