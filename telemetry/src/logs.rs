@@ -49,12 +49,25 @@ impl std::fmt::Display for LogFormat {
     }
 }
 
-/// Where and how to log.
-#[derive(Debug, Clone, Default)]
+/// Where and how to log: settings of both binaries (flattened into their `--help`).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct LogSettings {
+    /// How log lines are written to stderr: `text` (for people) or `json` (one object per line,
+    /// for a log collector). Filter with RUST_LOG (default info).
+    #[arg(
+        long = "log-format",
+        env = "ONAIR_LOG_FORMAT",
+        default_value = "text",
+        value_name = "text|json"
+    )]
     pub format: LogFormat,
-    /// An OTLP/HTTP endpoint (`http://collector:4318`) to export spans to; needs the `otlp`
-    /// cargo feature.
+    /// Export spans over OTLP/HTTP to this collector, e.g. http://otel-collector:4318. Only in
+    /// builds with `--features otlp`; unset: no export.
+    #[arg(
+        long = "otlp-endpoint",
+        env = "ONAIR_OTLP_ENDPOINT",
+        value_name = "URL"
+    )]
     pub otlp_endpoint: Option<String>,
 }
 
