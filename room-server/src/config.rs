@@ -1,4 +1,6 @@
-//! The room-server's one configuration struct, read from the environment.
+//! The room-server's settings: declared once in [`RoomServerArgs`] (clap: a flag and an
+//! environment variable each, defaults and ranges shown by `--help`), checked into the one
+//! configuration struct the server runs on, [`RoomServerConfig`].
 
 use crate::rules::Settings;
 use std::net::SocketAddr;
@@ -53,37 +55,133 @@ impl RoomServerConfig {
             event_buffer: 512,
             api: None,
             redis_url: None,
-            instance_id: format!("room-{:08x}", rand::random::<u32>()),
+            instance_id: random_instance_id(),
             workers: None,
             drain: Duration::from_secs(5),
         }
     }
 
-    pub fn from_env() -> Result<RoomServerConfig, String> {
-        Self::from_lookup(|key| std::env::var(key).ok())
+    /// Reads the settings through `get` alone (no command line, not the process environment),
+    /// so tests can check every rule.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<RoomServerConfig, String> {
+        let args = onair_telemetry::settings::parse::<RoomServerArgs>(
+            [std::ffi::OsString::from("onair-room-server")],
+            get,
+            &[],
+        )
+        .map_err(|e| e.to_string())?;
+        args.validate()
+    }
+}
+
+fn random_instance_id() -> String {
+    format!("room-{:08x}", rand::random::<u32>())
+}
+
+/// Every setting of `onair-room-server`: a flag, an environment variable, and its default,
+/// as `--help` lists them (docs/CONFIGURATION.md is checked against it).
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "onair-room-server",
+    version,
+    about = "OnAir's realtime room server: one actor per live room, one per WebSocket.",
+    long_about = "OnAir's realtime room server: one actor per live room, one per WebSocket.\n\n\
+                  Every setting is a flag or an environment variable (the flag wins); an empty \
+                  variable counts as unset. Settings: docs/CONFIGURATION.md."
+)]
+pub struct RoomServerArgs {
+    /// Listen address (IP and port).
+    #[arg(
+        long,
+        env = "ONAIR_ROOM_BIND",
+        default_value = "127.0.0.1:8081",
+        value_name = "ADDR"
+    )]
+    pub bind: SocketAddr,
+    /// The api-server's signing secret (at least 32 bytes), to verify room tickets. Required.
+    #[arg(
+        long,
+        env = "ONAIR_JWT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub jwt_secret: Option<String>,
+    /// The api-server as this server reaches it, for ranked results and room status
+    /// (/internal/v1). Set together with the service token, or neither.
+    #[arg(long, env = "ONAIR_API_INTERNAL_URL", value_name = "URL")]
+    pub api_internal_url: Option<String>,
+    /// The api-server's service token (at least 32 bytes), sent on its internal endpoints.
+    #[arg(
+        long,
+        env = "ONAIR_SERVICE_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub service_token: Option<String>,
+    /// Run as one of many instances bridged by Redis (redis:// or rediss://). Unset: one
+    /// instance with an in-process bus.
+    #[arg(long, env = "ONAIR_REDIS_URL", value_name = "URL")]
+    pub redis_url: Option<String>,
+    /// This instance's name in the cluster (use the pod name). Default: random.
+    #[arg(long, env = "ONAIR_INSTANCE_ID", value_name = "NAME")]
+    pub instance_id: Option<String>,
+    /// How long a scoring round stays open, 1 to 86400 seconds.
+    #[arg(long, env = "ONAIR_SCORE_DEADLINE_SECS", default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    pub score_deadline_secs: i64,
+    /// How long a dropped member keeps their seat, 1 to 86400 seconds.
+    #[arg(long, env = "ONAIR_RECONNECT_GRACE_SECS", default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    pub reconnect_grace_secs: i64,
+    /// How often each client is pinged, 1 to 86400 seconds.
+    #[arg(long, env = "ONAIR_HEARTBEAT_SECS", default_value_t = 10, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub heartbeat_secs: u64,
+    /// Silence after which a client is dropped, 1 to 86400 seconds, longer than the heartbeat.
+    #[arg(long, env = "ONAIR_CLIENT_TIMEOUT_SECS", default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub client_timeout_secs: u64,
+    /// Events kept per room to answer resync without a fresh welcome, 1 to 100000.
+    #[arg(long, env = "ONAIR_EVENT_BUFFER", default_value_t = 512, value_name = "EVENTS",
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub event_buffer: u64,
+    /// Threads serving connections, 1 to 256. Default: one per CPU core; set it when several
+    /// instances share a machine.
+    #[arg(long, env = "ONAIR_WORKERS", value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub workers: Option<u64>,
+    /// After SIGTERM: not ready and no new connections for this long, then stop (0 to 300 s).
+    #[arg(long, env = "ONAIR_DRAIN_SECS", default_value_t = 5, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub drain_secs: u64,
+    #[command(flatten)]
+    pub log: onair_telemetry::logs::LogSettings,
+}
+
+impl RoomServerArgs {
+    /// The command line and the process environment; `--help` and `--version` print and exit.
+    pub fn from_env() -> Result<RoomServerArgs, String> {
+        match onair_telemetry::settings::parse::<RoomServerArgs>(
+            std::env::args_os(),
+            |key| std::env::var(key).ok(),
+            &[],
+        ) {
+            Ok(args) => Ok(args),
+            Err(onair_telemetry::settings::SettingsError::Exit(help)) => help.exit(),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
-    /// Reads the settings through `get`, so tests need not touch the process environment.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<RoomServerConfig, String> {
-        // An empty variable (`FOO=` in a compose file) means unset.
-        let get = |key: &str| get(key).filter(|v| !v.trim().is_empty());
-        let jwt_secret = get("ONAIR_JWT_SECRET").unwrap_or_default();
+    /// The rules that span settings (secrets, pairs that go together, URLs).
+    pub fn validate(self) -> Result<RoomServerConfig, String> {
+        let jwt_secret = self.jwt_secret.unwrap_or_default();
         if jwt_secret.len() < MIN_SECRET_BYTES {
             return Err(format!(
                 "ONAIR_JWT_SECRET must be set to the api-server's secret (at least {MIN_SECRET_BYTES} bytes); \
                  `cargo xtask run` generates one for a local run"
             ));
         }
-        let mut config = RoomServerConfig::local(jwt_secret);
-        config.bind = parse(&get, "ONAIR_ROOM_BIND", "127.0.0.1:8081")?;
-        config.rules.score_deadline_ms = secs(&get, "ONAIR_SCORE_DEADLINE_SECS", 30)? * 1000;
-        config.rules.reconnect_grace_ms = secs(&get, "ONAIR_RECONNECT_GRACE_SECS", 30)? * 1000;
-        config.heartbeat_interval =
-            Duration::from_secs(secs(&get, "ONAIR_HEARTBEAT_SECS", 10)? as u64);
-        config.client_timeout =
-            Duration::from_secs(secs(&get, "ONAIR_CLIENT_TIMEOUT_SECS", 30)? as u64);
-        config.event_buffer = parse(&get, "ONAIR_EVENT_BUFFER", "512")?;
-        config.api = match (get("ONAIR_API_INTERNAL_URL"), get("ONAIR_SERVICE_TOKEN")) {
+        let api = match (self.api_internal_url, self.service_token) {
             (None, None) => None,
             (Some(url), Some(token)) => {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -106,55 +204,38 @@ impl RoomServerConfig {
                     .into(),
             ),
         };
-        config.redis_url = get("ONAIR_REDIS_URL").filter(|u| !u.trim().is_empty());
-        if let Some(url) = &config.redis_url {
+        if let Some(url) = &self.redis_url {
             if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
                 return Err(format!("ONAIR_REDIS_URL: not a redis:// URL: {url:?}"));
             }
         }
-        if let Some(id) = get("ONAIR_INSTANCE_ID").filter(|i| !i.trim().is_empty()) {
-            config.instance_id = id.trim().to_owned();
-        }
-        if get("ONAIR_WORKERS").is_some() {
-            let workers: usize = parse(&get, "ONAIR_WORKERS", "1")?;
-            if !(1..=256).contains(&workers) {
-                return Err(format!("ONAIR_WORKERS must be 1 to 256, not {workers}"));
-            }
-            config.workers = Some(workers);
-        }
-        let drain: u64 = parse(&get, "ONAIR_DRAIN_SECS", "5")?;
-        if drain > 300 {
-            return Err(format!("ONAIR_DRAIN_SECS must be 0 to 300, not {drain}"));
-        }
-        config.drain = Duration::from_secs(drain);
-        if config.client_timeout <= config.heartbeat_interval {
+        if self.client_timeout_secs <= self.heartbeat_secs {
             return Err(
                 "ONAIR_CLIENT_TIMEOUT_SECS must be longer than ONAIR_HEARTBEAT_SECS".into(),
             );
         }
-        Ok(config)
-    }
-}
-
-fn parse<T: std::str::FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &str,
-    default: &str,
-) -> Result<T, String> {
-    let raw = get(key).unwrap_or_else(|| default.to_owned());
-    raw.trim()
-        .parse()
-        .map_err(|_| format!("{key}: cannot read {raw:?}"))
-}
-
-fn secs(get: &impl Fn(&str) -> Option<String>, key: &str, default: i64) -> Result<i64, String> {
-    let v: i64 = parse(get, key, &default.to_string())?;
-    if (1..=86_400).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!(
-            "{key}: must be between 1 and 86400 seconds, got {v}"
-        ))
+        let rules = Settings {
+            score_deadline_ms: self.score_deadline_secs * 1000,
+            reconnect_grace_ms: self.reconnect_grace_secs * 1000,
+            ..Settings::default()
+        };
+        Ok(RoomServerConfig {
+            bind: self.bind,
+            jwt_secret,
+            rules,
+            heartbeat_interval: Duration::from_secs(self.heartbeat_secs),
+            client_timeout: Duration::from_secs(self.client_timeout_secs),
+            event_buffer: self.event_buffer as usize,
+            api,
+            redis_url: self.redis_url,
+            instance_id: self
+                .instance_id
+                .map(|id| id.trim().to_owned())
+                .filter(|id| !id.is_empty())
+                .unwrap_or_else(random_instance_id),
+            workers: self.workers.map(|w| w as usize),
+            drain: Duration::from_secs(self.drain_secs),
+        })
     }
 }
 

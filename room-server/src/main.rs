@@ -5,21 +5,27 @@
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-use onair_room_server::{start, RoomServerConfig, Running};
+use onair_room_server::config::RoomServerArgs;
+use onair_room_server::{start, Running};
 use tokio::signal::unix::{signal, SignalKind};
 
 #[actix_web::main]
 async fn main() {
-    let logs = onair_telemetry::logs::LogSettings::from_env()
-        .and_then(|settings| onair_telemetry::logs::init("onair-room-server", &settings));
-    let _logs = match logs {
+    let args = match RoomServerArgs::from_env() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("onair-room-server: configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let _logs = match onair_telemetry::logs::init("onair-room-server", &args.log) {
         Ok(guard) => guard,
         Err(e) => {
             eprintln!("onair-room-server: configuration error: {e}");
             std::process::exit(2);
         }
     };
-    let config = match RoomServerConfig::from_env() {
+    let config = match args.validate() {
         Ok(config) => config,
         Err(e) => {
             eprintln!("onair-room-server: configuration error: {e}");

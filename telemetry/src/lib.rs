@@ -12,6 +12,7 @@
 pub mod http;
 pub mod logs;
 pub mod metrics;
+pub mod settings;
 
 pub use http::{RequestId, REQUEST_ID_HEADER};
 pub use logs::LogFormat;
