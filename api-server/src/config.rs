@@ -198,16 +198,17 @@ impl ApiConfig {
     }
 }
 
+/// A setting that stops the server at start-up; `var` is its environment variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{var}: {message}")]
 pub struct ConfigError {
-    pub var: &'static str,
+    pub var: String,
     pub message: String,
 }
 
-fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+fn invalid(var: &str, message: impl Into<String>) -> ConfigError {
     ConfigError {
-        var,
+        var: var.to_owned(),
         message: message.into(),
     }
 }
@@ -234,42 +235,179 @@ impl ApiConfig {
         }
     }
 
-    pub fn from_env() -> Result<ApiConfig, ConfigError> {
-        Self::from_vars(|name| std::env::var(name).ok())
+    /// Reads the settings through `lookup` alone (no command line, not the process
+    /// environment), so tests can check every rule. An empty value counts as unset, except for
+    /// `ONAIR_STUN_URLS`, where it means "no STUN server".
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<ApiConfig, ConfigError> {
+        ApiArgs::parse_from_vars([std::ffi::OsString::from("onair-api-server")], lookup)?.validate()
+    }
+}
+
+/// Every setting of `onair-api-server`: a flag, an environment variable, and its default, as
+/// `--help` lists them (docs/CONFIGURATION.md is checked against it). Rules that span several
+/// settings (secrets outside dev mode, pairs that go together) are in [`ApiArgs::validate`].
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "onair-api-server",
+    version,
+    about = "OnAir's REST service: login, profiles, rooms, tickets; serves the web UI.",
+    long_about = "OnAir's REST service: login, profiles, rooms, tickets; serves the web UI.\n\n\
+                  Every setting is a flag or an environment variable (the flag wins); an empty \
+                  variable counts as unset (except ONAIR_STUN_URLS). Outside dev mode a missing \
+                  or weak secret stops the server. Settings: docs/CONFIGURATION.md."
+)]
+pub struct ApiArgs {
+    /// Dev mode: name-only dev login, and missing secrets are generated (local runs only, never
+    /// on a public server). 1/true/yes/on or 0/false/no/off.
+    #[arg(long, env = "ONAIR_DEV_MODE", default_value = "false", value_name = "BOOL",
+          num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool_arg)]
+    pub dev_mode: bool,
+    /// Listen address (IP and port; port 0 picks a free one).
+    #[arg(long, env = "ONAIR_API_BIND", default_value = DEFAULT_BIND, value_name = "ADDR")]
+    pub bind: SocketAddr,
+    /// sqlite://PATH (or a bare path) or mysql://user:pass@host:port/db (MySQL or MariaDB).
+    #[arg(long, env = "ONAIR_DATABASE_URL", default_value = DEFAULT_DATABASE_URL,
+          value_name = "URL", value_parser = Database::parse, hide_env_values = true)]
+    pub database_url: Database,
+    /// Signs login tokens and room tickets (at least 32 bytes, not a placeholder); the same
+    /// value on every api-server and room-server. Required outside dev mode.
+    #[arg(
+        long,
+        env = "ONAIR_JWT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub jwt_secret: Option<String>,
+    /// The room-servers' bearer token on /internal/v1 (at least 32 bytes). Required outside
+    /// dev mode; in dev mode without it the internal endpoints answer 503.
+    #[arg(
+        long,
+        env = "ONAIR_SERVICE_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub service_token: Option<String>,
+    /// Comma-separated public WebSocket base URLs of the room-servers (ws:// or wss://); one is
+    /// picked per room, the others are fallbacks. Required outside dev mode (dev:
+    /// ws://127.0.0.1:8081).
+    #[arg(long, env = "ONAIR_ROOM_SERVER_URLS", value_name = "URLS")]
+    pub room_server_urls: Option<String>,
+    /// The built web UI (`cargo xtask dist`).
+    #[arg(long, env = "ONAIR_WEB_DIST", default_value = DEFAULT_WEB_DIST, value_name = "DIR")]
+    pub web_dist: PathBuf,
+    /// Database connections at most, 1 to 1000.
+    #[arg(long, env = "ONAIR_DB_POOL_SIZE", default_value_t = DEFAULT_DB_POOL_SIZE,
+          value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_pool_size: u32,
+    /// How long a request waits for a database connection before a 503, 100 to 60000 ms.
+    #[arg(long, env = "ONAIR_DB_TIMEOUT_MS", default_value_t = DEFAULT_DB_TIMEOUT_MS,
+          value_name = "MS", value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub db_timeout_ms: u64,
+    /// Login token lifetime, 60 seconds to 366 days.
+    #[arg(long, env = "ONAIR_ACCESS_TOKEN_TTL_SECS", default_value_t = DEFAULT_ACCESS_TOKEN_TTL_SECS,
+          value_name = "SECS", value_parser = clap::value_parser!(i64).range(60..=366 * 24 * 60 * 60))]
+    pub access_token_ttl_secs: i64,
+    /// Comma-separated STUN URLs (stun: or stuns:) handed to browsers; empty: none.
+    #[arg(long, env = "ONAIR_STUN_URLS", default_value = DEFAULT_STUN_URLS, value_name = "URLS")]
+    pub stun_urls: String,
+    /// Comma-separated TURN URLs (turn: or turns:) of a relay sharing ONAIR_TURN_SECRET (coturn
+    /// use-auth-secret); set both or neither.
+    #[arg(long, env = "ONAIR_TURN_URLS", value_name = "URLS")]
+    pub turn_urls: Option<String>,
+    /// The TURN relay's shared secret (at least 32 bytes); signed-in users get time-limited
+    /// credentials.
+    #[arg(
+        long,
+        env = "ONAIR_TURN_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub turn_secret: Option<String>,
+    /// Lifetime of TURN credentials, 60 to 86400 seconds.
+    #[arg(long, env = "ONAIR_TURN_TTL_SECS", default_value_t = DEFAULT_TURN_TTL_SECS,
+          value_name = "SECS", value_parser = clap::value_parser!(i64).range(60..=86_400))]
+    pub turn_ttl_secs: i64,
+    /// The Kakao app's REST API key; Kakao login is on when this and the redirect URI are set.
+    #[arg(long, env = "ONAIR_KAKAO_CLIENT_ID", value_name = "KEY")]
+    pub kakao_client_id: Option<String>,
+    /// Only when the Kakao app has "client secret" switched on.
+    #[arg(
+        long,
+        env = "ONAIR_KAKAO_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub kakao_client_secret: Option<String>,
+    /// This server's callback registered with Kakao: https://HOST/api/v1/auth/kakao/callback.
+    #[arg(long, env = "ONAIR_KAKAO_REDIRECT_URI", value_name = "URL")]
+    pub kakao_redirect_uri: Option<String>,
+    /// Kakao's authorize endpoint (tests point it at a local fake). Default:
+    /// https://kauth.kakao.com/oauth/authorize.
+    #[arg(long, env = "ONAIR_KAKAO_AUTHORIZE_URL", value_name = "URL")]
+    pub kakao_authorize_url: Option<String>,
+    /// Kakao's token endpoint. Default: https://kauth.kakao.com/oauth/token.
+    #[arg(long, env = "ONAIR_KAKAO_TOKEN_URL", value_name = "URL")]
+    pub kakao_token_url: Option<String>,
+    /// Kakao's user-info endpoint. Default: https://kapi.kakao.com/v2/user/me.
+    #[arg(long, env = "ONAIR_KAKAO_USERINFO_URL", value_name = "URL")]
+    pub kakao_userinfo_url: Option<String>,
+    /// Comma-separated provider:id identities that get the admin role at login, e.g.
+    /// dev:alice,kakao:1234567890.
+    #[arg(long, env = "ONAIR_ADMIN_USERS", value_name = "LIST")]
+    pub admin_users: Option<String>,
+    #[command(flatten)]
+    pub log: onair_telemetry::logs::LogSettings,
+}
+
+fn parse_bool_arg(v: &str) -> Result<bool, String> {
+    parse_bool(v.trim()).ok_or_else(|| format!("expected 1/true or 0/false, got {v:?}"))
+}
+
+impl From<onair_telemetry::settings::SettingsError> for ConfigError {
+    fn from(e: onair_telemetry::settings::SettingsError) -> ConfigError {
+        match e {
+            onair_telemetry::settings::SettingsError::Invalid { var, message } => {
+                ConfigError { var, message }
+            }
+            other => invalid("--help", other.to_string()),
+        }
+    }
+}
+
+impl ApiArgs {
+    /// The command line and the process environment; `--help` and `--version` print and exit.
+    pub fn from_env() -> Result<ApiArgs, ConfigError> {
+        match onair_telemetry::settings::parse::<ApiArgs>(
+            std::env::args_os(),
+            |name| std::env::var(name).ok(),
+            &["ONAIR_STUN_URLS"],
+        ) {
+            Ok(args) => Ok(args),
+            Err(onair_telemetry::settings::SettingsError::Exit(help)) => help.exit(),
+            Err(e) => Err(e.into()),
+        }
     }
 
-    /// Parses the configuration from any variable source; an empty value counts as unset.
-    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<ApiConfig, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+    fn parse_from_vars(
+        args: impl IntoIterator<Item = std::ffi::OsString>,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<ApiArgs, ConfigError> {
+        Ok(onair_telemetry::settings::parse::<ApiArgs>(
+            args,
+            lookup,
+            &["ONAIR_STUN_URLS"],
+        )?)
+    }
 
-        let dev_mode = match get("ONAIR_DEV_MODE") {
-            None => false,
-            Some(v) => parse_bool(&v).ok_or_else(|| {
-                invalid(
-                    "ONAIR_DEV_MODE",
-                    format!("expected 1/true or 0/false, got {v:?}"),
-                )
-            })?,
-        };
+    /// The rules that span settings, and the values the server runs on. Warnings (generated
+    /// secrets in dev mode) are logged, so call it once logging is set up.
+    pub fn validate(self) -> Result<ApiConfig, ConfigError> {
+        let dev_mode = self.dev_mode;
+        let bind = self.bind;
+        let database = self.database_url;
+        let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
 
-        let bind_text = get("ONAIR_API_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
-        let bind = bind_text.parse::<SocketAddr>().map_err(|_| {
-            invalid(
-                "ONAIR_API_BIND",
-                format!("expected an IP address and port like 127.0.0.1:8080, got {bind_text:?}"),
-            )
-        })?;
-
-        let database = Database::parse(
-            &get("ONAIR_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-        )
-        .map_err(|m| invalid("ONAIR_DATABASE_URL", m))?;
-
-        let jwt_secret = match get("ONAIR_JWT_SECRET") {
+        let jwt_secret = match given(self.jwt_secret) {
             Some(secret) => {
                 check_secret(&secret).map_err(|m| invalid("ONAIR_JWT_SECRET", m))?;
                 Secret::new(secret)
@@ -292,7 +430,7 @@ impl ApiConfig {
             }
         };
 
-        let room_server_urls = match get("ONAIR_ROOM_SERVER_URLS") {
+        let room_server_urls = match given(self.room_server_urls) {
             Some(list) => {
                 parse_room_server_urls(&list).map_err(|m| invalid("ONAIR_ROOM_SERVER_URLS", m))?
             }
@@ -306,44 +444,13 @@ impl ApiConfig {
             }
         };
 
-        let web_dist =
-            PathBuf::from(get("ONAIR_WEB_DIST").unwrap_or_else(|| DEFAULT_WEB_DIST.to_owned()));
+        let web_dist = self.web_dist;
+        let db_pool_size = self.db_pool_size;
+        let access_token_ttl_secs = self.access_token_ttl_secs;
+        let stun_urls =
+            parse_stun_urls(&self.stun_urls).map_err(|m| invalid("ONAIR_STUN_URLS", m))?;
 
-        let db_pool_size = match get("ONAIR_DB_POOL_SIZE") {
-            None => DEFAULT_DB_POOL_SIZE,
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| {
-                    invalid(
-                        "ONAIR_DB_POOL_SIZE",
-                        format!("expected a number from 1 to 1000, got {v:?}"),
-                    )
-                })?,
-        };
-
-        let access_token_ttl_secs = match get("ONAIR_ACCESS_TOKEN_TTL_SECS") {
-            None => DEFAULT_ACCESS_TOKEN_TTL_SECS,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (60..=366 * 24 * 60 * 60).contains(n))
-                .ok_or_else(|| {
-                    invalid(
-                        "ONAIR_ACCESS_TOKEN_TTL_SECS",
-                        format!("expected seconds from 60 to 31622400 (366 days), got {v:?}"),
-                    )
-                })?,
-        };
-
-        // Unlike the others, an explicitly empty value means "no STUN server" (e.g. on a LAN).
-        let stun_urls = match lookup("ONAIR_STUN_URLS") {
-            None => vec![DEFAULT_STUN_URLS.to_owned()],
-            Some(list) => parse_stun_urls(&list).map_err(|m| invalid("ONAIR_STUN_URLS", m))?,
-        };
-
-        let service_token = match get("ONAIR_SERVICE_TOKEN") {
+        let service_token = match given(self.service_token) {
             Some(token) => {
                 check_secret(&token).map_err(|m| invalid("ONAIR_SERVICE_TOKEN", m))?;
                 Some(Secret::new(token))
@@ -367,47 +474,34 @@ impl ApiConfig {
             }
         };
 
-        let kakao = parse_kakao(&get)?;
+        let kakao_vars = [
+            ("ONAIR_KAKAO_CLIENT_ID", given(self.kakao_client_id)),
+            ("ONAIR_KAKAO_CLIENT_SECRET", given(self.kakao_client_secret)),
+            ("ONAIR_KAKAO_REDIRECT_URI", given(self.kakao_redirect_uri)),
+            ("ONAIR_KAKAO_AUTHORIZE_URL", given(self.kakao_authorize_url)),
+            ("ONAIR_KAKAO_TOKEN_URL", given(self.kakao_token_url)),
+            ("ONAIR_KAKAO_USERINFO_URL", given(self.kakao_userinfo_url)),
+        ];
+        let kakao = parse_kakao(&|name: &str| {
+            kakao_vars
+                .iter()
+                .find(|(var, _)| *var == name)
+                .and_then(|(_, value)| value.clone())
+        })?;
 
-        let admin_users = match get("ONAIR_ADMIN_USERS") {
+        let admin_users = match given(self.admin_users) {
             None => Vec::new(),
             Some(list) => parse_admin_users(&list).map_err(|m| invalid("ONAIR_ADMIN_USERS", m))?,
         };
 
-        let db_timeout = match get("ONAIR_DB_TIMEOUT_MS") {
-            None => Duration::from_millis(DEFAULT_DB_TIMEOUT_MS),
-            Some(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (100..=60_000).contains(n))
-                .map(Duration::from_millis)
-                .ok_or_else(|| {
-                    invalid(
-                        "ONAIR_DB_TIMEOUT_MS",
-                        format!("expected milliseconds from 100 to 60000, got {v:?}"),
-                    )
-                })?,
-        };
+        let db_timeout = Duration::from_millis(self.db_timeout_ms);
 
-        let turn = match (get("ONAIR_TURN_URLS"), get("ONAIR_TURN_SECRET")) {
+        let turn = match (given(self.turn_urls), given(self.turn_secret)) {
             (None, None) => None,
             (Some(urls), Some(secret)) => {
                 let urls = parse_turn_urls(&urls).map_err(|m| invalid("ONAIR_TURN_URLS", m))?;
                 check_secret(&secret).map_err(|m| invalid("ONAIR_TURN_SECRET", m))?;
-                let ttl_secs = match get("ONAIR_TURN_TTL_SECS") {
-                    None => DEFAULT_TURN_TTL_SECS,
-                    Some(v) => v
-                        .trim()
-                        .parse()
-                        .ok()
-                        .filter(|t| (60..=86_400).contains(t))
-                        .ok_or_else(|| {
-                            invalid(
-                                "ONAIR_TURN_TTL_SECS",
-                                format!("expected seconds from 60 to 86400, got {v:?}"),
-                            )
-                        })?,
-                };
+                let ttl_secs = self.turn_ttl_secs;
                 Some(TurnConfig {
                     urls,
                     secret: Secret::new(secret),
@@ -445,7 +539,9 @@ impl ApiConfig {
             db_timeout,
         })
     }
+}
 
+impl ApiConfig {
     /// The room-server that hosts `room`. Always the same one for a room, so every member of a
     /// room lands on the instance that owns it (without Redis there is no cross-instance relay).
     /// The other room-servers, in a fixed order starting after the room's own, for clients
@@ -558,7 +654,7 @@ fn parse_stun_urls(list: &str) -> Result<Vec<String>, String> {
     parse_ice_urls(list, ["stun:", "stuns:"], "STUN")
 }
 
-fn parse_http_url(var: &'static str, value: &str) -> Result<String, ConfigError> {
+fn parse_http_url(var: &str, value: &str) -> Result<String, ConfigError> {
     let ok = url::Url::parse(value)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());

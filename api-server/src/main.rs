@@ -1,21 +1,27 @@
-//! `onair-api-server`: configured entirely by `ONAIR_*` environment variables (see
-//! `onair_api_server::config`).
+//! `onair-api-server`: every setting is a flag or an `ONAIR_*` environment variable
+//! (`onair-api-server --help`, docs/CONFIGURATION.md; see `onair_api_server::config`).
 
+use onair_api_server::config::ApiArgs;
 use std::process::ExitCode;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    let logs = onair_telemetry::logs::LogSettings::from_env()
-        .and_then(|settings| onair_telemetry::logs::init("onair-api-server", &settings));
-    let _logs = match logs {
+    let args = match ApiArgs::from_env() {
+        Ok(args) => args,
+        Err(err) => {
+            eprintln!("onair-api-server: configuration error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Logging first: checking the settings may warn (generated secrets in dev mode).
+    let _logs = match onair_telemetry::logs::init("onair-api-server", &args.log) {
         Ok(guard) => guard,
         Err(err) => {
             eprintln!("onair-api-server: configuration error: {err}");
             return ExitCode::FAILURE;
         }
     };
-
-    let config = match onair_api_server::config::ApiConfig::from_env() {
+    let config = match args.validate() {
         Ok(config) => config,
         Err(err) => {
             eprintln!("onair-api-server: configuration error: {err}");

@@ -1,4 +1,5 @@
-//! The monitoring files in `deploy/` hold up: the alert rules and the Grafana dashboard name
+//! What operators read and run holds up: docs/CONFIGURATION.md is what `--help` lists, and the
+//! monitoring files in `deploy/`: the alert rules and the Grafana dashboard name
 //! only series the servers really export, the Prometheus files pass `promtool` (its rule unit
 //! tests included) and every YAML file passes `yamllint`, and the Kubernetes PrometheusRule
 //! carries exactly the rules of `deploy/prometheus/alerts.yml`.
@@ -114,4 +115,23 @@ fn yamllint_accepts_every_yaml_file() {
         return;
     };
     run(&yamllint, &["--strict", "-c", ".yamllint", "."]);
+}
+
+/// docs/CONFIGURATION.md lists every setting `onair-room-server --help` lists, with the same
+/// flag and default, and nothing else.
+#[test]
+fn the_settings_table_is_what_help_lists() {
+    let help = Command::new(env!("CARGO_BIN_EXE_onair-room-server"))
+        .arg("--help")
+        .output()
+        .expect("the binary runs");
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("[env: ONAIR_ROOM_BIND"), "{help}");
+    let doc = std::fs::read_to_string(deploy().join("../docs/CONFIGURATION.md")).unwrap();
+    if let Err(problems) =
+        onair_telemetry::settings::check_documented(&doc, "onair-room-server", &help)
+    {
+        panic!("docs/CONFIGURATION.md and --help disagree:\n{problems}");
+    }
 }

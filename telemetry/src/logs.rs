@@ -71,20 +71,6 @@ pub struct LogSettings {
     pub otlp_endpoint: Option<String>,
 }
 
-impl LogSettings {
-    /// `ONAIR_LOG_FORMAT` and `ONAIR_OTLP_ENDPOINT`.
-    pub fn from_env() -> Result<LogSettings, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        Ok(LogSettings {
-            format: match var("ONAIR_LOG_FORMAT") {
-                Some(v) => v.parse().map_err(|e| format!("ONAIR_LOG_FORMAT: {e}"))?,
-                None => LogFormat::Text,
-            },
-            otlp_endpoint: var("ONAIR_OTLP_ENDPOINT"),
-        })
-    }
-}
-
 /// Keeps the exporter running; flushes it on drop (at the end of `main`).
 #[must_use = "dropping the guard stops the span export"]
 pub struct LogGuard {

@@ -117,6 +117,106 @@ fn invalid(err: clap::Error, vars: &[(String, String)]) -> SettingsError {
     SettingsError::Invalid { var, message }
 }
 
+/// One setting as `--help` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub var: String,
+    pub flag: String,
+    pub default: Option<String>,
+}
+
+/// The settings a binary's `--help` lists: its `--flag`, `[env: VAR]` and `[default: X]`.
+pub fn listed_in_help(help: &str) -> Vec<Listed> {
+    let mut listed = Vec::new();
+    let mut current: Option<Listed> = None;
+    for line in help.lines() {
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("--") {
+            listed.extend(current.take());
+            let flag = rest.split([' ', '=']).next().unwrap_or_default();
+            current = Some(Listed {
+                var: String::new(),
+                flag: format!("--{flag}"),
+                default: None,
+            });
+        } else if let Some(setting) = current.as_mut() {
+            if let Some(env) = trimmed.strip_prefix("[env: ") {
+                setting.var = env.split(['=', ']']).next().unwrap_or_default().to_owned();
+            } else if let Some(default) = trimmed.strip_prefix("[default: ") {
+                setting.default = default.strip_suffix(']').map(str::to_owned);
+            }
+        }
+    }
+    listed.extend(current);
+    listed.retain(|s| !s.var.is_empty());
+    listed
+}
+
+/// Holds the table under `## {binary}` in a settings document (rows `| `VAR` | `--flag` |
+/// default | meaning |`) to what the binary's `--help` lists: the same settings, the same
+/// flags, and each default as `--help` shows it (a setting without one has no `code` default
+/// in the table). Every difference is listed in the error.
+pub fn check_documented(markdown: &str, binary: &str, help: &str) -> Result<(), String> {
+    let heading = format!("## {binary}");
+    let start = markdown
+        .find(&format!("\n{heading}\n"))
+        .ok_or_else(|| format!("no section {heading:?}"))?;
+    let rest = &markdown[start + heading.len() + 2..];
+    let section = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
+    let cell = |c: &str| c.trim().trim_matches('`').to_owned();
+    let rows: Vec<(String, String, String)> = section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').collect();
+            (
+                cell(cells.get(1).unwrap_or(&"")),
+                cell(cells.get(2).unwrap_or(&"")),
+                cells.get(3).unwrap_or(&"").trim().to_owned(),
+            )
+        })
+        .collect();
+    let listed = listed_in_help(help);
+    let mut problems = Vec::new();
+    for setting in &listed {
+        match rows.iter().find(|(var, _, _)| *var == setting.var) {
+            None => problems.push(format!(
+                "{} ({}) is not in the table",
+                setting.var, setting.flag
+            )),
+            Some((_, flag, default)) => {
+                if *flag != setting.flag {
+                    problems.push(format!(
+                        "{}: the flag is {}, not {flag}",
+                        setting.var, setting.flag
+                    ));
+                }
+                match &setting.default {
+                    Some(d) if *default != format!("`{d}`") => problems.push(format!(
+                        "{}: the default is `{d}`, the table says {default}",
+                        setting.var
+                    )),
+                    None if default.starts_with('`') => problems.push(format!(
+                        "{}: --help shows no default, the table says {default}",
+                        setting.var
+                    )),
+                    _ => {}
+                }
+            }
+        }
+    }
+    for (var, _, _) in &rows {
+        if !listed.iter().any(|s| s.var == *var) {
+            problems.push(format!("{var} is in the table but not in --help"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +261,42 @@ mod tests {
             (3, ""),
             "empty: unset, unless kept"
         );
+    }
+
+    #[test]
+    fn the_table_is_checked_against_help() {
+        use clap::CommandFactory;
+        let help = Demo::command().render_long_help().to_string();
+        let listed = listed_in_help(&help);
+        assert_eq!(
+            listed[0],
+            Listed {
+                var: "DEMO_COUNT".into(),
+                flag: "--count".into(),
+                default: Some("3".into())
+            }
+        );
+        let good = "# x\n\n## demo\n\n| variable | flag | default | meaning |\n|---|---|---|---|\n\
+                    | `DEMO_COUNT` | `--count` | `3` | how many |\n\
+                    | `DEMO_PLACE` | `--place` | unset | where |\n\
+                    | `DEMO_LIST` | `--list` | `a,b` | which |\n\n## other\n\n| `X` | `--x` | `1` | y |\n";
+        assert_eq!(check_documented(good, "demo", &help), Ok(()));
+        let bad = good
+            .replace("| `3` |", "| `4` |")
+            .replace("`--place`", "`--where`")
+            .replace(
+                "| `DEMO_LIST` | `--list` | `a,b` | which |\n",
+                "| `DEMO_GONE` | `--gone` | unset | no |\n",
+            );
+        let problems = check_documented(&bad, "demo", &help).unwrap_err();
+        for needle in [
+            "DEMO_COUNT: the default",
+            "DEMO_PLACE: the flag",
+            "DEMO_LIST (--list) is not",
+            "DEMO_GONE is in the table",
+        ] {
+            assert!(problems.contains(needle), "{needle}: {problems}");
+        }
     }
 
     #[test]

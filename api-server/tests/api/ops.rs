@@ -277,3 +277,25 @@ backend_test!(every_answer_carries_a_request_id, |srv| {
         .await;
     assert_eq!(reply.header("x-request-id").map(str::len), Some(32));
 });
+
+/// docs/CONFIGURATION.md lists every setting `onair-api-server --help` lists, with the same
+/// flag and default, and nothing else.
+#[test]
+fn the_settings_table_is_what_help_lists() {
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_onair-api-server"))
+        .arg("--help")
+        .output()
+        .expect("the binary runs");
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("[env: ONAIR_API_BIND"), "{help}");
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/CONFIGURATION.md"),
+    )
+    .unwrap();
+    if let Err(problems) =
+        onair_telemetry::settings::check_documented(&doc, "onair-api-server", &help)
+    {
+        panic!("docs/CONFIGURATION.md and --help disagree:\n{problems}");
+    }
+}
