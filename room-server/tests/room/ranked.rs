@@ -2,102 +2,19 @@
 //! through real tickets and the internal endpoint, on SQLite and on MariaDB; and a normal show
 //! leaves nothing behind.
 
-mod common;
-
-use common::Client;
-use diesel::{Connection, MysqlConnection, RunQueryDsl};
+use crate::common::Client;
 use onair_api_server::config::{ApiConfig, Database, Secret};
-use onair_room_server::config::ApiLink;
-use onair_room_server::RoomServerConfig;
 use onair_shared::api::{LoginResponse, RankingPage, RoomView, ScoreHistoryItem, TicketResponse};
 use onair_shared::protocol::{Direct, EventKind, ServerMsg};
 use onair_shared::UserId;
+use onair_testkit::db::{Backend, TestDb};
+use onair_testkit::servers::{start_api, Servers};
 use serde_json::{json, Value};
-use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::connect_async;
 
 const SECRET: &str = "ranked-secret-ranked-secret-ranked!!";
 const SERVICE_TOKEN: &str = "service-token-service-token-service!";
-
-enum Backend {
-    Sqlite,
-    Mysql,
-}
-
-/// A database for one test: a temp SQLite file, or a fresh MariaDB database dropped after.
-struct TestDb {
-    database: Database,
-    drop_sql: Option<(String, String)>,
-    _dir: Option<std::path::PathBuf>,
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = &self.drop_sql {
-            if let Ok(mut c) = MysqlConnection::establish(admin) {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS `{name}`")).execute(&mut c);
-            }
-        }
-        if let Some(dir) = &self._dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-fn test_db(backend: Backend) -> Option<TestDb> {
-    let suffix = format!("{}_{}", std::process::id(), rand_u32());
-    match backend {
-        Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(format!("onair-ranked-{suffix}"));
-            std::fs::create_dir_all(&dir).unwrap();
-            let url = format!("sqlite://{}", dir.join("onair.db").display());
-            Some(TestDb {
-                database: Database::parse(&url).unwrap(),
-                drop_sql: None,
-                _dir: Some(dir),
-            })
-        }
-        Backend::Mysql => {
-            let admin = std::env::var("ONAIR_TEST_MYSQL_URL")
-                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
-            let mut conn = match MysqlConnection::establish(&admin) {
-                Ok(c) => c,
-                Err(e) if common::in_ci() => panic!("MariaDB is required in CI: {e}"),
-                Err(e) => {
-                    eprintln!("SKIPPED: MariaDB unreachable at {admin}: {e}");
-                    return None;
-                }
-            };
-            let name = format!("onair_test_ranked_{suffix}");
-            diesel::sql_query(format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-                .execute(&mut conn)
-                .unwrap();
-            let url = format!("{}/{name}", admin.trim_end_matches('/'));
-            Some(TestDb {
-                database: Database::parse(&url).unwrap(),
-                drop_sql: Some((admin, name)),
-                _dir: None,
-            })
-        }
-    }
-}
-
-fn rand_u32() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Both servers: the room-server reports to the api-server, which hands out its tickets.
 struct Stack {
@@ -109,33 +26,19 @@ struct Stack {
 
 impl Stack {
     async fn start(db: &TestDb) -> Stack {
-        let api_port = free_port();
-        let mut room = RoomServerConfig::local(SECRET);
-        room.api = Some(ApiLink {
-            url: format!("http://127.0.0.1:{api_port}"),
-            service_token: SERVICE_TOKEN.into(),
-        });
-        let room = onair_room_server::start(room).await.unwrap();
-        actix_rt::spawn(room.server);
-
-        let mut api_config = ApiConfig::dev(db.database.clone());
-        api_config.bind = SocketAddr::from(([127, 0, 0, 1], api_port));
-        api_config.jwt_secret = Secret::new(SECRET);
-        api_config.service_token = Some(Secret::new(SERVICE_TOKEN));
-        api_config.room_server_urls = vec![format!("ws://{}", room.addr)];
-        let api_handle = Self::start_api(api_config.clone());
+        let database = Database::parse(&db.url()).unwrap();
+        let servers =
+            Servers::start(database, SECRET, Secret::new(SERVICE_TOKEN), |_| {}, |_| {}).await;
         Stack {
-            api: format!("http://127.0.0.1:{api_port}"),
-            api_config,
-            api_handle,
+            api: servers.api_url,
+            api_config: servers.api_config,
+            api_handle: servers.api,
             http: reqwest::Client::new(),
         }
     }
 
     fn start_api(config: ApiConfig) -> actix_web::dev::ServerHandle {
-        let api = onair_api_server::start(config).expect("api-server starts");
-        actix_rt::spawn(api.server);
-        api.handle
+        start_api(config).1
     }
 
     async fn post<T: serde::de::DeserializeOwned>(
@@ -253,7 +156,9 @@ async fn act(performer: &mut Client, scorers: &mut [(&mut Client, i64)]) {
 }
 
 async fn ranked_show_is_recorded_once(backend: Backend) {
-    let Some(db) = test_db(backend) else { return };
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
     let stack = Stack::start(&db).await;
     let (ann, ben, cat) = (
         stack.login("Ann").await,
@@ -328,7 +233,9 @@ async fn ranked_show_is_recorded_once_mysql() {
 }
 
 async fn normal_show_leaves_no_scores(backend: Backend) {
-    let Some(db) = test_db(backend) else { return };
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
     let stack = Stack::start(&db).await;
     let (ann, ben) = (stack.login("Ann").await, stack.login("Ben").await);
     let room: RoomView = stack
