@@ -2,102 +2,20 @@
 //! through real tickets and the internal endpoint, on SQLite and on MariaDB; and a normal show
 //! leaves nothing behind.
 
-mod common;
-
-use common::{metric, Client};
-use diesel::{Connection, MysqlConnection, RunQueryDsl};
+use crate::common::{metric, metrics_of, Client};
 use onair_api_server::config::{ApiConfig, Database, Secret};
-use onair_room_server::config::ApiLink;
-use onair_room_server::RoomServerConfig;
 use onair_shared::api::{LoginResponse, RankingPage, RoomView, ScoreHistoryItem, TicketResponse};
 use onair_shared::protocol::{Direct, ErrorCode, EventKind, ServerMsg};
 use onair_shared::UserId;
+use onair_testkit::db::{Backend, TestDb};
+use onair_testkit::servers::{start_api, Servers};
 use serde_json::{json, Value};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::connect_async;
 
 const SECRET: &str = "ranked-secret-ranked-secret-ranked!!";
 const SERVICE_TOKEN: &str = "service-token-service-token-service!";
-
-enum Backend {
-    Sqlite,
-    Mysql,
-}
-
-/// A database for one test: a temp SQLite file, or a fresh MariaDB database dropped after.
-struct TestDb {
-    database: Database,
-    drop_sql: Option<(String, String)>,
-    _dir: Option<std::path::PathBuf>,
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = &self.drop_sql {
-            if let Ok(mut c) = MysqlConnection::establish(admin) {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS `{name}`")).execute(&mut c);
-            }
-        }
-        if let Some(dir) = &self._dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-fn test_db(backend: Backend) -> Option<TestDb> {
-    let suffix = format!("{}_{}", std::process::id(), rand_u32());
-    match backend {
-        Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(format!("onair-ranked-{suffix}"));
-            std::fs::create_dir_all(&dir).unwrap();
-            let url = format!("sqlite://{}", dir.join("onair.db").display());
-            Some(TestDb {
-                database: Database::parse(&url).unwrap(),
-                drop_sql: None,
-                _dir: Some(dir),
-            })
-        }
-        Backend::Mysql => {
-            let admin = std::env::var("ONAIR_TEST_MYSQL_URL")
-                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
-            let mut conn = match MysqlConnection::establish(&admin) {
-                Ok(c) => c,
-                Err(e) if common::in_ci() => panic!("MariaDB is required in CI: {e}"),
-                Err(e) => {
-                    eprintln!("SKIPPED: MariaDB unreachable at {admin}: {e}");
-                    return None;
-                }
-            };
-            let name = format!("onair_test_ranked_{suffix}");
-            diesel::sql_query(format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-                .execute(&mut conn)
-                .unwrap();
-            let url = format!("{}/{name}", admin.trim_end_matches('/'));
-            Some(TestDb {
-                database: Database::parse(&url).unwrap(),
-                drop_sql: Some((admin, name)),
-                _dir: None,
-            })
-        }
-    }
-}
-
-fn rand_u32() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Both servers: the room-server reports to the api-server, which hands out its tickets.
 struct Stack {
@@ -110,35 +28,20 @@ struct Stack {
 
 impl Stack {
     async fn start(db: &TestDb) -> Stack {
-        let api_port = free_port();
-        let mut room = RoomServerConfig::local(SECRET);
-        room.api = Some(ApiLink {
-            url: format!("http://127.0.0.1:{api_port}"),
-            service_token: SERVICE_TOKEN.into(),
-        });
-        let room = onair_room_server::start(room).await.unwrap();
-        let room_addr = room.addr;
-        actix_rt::spawn(room.server);
-
-        let mut api_config = ApiConfig::dev(db.database.clone());
-        api_config.bind = SocketAddr::from(([127, 0, 0, 1], api_port));
-        api_config.jwt_secret = Secret::new(SECRET);
-        api_config.service_token = Some(Secret::new(SERVICE_TOKEN));
-        api_config.room_server_urls = vec![format!("ws://{}", room_addr)];
-        let api_handle = Self::start_api(api_config.clone());
+        let database = Database::parse(&db.url()).unwrap();
+        let servers =
+            Servers::start(database, SECRET, Secret::new(SERVICE_TOKEN), |_| {}, |_| {}).await;
         Stack {
-            api: format!("http://127.0.0.1:{api_port}"),
-            room: room_addr,
-            api_config,
-            api_handle,
+            api: servers.api_url,
+            room: servers.room_addr,
+            api_config: servers.api_config,
+            api_handle: servers.api,
             http: reqwest::Client::new(),
         }
     }
 
     fn start_api(config: ApiConfig) -> actix_web::dev::ServerHandle {
-        let api = onair_api_server::start(config).expect("api-server starts");
-        actix_rt::spawn(api.server);
-        api.handle
+        start_api(config).1
     }
 
     async fn post<T: serde::de::DeserializeOwned>(
@@ -256,7 +159,9 @@ async fn act(performer: &mut Client, scorers: &mut [(&mut Client, i64)]) {
 }
 
 async fn ranked_show_is_recorded_once(backend: Backend) {
-    let Some(db) = test_db(backend) else { return };
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
     let stack = Stack::start(&db).await;
     let (ann, ben, cat) = (
         stack.login("Ann").await,
@@ -331,7 +236,9 @@ async fn ranked_show_is_recorded_once_mysql() {
 }
 
 async fn normal_show_leaves_no_scores(backend: Backend) {
-    let Some(db) = test_db(backend) else { return };
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
     let stack = Stack::start(&db).await;
     let (ann, ben) = (stack.login("Ann").await, stack.login("Ben").await);
     let room: RoomView = stack
@@ -367,7 +274,9 @@ async fn normal_show_leaves_no_scores_mysql() {
 /// Both servers' real `/metrics` after a real ranked act: every counter moved by exactly what
 /// the show did.
 async fn both_servers_count_a_ranked_show(backend: Backend) {
-    let Some(db) = test_db(backend) else { return };
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
     let stack = Stack::start(&db).await;
     let (ann, ben, cat) = (
         stack.login("Ann").await,
@@ -403,7 +312,7 @@ async fn both_servers_count_a_ranked_show(backend: Backend) {
     stack.ranking_with(1).await;
 
     let room_metrics = loop {
-        let text = common::metrics_of(stack.room).await;
+        let text = metrics_of(stack.room).await;
         if metric(&text, "onair_ranked_rounds_delivered_total") >= 1.0 {
             break text;
         }
@@ -473,9 +382,9 @@ async fn both_servers_count_a_ranked_show(backend: Backend) {
     }
 
     // What the alert rules and the dashboard in deploy/ query is what the servers export.
-    let mut exported = common::exported_names(&room_metrics);
-    exported.extend(common::exported_names(&api_metrics));
-    for name in common::referenced_metrics() {
+    let mut exported = crate::common::exported_names(&room_metrics);
+    exported.extend(crate::common::exported_names(&api_metrics));
+    for name in crate::common::referenced_metrics() {
         assert!(
             exported.contains(&name),
             "deploy/ queries {name}, which neither server exports"
@@ -488,7 +397,7 @@ async fn both_servers_count_a_ranked_show(backend: Backend) {
     }
     let start = Instant::now();
     loop {
-        let text = common::metrics_of(stack.room).await;
+        let text = metrics_of(stack.room).await;
         let gauges = [
             metric(&text, "onair_ws_connections"),
             metric(&text, r#"onair_rooms{role="owned"}"#),
