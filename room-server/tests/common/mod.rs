@@ -57,6 +57,20 @@ pub fn metric(text: &str, series: &str) -> f64 {
         .unwrap_or_else(|e| panic!("{series}: {e}"))
 }
 
+/// The sum of every series of `name`, whatever their labels (a per-thread histogram's counts).
+pub fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix(name)?;
+            let value = match rest.strip_prefix('{') {
+                Some(labelled) => labelled.split_once("} ")?.1,
+                None => rest.strip_prefix(' ')?,
+            };
+            value.parse::<f64>().ok()
+        })
+        .sum()
+}
+
 /// How many series of `name` there are (the lines `name{...} value` or `name value`).
 pub fn series_count(text: &str, name: &str) -> usize {
     text.lines()
