@@ -28,8 +28,9 @@ pub use metrics::{Counter, Gauge, Histogram};
 /// The Prometheus text format's content type.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// How often histogram samples are folded into their buckets when nobody scrapes.
-const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+/// How often histogram samples are folded into their buckets. Until then each waits in a
+/// queue (8 bytes): at the room-server's 100,000 frames a second that is 800 KB a second.
+const UPKEEP_EVERY: Duration = Duration::from_secs(1);
 
 pub struct Registry {
     recorder: Arc<PrometheusRecorder>,
