@@ -136,6 +136,7 @@ impl ResponseError for ApiError {
             error: ErrorDetail {
                 code: self.code().to_owned(),
                 message: self.to_string(),
+                ..ErrorDetail::default()
             },
         };
         let mut response = HttpResponse::build(self.status_code());

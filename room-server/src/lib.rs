@@ -7,13 +7,18 @@
 //! - `registry`: which actor holds which room.
 //! - `cluster`, `relay`: many instances over Redis (one owner per room, relays elsewhere).
 //! - `reporter`: ranked results and room status, sent to the api-server.
+//! - `admission`, `moderation`: single-use tickets, bans and ended rooms; the api-server's
+//!   moderation feed.
 //! - `server`: the HTTP endpoints (`/ws`, `/healthz`).
 
+pub mod admission;
+pub mod api_client;
 pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod handle;
 pub mod messages;
+pub mod moderation;
 pub mod rate_limit;
 pub mod registry;
 pub mod relay;
@@ -24,8 +29,25 @@ pub mod server;
 pub mod session;
 pub mod ticket;
 
-use actix_web::{web, App, HttpServer};
+use actix_web::{middleware, web, App, HttpServer};
 use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A client must send its request head (the WebSocket upgrade) within this time.
+pub const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Headers on every HTTP response of the room-server (its JSON errors and health checks; the
+/// WebSocket itself is not a document): nothing here may be framed, sniffed or referred from.
+pub fn security_headers() -> middleware::DefaultHeaders {
+    middleware::DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+}
 
 pub use config::RoomServerConfig;
 
@@ -41,12 +63,17 @@ pub struct Running {
 pub async fn start(config: RoomServerConfig) -> anyhow::Result<Running> {
     let (bind, workers) = (config.bind, config.workers);
     let state = web::Data::from(server::state(config).await?);
-    let mut http =
-        HttpServer::new(move || App::new().app_data(state.clone()).configure(server::routes))
-            // Room events are small frames that must leave at once. With Nagle's algorithm on
-            // (actix-http leaves it on), a frame sent while the previous one is unacknowledged
-            // waits for the client's delayed ACK, up to 40 ms.
-            .tcp_nodelay(true);
+    let mut http = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(security_headers())
+            .configure(server::routes)
+    })
+    // Room events are small frames that must leave at once. With Nagle's algorithm on
+    // (actix-http leaves it on), a frame sent while the previous one is unacknowledged
+    // waits for the client's delayed ACK, up to 40 ms.
+    .tcp_nodelay(true)
+    .client_request_timeout(REQUEST_HEAD_TIMEOUT);
     if let Some(workers) = workers {
         http = http.workers(workers);
     }

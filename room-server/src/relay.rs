@@ -4,10 +4,12 @@
 
 use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
 use crate::registry::Registry;
-use crate::room::{error_frame, Disconnected, FromMember, Join};
+use crate::room::{error_frame, Disconnected, FromMember, Join, Moderate};
 use crate::session::{ConnId, Outlet, ToSession};
 use actix::prelude::*;
 use bytestring::ByteString;
+use onair_shared::api::ModerationKind;
+use onair_shared::auth::RankedStanding;
 use onair_shared::auth::TicketRoom;
 use onair_shared::protocol::ErrorCode;
 use onair_shared::UserId;
@@ -25,6 +27,7 @@ const ABSENT_CHECKS_BEFORE_TAKEOVER: u32 = 3;
 struct Local {
     conn: ConnId,
     name: String,
+    standing: Option<RankedStanding>,
     session: Outlet,
     /// Room events go only to connections the owner has welcomed, so nobody sees an event
     /// before the snapshot it follows.
@@ -76,6 +79,7 @@ impl Relay {
                 ToOwner::Join {
                     user,
                     name: l.name.clone(),
+                    standing: l.standing,
                     conn: l.conn,
                 }
             })
@@ -207,6 +211,7 @@ impl Handler<Join> for Relay {
             Local {
                 conn: join.conn,
                 name: join.name.clone(),
+                standing: join.standing,
                 session: join.session,
                 welcomed: false,
             },
@@ -214,6 +219,7 @@ impl Handler<Join> for Relay {
         self.to_owner(&ToOwner::Join {
             user: join.user,
             name: join.name,
+            standing: join.standing,
             conn: join.conn,
         });
         Ok(())
@@ -252,6 +258,28 @@ impl Handler<Disconnected> for Relay {
     }
 }
 
+/// A ban closes the member's connection here at once (the owner takes their seat); a room's
+/// closing is the owner's to announce, its `room_closed` reaches our members as a broadcast.
+impl Handler<Moderate> for Relay {
+    type Result = ();
+
+    fn handle(&mut self, m: Moderate, ctx: &mut Self::Context) {
+        if let ModerationKind::Banned { user } = m.0 {
+            if let Some(local) = self.locals.remove(&user) {
+                local.session.send(error_frame(ErrorCode::Banned));
+                local.session.control(ToSession::Close);
+                self.to_owner(&ToOwner::Gone {
+                    user,
+                    conn: local.conn,
+                });
+            }
+            if self.locals.is_empty() && !self.taking_over {
+                ctx.stop();
+            }
+        }
+    }
+}
+
 impl Handler<Inbound> for Relay {
     type Result = ();
 
@@ -285,6 +313,16 @@ impl Handler<Inbound> for Relay {
                 };
                 if lagging {
                     self.cut_off(user);
+                }
+            }
+            FromOwner::Signal { user, conn } => {
+                if let Some(local) = self.locals.get(&user).filter(|l| l.conn == conn) {
+                    let frame = frame();
+                    if local.session.queued() + frame.len()
+                        <= crate::session::MAX_QUEUED_SIGNAL_BYTES
+                    {
+                        local.session.send(frame);
+                    }
                 }
             }
             FromOwner::Close { user, conn } => {

@@ -2,6 +2,7 @@
 //! token: ranked rounds (each exactly once, retried until the api-server takes it) and room
 //! status with member counts (latest value wins, sent at most once a second per room).
 
+use crate::api_client::{ApiClient, Delivery};
 use crate::rules::RankedRound;
 use onair_shared::api::RoomStatusReport;
 use onair_shared::RoomId;
@@ -28,18 +29,9 @@ impl Reporter {
     }
 
     /// Starts the sending tasks on the current actix/tokio runtime.
-    pub fn spawn(api_url: String, service_token: String) -> Reporter {
+    pub fn spawn(api: ApiClient) -> Reporter {
         let (tx, rx) = mpsc::unbounded_channel();
         let statuses: Arc<Mutex<HashMap<RoomId, RoomStatusReport>>> = Arc::default();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .unwrap_or_default();
-        let api = Api {
-            http,
-            base: api_url.trim_end_matches('/').to_owned(),
-            token: service_token,
-        };
         actix::spawn(deliver_rounds(api.clone(), rx));
         actix::spawn(flush_statuses(api, statuses.clone()));
         Reporter {
@@ -73,47 +65,9 @@ impl Reporter {
     }
 }
 
-#[derive(Clone)]
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-enum Delivery {
-    Done,
-    /// The api-server refused it for good (a bug on one side): retrying cannot help.
-    Rejected(String),
-    Retry(String),
-}
-
-impl Api {
-    async fn put<T: serde::Serialize>(&self, path: &str, body: &T) -> Delivery {
-        let sent = self
-            .http
-            .put(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await;
-        match sent {
-            Ok(r) if r.status().is_success() => Delivery::Done,
-            Ok(r) if r.status().is_client_error() && r.status().as_u16() != 429 => {
-                Delivery::Rejected(format!(
-                    "{}: {}",
-                    r.status(),
-                    r.text().await.unwrap_or_default()
-                ))
-            }
-            Ok(r) => Delivery::Retry(r.status().to_string()),
-            Err(e) => Delivery::Retry(e.to_string()),
-        }
-    }
-}
-
 /// One round at a time, in order; each is retried with backoff until the api-server takes it.
 /// The api-server records by `(room, round)`, so a retry after a lost answer is harmless.
-async fn deliver_rounds(api: Api, mut rx: mpsc::UnboundedReceiver<(RoomId, RankedRound)>) {
+async fn deliver_rounds(api: ApiClient, mut rx: mpsc::UnboundedReceiver<(RoomId, RankedRound)>) {
     while let Some((room, round)) = rx.recv().await {
         let path = format!("/internal/v1/rooms/{room}/rounds/{}", round.round);
         let mut backoff = Duration::from_millis(200);
@@ -136,7 +90,7 @@ async fn deliver_rounds(api: Api, mut rx: mpsc::UnboundedReceiver<(RoomId, Ranke
     }
 }
 
-async fn flush_statuses(api: Api, statuses: Arc<Mutex<HashMap<RoomId, RoomStatusReport>>>) {
+async fn flush_statuses(api: ApiClient, statuses: Arc<Mutex<HashMap<RoomId, RoomStatusReport>>>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;

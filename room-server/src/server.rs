@@ -1,5 +1,7 @@
 //! HTTP side of the room-server: the WebSocket endpoint and health checks.
 
+use crate::admission::{Admission, Refusal};
+use crate::api_client::ApiClient;
 use crate::cluster::RedisCluster;
 use crate::config::RoomServerConfig;
 use crate::registry::Registry;
@@ -31,7 +33,7 @@ pub enum HttpError {
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
-    Unavailable(#[from] crate::registry::Unavailable),
+    Refused(#[from] Refusal),
 }
 
 impl ResponseError for HttpError {
@@ -39,7 +41,10 @@ impl ResponseError for HttpError {
         match self {
             HttpError::Ticket(_) | HttpError::WrongRoom { .. } => StatusCode::UNAUTHORIZED,
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            HttpError::Refused(Refusal::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            HttpError::Refused(Refusal::Used) => StatusCode::UNAUTHORIZED,
+            HttpError::Refused(Refusal::Banned) => StatusCode::FORBIDDEN,
+            HttpError::Refused(Refusal::Ended) => StatusCode::CONFLICT,
         }
     }
 
@@ -49,12 +54,16 @@ impl ResponseError for HttpError {
             HttpError::Ticket(TicketError::Invalid) => "invalid_ticket",
             HttpError::WrongRoom { .. } => "wrong_room",
             HttpError::BadRequest(_) => "bad_request",
-            HttpError::Unavailable(_) => "room_unavailable",
+            HttpError::Refused(Refusal::Unavailable(_)) => "room_unavailable",
+            HttpError::Refused(Refusal::Used) => "ticket_used",
+            HttpError::Refused(Refusal::Banned) => "banned",
+            HttpError::Refused(Refusal::Ended) => "room_ended",
         };
         HttpResponse::build(self.status_code()).json(ErrorBody {
             error: ErrorDetail {
                 code: code.into(),
                 message: self.to_string(),
+                ..ErrorDetail::default()
             },
         })
     }
@@ -85,6 +94,14 @@ async fn websocket(
         }
         .into());
     }
+    // Single use, not banned, not an ended room: checked before anything opens.
+    let known = state.registry.is_live(claims.room.id);
+    state
+        .registry
+        .admission()
+        .admit(&claims, known)
+        .await
+        .map_err(HttpError::from)?;
     let room = state
         .registry
         .open(&claims.room)
@@ -93,6 +110,7 @@ async fn websocket(
     let session = Session::new(
         claims.sub,
         claims.name,
+        claims.ranked,
         room,
         state.config.heartbeat_interval,
         state.config.client_timeout,
@@ -131,8 +149,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Call within an actix system: the reporter's tasks and the Redis link start on it.
 pub async fn state(config: RoomServerConfig) -> anyhow::Result<Arc<AppState>> {
-    let reporter = match &config.api {
-        Some(link) => Reporter::spawn(link.url.clone(), link.service_token.clone()),
+    let api = config
+        .api
+        .as_ref()
+        .map(|link| ApiClient::new(&link.url, &link.service_token));
+    let reporter = match &api {
+        Some(api) => Reporter::spawn(api.clone()),
         None => Reporter::disabled(),
     };
     let cluster = match &config.redis_url {
@@ -145,9 +167,23 @@ pub async fn state(config: RoomServerConfig) -> anyhow::Result<Arc<AppState>> {
         }
         None => None,
     };
+    let admission = Arc::new(Admission::new(cluster.clone(), api.clone()));
+    let registry = Registry::new(
+        config.rules.clone(),
+        config.event_buffer,
+        reporter,
+        cluster,
+        admission,
+    );
+    match api {
+        Some(api) => crate::moderation::spawn(api, registry.clone()),
+        None => log::warn!(
+            "no ONAIR_API_INTERNAL_URL: bans and room closings will not reach this room-server"
+        ),
+    }
     Ok(Arc::new(AppState {
         tickets: TicketVerifier::new(&config.jwt_secret),
-        registry: Registry::new(config.rules.clone(), config.event_buffer, reporter, cluster),
+        registry,
         config,
     }))
 }

@@ -2,11 +2,12 @@
 //! limits; everything that changes the room is forwarded to the `Room` actor.
 
 use crate::handle::RoomHandle;
-use crate::rate_limit::Budget;
+use crate::rate_limit::{Budget, Verdict};
 use crate::room::{error_frame, Disconnected, FromMember, Join};
 use actix::prelude::*;
 use actix_web_actors::ws;
 use bytestring::ByteString;
+use onair_shared::auth::RankedStanding;
 use onair_shared::protocol::{
     ClientMsg, ErrorCode, CLIENT_MSG_TYPES, MAX_FRAME_BYTES, MAX_SIGNAL_BYTES,
 };
@@ -30,6 +31,10 @@ fn next_conn_id() -> ConnId {
 /// What a reader that stops reading may have waiting for it before the room cuts it off. One
 /// member's slow phone must cost the server a bounded amount of memory, not the whole show.
 pub const MAX_QUEUED_BYTES: usize = 1024 * 1024;
+/// Past this much queued, a reader gets no more WebRTC signals (the sender is told
+/// `rate_limited`): only room events, which must not be dropped, can take it further toward
+/// [`MAX_QUEUED_BYTES`].
+pub const MAX_QUEUED_SIGNAL_BYTES: usize = 256 * 1024;
 
 /// A session as its room sees it: where to send, and how many bytes are waiting there (frames
 /// the session has not yet passed to its socket, which stops taking them when the client does
@@ -47,6 +52,11 @@ impl Outlet {
         let waiting = self.queued.fetch_add(frame.len(), Ordering::Relaxed) + frame.len();
         self.recipient.do_send(ToSession::Text(frame));
         waiting <= MAX_QUEUED_BYTES
+    }
+
+    /// Bytes waiting for the reader.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
     }
 
     /// Close or rebind: control messages are not counted.
@@ -68,6 +78,7 @@ pub enum ToSession {
 pub struct Session {
     user: UserId,
     name: String,
+    standing: Option<RankedStanding>,
     conn: ConnId,
     room: RoomHandle,
     last_heard: Instant,
@@ -84,6 +95,7 @@ impl Session {
     pub fn new(
         user: UserId,
         name: String,
+        standing: Option<RankedStanding>,
         room: RoomHandle,
         heartbeat_interval: Duration,
         client_timeout: Duration,
@@ -91,6 +103,7 @@ impl Session {
         Session {
             user,
             name,
+            standing,
             conn: next_conn_id(),
             room,
             last_heard: Instant::now(),
@@ -106,32 +119,56 @@ impl Session {
         ctx.text(error_frame(code));
     }
 
-    fn on_text(&mut self, text: &[u8], ctx: &mut ws::WebsocketContext<Self>) {
-        if text.len() > MAX_FRAME_BYTES {
-            return self.refuse(ctx, ErrorCode::FrameTooLarge);
-        }
-        let msg = match parse(text) {
-            Ok(msg) => msg,
-            Err(code) => return self.refuse(ctx, code),
-        };
-        if let Err(told) = self.budget.admit(&msg, Instant::now()) {
-            if self.budget.is_abusive() {
+    /// Acts on a budget's verdict; true when the frame may be handled.
+    fn obey(&mut self, verdict: Verdict, ctx: &mut ws::WebsocketContext<Self>) -> bool {
+        match verdict {
+            Verdict::Admit => true,
+            Verdict::Refuse(code) => {
+                self.refuse(ctx, code);
+                false
+            }
+            Verdict::Drop => false,
+            Verdict::Close => {
                 log::warn!("closing flooding connection of user {}", self.user);
                 ctx.close(Some(ws::CloseReason {
                     code: ws::CloseCode::Policy,
                     description: Some("flooding".into()),
                 }));
-                return ctx.stop();
+                ctx.stop();
+                false
             }
-            // `None`: already told less than a second ago; drop quietly.
-            if let Some(code) = told {
-                self.refuse(ctx, code);
-            }
+        }
+    }
+
+    /// Every frame from the client goes through here first, whatever it is.
+    fn count_frame(&mut self, ctx: &mut ws::WebsocketContext<Self>) -> bool {
+        let verdict = self.budget.frame(Instant::now());
+        self.obey(verdict, ctx)
+    }
+
+    /// Answers a frame that was not a valid message, or closes a connection that sends many.
+    fn refuse_bad(&mut self, ctx: &mut ws::WebsocketContext<Self>, code: ErrorCode) {
+        let verdict = self.budget.bad_frame(Instant::now());
+        if self.obey(verdict, ctx) {
+            self.refuse(ctx, code);
+        }
+    }
+
+    fn on_text(&mut self, text: &[u8], ctx: &mut ws::WebsocketContext<Self>) {
+        if text.len() > MAX_FRAME_BYTES {
+            return self.refuse_bad(ctx, ErrorCode::FrameTooLarge);
+        }
+        let msg = match parse(text) {
+            Ok(msg) => msg,
+            Err(code) => return self.refuse_bad(ctx, code),
+        };
+        let verdict = self.budget.message(&msg, Instant::now());
+        if !self.obey(verdict, ctx) {
             return;
         }
         if let ClientMsg::Signal { data, .. } = &msg {
             if serde_json::to_string(data).map_or(true, |s| s.len() > MAX_SIGNAL_BYTES) {
-                return self.refuse(ctx, ErrorCode::SignalTooLarge);
+                return self.refuse_bad(ctx, ErrorCode::SignalTooLarge);
             }
         }
         self.room.frames.do_send(FromMember {
@@ -189,6 +226,7 @@ impl Session {
         let join = Join {
             user: self.user,
             name: self.name.clone(),
+            standing: self.standing,
             conn: self.conn,
             session: Outlet {
                 recipient: ctx.address().recipient(),
@@ -249,11 +287,16 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
                 return ctx.stop();
             }
         };
+        // Every frame counts toward the connection's budget, whatever it is (a close is let
+        // through: it ends the connection anyway).
+        if !matches!(msg, ws::Message::Close(_)) && !self.count_frame(ctx) {
+            return;
+        }
         match msg {
             ws::Message::Ping(bytes) => ctx.pong(&bytes),
             ws::Message::Pong(_) => {}
             ws::Message::Text(text) => self.on_text(text.as_bytes(), ctx),
-            ws::Message::Binary(_) => self.refuse(ctx, ErrorCode::BadJson),
+            ws::Message::Binary(_) => self.refuse_bad(ctx, ErrorCode::BadJson),
             ws::Message::Continuation(item) => self.on_continuation(item, ctx),
             ws::Message::Close(_) => ctx.stop(),
             ws::Message::Nop => {}
@@ -274,7 +317,7 @@ impl Session {
             }
             actix_http::ws::Item::FirstBinary(b) => {
                 self.partial = None;
-                self.refuse(ctx, ErrorCode::BadJson);
+                self.refuse_bad(ctx, ErrorCode::BadJson);
                 drop(b);
                 return;
             }
@@ -286,7 +329,7 @@ impl Session {
         };
         if buf.len() + chunk.len() > MAX_FRAME_BYTES {
             self.partial = None;
-            return self.refuse(ctx, ErrorCode::FrameTooLarge);
+            return self.refuse_bad(ctx, ErrorCode::FrameTooLarge);
         }
         buf.extend_from_slice(&chunk);
         if last {

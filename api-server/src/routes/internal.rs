@@ -117,6 +117,7 @@ pub async fn put_round(
                 room: room_id,
                 round,
                 recorded: true,
+                counted: true,
             }))
         }
         Recorded::Repeat(existing) if existing.performer_id == report.performer.0 => {
@@ -125,6 +126,7 @@ pub async fn put_round(
                 room: room_id,
                 round,
                 recorded: false,
+                counted: true,
             }))
         }
         Recorded::Repeat(existing) => Err(ApiError::RoundConflict(format!(

@@ -39,6 +39,8 @@ pub async fn issue_ticket(
         sub: member.user_id(),
         name: member.display_name.clone(),
         room: room.to_ticket_room()?,
+        ranked: None,
+        jti: String::new(),
         iat: now,
         exp: now + TICKET_TTL_SECS,
     };

@@ -119,6 +119,7 @@ impl Room {
             category: self.category()?,
             host: UserId(self.host_id),
             member_limit: self.member_limit()?,
+            created_at: self.created_at,
         })
     }
 
