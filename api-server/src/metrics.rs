@@ -1,12 +1,14 @@
 //! Prometheus metrics (`GET /metrics`, text format 0.0.4), kept by hand: request counts and
 //! time by route pattern, method and status, plus the database pool's state.
 //!
-//! Labels use the route *pattern* (`/api/v1/users/{id}`), never the raw path, so the number
-//! of series stays bounded whatever clients request; anything that matched no API route is
-//! `route="unmatched"` (web UI files, unknown paths).
+//! Labels use the route *pattern* (`/api/v1/users/{id}`), never the raw path, and a fixed set
+//! of methods (anything else is `method="other"`), so the number of series stays bounded
+//! whatever clients request; anything that matched no API route is `route="unmatched"` (web
+//! UI files, unknown paths).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web;
 use std::collections::BTreeMap;
@@ -16,9 +18,21 @@ use std::time::Instant;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
+}
+
+/// The method as a label: one of the methods HTTP defines, or `other` (a client may send any
+/// token as a method, thousands of characters long).
+pub fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|m| *m == method.as_str())
+        .unwrap_or("other")
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -41,9 +55,9 @@ pub struct PoolSnapshot {
 }
 
 impl Metrics {
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe(&self, method: &Method, route: &str, status: u16, seconds: f64) {
         let key = Key {
-            method: method.to_owned(),
+            method: method_label(method),
             route: route.to_owned(),
             status,
         };
@@ -123,7 +137,7 @@ pub async fn track(
     let metrics = req
         .app_data::<web::Data<crate::AppState>>()
         .map(|s| s.metrics.clone());
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let route = req
         .match_pattern()
         .filter(|p| p.starts_with("/api/v1/") || p.starts_with("/internal/v1/") || is_ops(p))
@@ -150,9 +164,17 @@ mod tests {
     #[test]
     fn renders_counts_and_pool_state() {
         let m = Metrics::default();
-        m.observe("GET", "/api/v1/rooms", 200, 0.01);
-        m.observe("GET", "/api/v1/rooms", 200, 0.02);
-        m.observe("POST", "/api/v1/rooms", 401, 0.001);
+        m.observe(&Method::GET, "/api/v1/rooms", 200, 0.01);
+        m.observe(&Method::GET, "/api/v1/rooms", 200, 0.02);
+        m.observe(&Method::POST, "/api/v1/rooms", 401, 0.001);
+        let junk = Method::from_bytes(b"BREW").unwrap();
+        m.observe(&junk, "unmatched", 405, 0.001);
+        m.observe(
+            &Method::from_bytes(b"XYZZY").unwrap(),
+            "unmatched",
+            405,
+            0.001,
+        );
         let text = m.render(PoolSnapshot {
             max: 10,
             open: 3,
@@ -164,6 +186,10 @@ mod tests {
         assert!(text.contains(
             "onair_http_requests_total{method=\"POST\",route=\"/api/v1/rooms\",status=\"401\"} 1\n"
         ));
+        assert!(text.contains(
+            "onair_http_requests_total{method=\"other\",route=\"unmatched\",status=\"405\"} 2\n"
+        ));
+        assert!(!text.contains("BREW"));
         assert!(text.contains("onair_db_pool_connections{state=\"idle\"} 2\n"));
         assert!(text.contains("onair_db_pool_connections{state=\"in_use\"} 1\n"));
         assert!(text.contains("onair_db_pool_max_connections 10\n"));

@@ -129,7 +129,10 @@ mod tests {
                     category: Category::Free,
                     host: UserId(1),
                     member_limit: 8,
+                    created_at: 0,
                 },
+                ranked: None,
+                jti: "t1".into(),
                 iat: now(),
                 exp: now() + 60,
             })

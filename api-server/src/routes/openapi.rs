@@ -149,9 +149,18 @@ fn schemas() -> Value {
     let category = json!({ "type": "string", "enum": ["singing", "dance", "magic", "comedy", "impression", "instrument", "free", "other"] });
     let mode = json!({ "type": "string", "enum": ["rank", "normal"] });
     let status = json!({ "type": "string", "enum": ["open", "live", "ended"] });
+    let moderation_event = obj(
+        json!({
+            "id": id, "at": int,
+            "type": { "type": "string", "enum": ["banned", "unbanned", "room_closed"] },
+            "user": id, "room": id,
+            "reason": { "type": "string", "enum": ["host", "admin", "idle"] }
+        }),
+        &["id", "at", "type"],
+    );
     json!({
         "Status": obj(json!({ "status": string }), &["status"]),
-        "ErrorBody": obj(json!({ "error": obj(json!({ "code": string, "message": string }), &["code", "message"]) }), &["error"]),
+        "ErrorBody": obj(json!({ "error": obj(json!({ "code": string, "message": string, "retry_after": { "type": "integer", "description": "rate_limited: seconds to wait (also Retry-After)" }, "room": { "type": "integer", "format": "int64", "description": "room_already_open: the open room" } }), &["code", "message"]) }), &["error"]),
         "IceServer": obj(json!({ "urls": { "type": "array", "items": string }, "username": string, "credential": string }), &["urls"]),
         "ClientConfig": obj(json!({ "ice_servers": { "type": "array", "items": schema_ref("IceServer") }, "dev_login": boolean, "kakao_login": boolean }), &["ice_servers", "dev_login", "kakao_login"]),
         "DevLoginRequest": obj(json!({ "name": { "type": "string", "minLength": 1, "maxLength": 30 } }), &["name"]),
@@ -184,7 +193,9 @@ fn schemas() -> Value {
         "BanStatus": obj(json!({ "user": id, "banned": boolean }), &["user", "banned"]),
         "ScoreEntry": obj(json!({ "scorer": id, "value": { "type": "integer", "minimum": 0, "maximum": 100 } }), &["scorer", "value"]),
         "RankedRoundReport": obj(json!({ "performer": id, "scores": { "type": "array", "items": schema_ref("ScoreEntry") }, "average": { "type": "number", "nullable": true }, "closed_at": { "type": "integer", "description": "unix milliseconds" } }), &["performer", "scores", "average", "closed_at"]),
-        "RoundRecorded": obj(json!({ "room": id, "round": int, "recorded": boolean }), &["room", "round", "recorded"]),
+        "RoundRecorded": obj(json!({ "room": id, "round": int, "recorded": boolean, "counted": boolean }), &["room", "round", "recorded", "counted"]),
+        "ModerationEvent": moderation_event,
+        "ModerationFeed": obj(json!({ "events": { "type": "array", "items": schema_ref("ModerationEvent") }, "next": id }), &["events", "next"]),
         "RoomStatusReport": obj(json!({ "status": status, "member_count": int }), &["status", "member_count"]),
         "RoomStatusAck": obj(json!({ "room": id, "status": status, "member_count": int }), &["room", "status", "member_count"]),
     })
