@@ -247,7 +247,10 @@ fn ticket(user: i64, room: i64, limit: u8) -> String {
             category: Category::Free,
             host: UserId(room * 1000 + 1),
             member_limit: limit,
+            created_at: now,
         },
+        ranked: None,
+        jti: format!("load-{user}-{room}-{}", unix_nanos()),
         iat: now,
         exp: now + 3600,
     };

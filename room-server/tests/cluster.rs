@@ -346,7 +346,8 @@ async fn members_on_two_instances_share_one_show() {
             round: round.id,
             performer: UserId(1),
             average: Some(82.5),
-            count: 2
+            count: 2,
+            counts: false
         }
     );
     assert_eq!(host.last_seq, two.last_seq);
@@ -478,7 +479,8 @@ async fn killing_the_owner_mid_act_moves_the_show_to_the_other_instance() {
             round: r2.id,
             performer: UserId(u2),
             average: Some(50.0),
-            count: 2
+            count: 2,
+            counts: true
         },
         "the score given before the crash still counts, once"
     );

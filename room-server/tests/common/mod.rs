@@ -52,7 +52,20 @@ pub fn room(id: i64, host: i64) -> TicketRoom {
         category: Category::Free,
         host: UserId(host),
         member_limit: 8,
+        created_at: now(),
     }
+}
+
+/// A fresh `jti` for every ticket: tickets are single-use.
+pub fn new_jti() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!(
+        "t{}-{}-{}",
+        std::process::id(),
+        now(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Signs a ticket the way the api-server does.
@@ -62,6 +75,8 @@ pub fn ticket_for(user: i64, room: &TicketRoom, exp_in: i64, kind: TokenKind) ->
         sub: UserId(user),
         name: format!("user{user}"),
         room: room.clone(),
+        ranked: None,
+        jti: new_jti(),
         iat: now(),
         exp: now() + exp_in,
     };
