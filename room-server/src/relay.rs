@@ -317,12 +317,9 @@ impl Handler<Inbound> for Relay {
             }
             FromOwner::Signal { user, conn } => {
                 if let Some(local) = self.locals.get(&user).filter(|l| l.conn == conn) {
-                    let frame = frame();
-                    if local.session.queued() + frame.len()
-                        <= crate::session::MAX_QUEUED_SIGNAL_BYTES
-                    {
-                        local.session.send(frame);
-                    }
+                    // Dropped when that reader is already behind (the owner's per-pair budget
+                    // has limited the sender already).
+                    local.session.offer(frame());
                 }
             }
             FromOwner::Close { user, conn } => {

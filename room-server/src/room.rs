@@ -250,9 +250,8 @@ impl Room {
             return vec![];
         };
         log::warn!(
-            "room {}: cutting off user {user}, more than {} KiB queued",
-            self.show.info().id,
-            crate::session::MAX_QUEUED_BYTES / 1024
+            "room {}: cutting off user {user}, too much queued",
+            self.show.info().id
         );
         self.close(user, conn, None);
         self.show.disconnect(user, crate::clock::now_ms())
@@ -428,10 +427,9 @@ impl Room {
         };
         match target {
             Target::Local(outlet) => {
-                if outlet.queued() + frame.len() > crate::session::MAX_QUEUED_SIGNAL_BYTES {
+                if !outlet.offer(frame) {
                     return Err(ErrorCode::RateLimited);
                 }
-                outlet.send(frame);
             }
             Target::Remote => {
                 // The relay drops it if its session's queue is long (see `crate::relay`).

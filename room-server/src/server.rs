@@ -94,6 +94,8 @@ async fn websocket(
         }
         .into());
     }
+    // Only a real WebSocket upgrade spends the ticket.
+    ws::handshake(&req)?;
     // Single use, not banned, not an ended room: checked before anything opens.
     let known = state.registry.is_live(claims.room.id);
     state

@@ -31,10 +31,6 @@ fn next_conn_id() -> ConnId {
 /// What a reader that stops reading may have waiting for it before the room cuts it off. One
 /// member's slow phone must cost the server a bounded amount of memory, not the whole show.
 pub const MAX_QUEUED_BYTES: usize = 1024 * 1024;
-/// Past this much queued, a reader gets no more WebRTC signals (the sender is told
-/// `rate_limited`): only room events, which must not be dropped, can take it further toward
-/// [`MAX_QUEUED_BYTES`].
-pub const MAX_QUEUED_SIGNAL_BYTES: usize = 256 * 1024;
 
 /// A session as its room sees it: where to send, and how many bytes are waiting there (frames
 /// the session has not yet passed to its socket, which stops taking them when the client does
@@ -43,20 +39,28 @@ pub const MAX_QUEUED_SIGNAL_BYTES: usize = 256 * 1024;
 pub struct Outlet {
     recipient: Recipient<ToSession>,
     queued: Arc<AtomicUsize>,
+    /// [`MAX_QUEUED_BYTES`].
+    limit: usize,
 }
 
 impl Outlet {
-    /// Sends a frame. False when the reader is more than [`MAX_QUEUED_BYTES`] behind: the
-    /// caller should cut it off.
+    /// Sends a frame. False when the reader is more than its limit behind: the caller should
+    /// cut it off.
     pub fn send(&self, frame: ByteString) -> bool {
         let waiting = self.queued.fetch_add(frame.len(), Ordering::Relaxed) + frame.len();
         self.recipient.do_send(ToSession::Text(frame));
-        waiting <= MAX_QUEUED_BYTES
+        waiting <= self.limit
     }
 
-    /// Bytes waiting for the reader.
-    pub fn queued(&self) -> usize {
-        self.queued.load(Ordering::Relaxed)
+    /// Sends a frame that may be dropped (a WebRTC signal): only while the reader has less
+    /// than a quarter of its limit waiting, so someone else's signals never make a reader one
+    /// to cut off; room events, which must not be dropped, can take it further. False: dropped.
+    pub fn offer(&self, frame: ByteString) -> bool {
+        if self.queued.load(Ordering::Relaxed) + frame.len() > self.limit / 4 {
+            return false;
+        }
+        self.send(frame);
+        true
     }
 
     /// Close or rebind: control messages are not counted.
@@ -231,6 +235,7 @@ impl Session {
             session: Outlet {
                 recipient: ctx.address().recipient(),
                 queued: self.queued.clone(),
+                limit: MAX_QUEUED_BYTES,
             },
         };
         self.room

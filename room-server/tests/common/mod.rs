@@ -159,6 +159,27 @@ impl Client {
         }
     }
 
+    /// The next frame if one comes within `patience` (the connection must stay open).
+    pub async fn try_recv(&mut self, patience: Duration) -> Option<ServerMsg> {
+        loop {
+            let next = tokio::time::timeout(patience, self.ws.next()).await.ok()?;
+            match next {
+                Some(Ok(Message::Text(t))) => {
+                    let msg: ServerMsg = serde_json::from_str(&t)
+                        .unwrap_or_else(|e| panic!("undecodable frame {t}: {e}"));
+                    match &msg {
+                        ServerMsg::Event(e) => self.last_seq = e.seq,
+                        ServerMsg::Direct(Direct::Welcome { seq, .. }) => self.last_seq = *seq,
+                        ServerMsg::Direct(_) => {}
+                    }
+                    return Some(msg);
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("user {}: expected a text frame, got {other:?}", self.user),
+            }
+        }
+    }
+
     pub async fn event(&mut self) -> EventKind {
         match self.recv().await {
             ServerMsg::Event(Event { kind, .. }) => kind,
