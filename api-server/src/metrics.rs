@@ -80,7 +80,7 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "onair_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}",
-                escape(&key.method),
+                escape(key.method),
                 escape(&key.route),
                 key.status,
                 tally.count
@@ -92,7 +92,7 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "onair_http_request_duration_seconds_sum{{method=\"{}\",route=\"{}\",status=\"{}\"}} {:.6}",
-                escape(&key.method),
+                escape(key.method),
                 escape(&key.route),
                 key.status,
                 tally.seconds

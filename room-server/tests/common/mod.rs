@@ -1,6 +1,8 @@
 //! A real room-server on a loopback port, and WebSocket clients that talk to it.
 #![allow(dead_code)]
 
+pub mod stack;
+
 use futures_util::{SinkExt, StreamExt};
 use jsonwebtoken::{encode, EncodingKey, Header};
 use onair_room_server::{start, RoomServerConfig};
