@@ -266,7 +266,7 @@ pub fn create_room_form(props: &CreateRoomFormProps) -> Html {
                 <p id="create-room-error" class="form-error" role="alert">{ msg.render(lang) }</p>
             }
             if let Some(room) = *open_room {
-                <Link<Route> to={Route::Room { id: room }} classes="btn btn-ghost btn-block" >
+                <Link<Route> to={Route::Room { id: room }} classes="btn btn-ghost btn-block open-room-link">
                     <span id="go-to-open-room">{ lang.t(Key::GoToOpenRoom) }</span>
                 </Link<Route>>
             }

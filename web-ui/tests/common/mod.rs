@@ -51,6 +51,8 @@ pub struct Options {
     pub stun_urls: Option<Vec<String>>,
     /// A TURN relay for `GET /config` (see [`Turn`]).
     pub turn: Option<onair_api_server::config::TurnConfig>,
+    /// Any other change to the api-server's configuration (limits, fair play).
+    pub api: Option<fn(&mut ApiConfig)>,
 }
 
 impl Default for Options {
@@ -61,6 +63,7 @@ impl Default for Options {
             kakao: false,
             stun_urls: None,
             turn: None,
+            api: None,
         }
     }
 }
@@ -131,6 +134,9 @@ impl Stack {
             config.stun_urls = stun.clone();
         }
         config.turn = options.turn.clone();
+        if let Some(tweak) = options.api {
+            tweak(&mut config);
+        }
         let kakao = if options.kakao {
             let (base, handle) = fake_kakao();
             config.kakao = Some(onair_api_server::config::KakaoConfig::at(
