@@ -11,9 +11,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
+/// The tests' own rule (`CI` set to anything but empty, `0` or `false`), so xtask and the
+/// tests always agree on whether a missing service is an error.
+pub use onair_testkit::in_ci;
 
 fn run(cmd: &mut Command) -> Result<()> {
     cmd.status_ok()
@@ -177,4 +177,26 @@ pub fn ensure_redis() -> Result<String> {
 pub fn ensure_chromium() -> Result<(String, String)> {
     ensure_packages(&["chromium", "chromium-driver"])?;
     Ok(("/usr/bin/chromium".into(), "/usr/bin/chromedriver".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use onair_testkit::ci::ci_value_means_ci;
+
+    #[test]
+    fn the_ci_rule_accepts_what_ci_systems_set() {
+        for value in ["true", "1", "yes", "TRUE", "True", " true "] {
+            assert!(ci_value_means_ci(Some(value)), "CI={value:?}");
+        }
+        for value in [
+            None,
+            Some(""),
+            Some("0"),
+            Some("false"),
+            Some("FALSE"),
+            Some(" "),
+        ] {
+            assert!(!ci_value_means_ci(value), "CI={value:?}");
+        }
+    }
 }

@@ -4,16 +4,13 @@
 //! `backend_test!(name, |srv| { ... })` generates `name::sqlite` and `name::mysql`, so every
 //! test runs on both backends (`cargo test -p onair-api-server mysql` runs one side).
 //!
-//! MySQL: `ONAIR_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`) must let us create
-//! databases; each test gets a fresh `onair_test_<random>` database, dropped afterwards. When
-//! the server is unreachable the test is skipped with a notice, except under `CI=true`, where
-//! it fails.
+//! Each test gets a database of its own from the test kit (`onair_testkit::db::TestDb`: a
+//! fresh SQLite file, or a fresh `onair_test_<random>` MariaDB database dropped afterwards;
+//! when MariaDB is unreachable the MySQL half skips, or fails in CI).
 
 #![allow(dead_code)]
 
-use diesel::connection::SimpleConnection;
 use diesel::r2d2::ManageConnection;
-use diesel::{Connection, MysqlConnection, SqliteConnection};
 use onair_api_server::config::{ApiConfig, Database};
 use onair_api_server::db::{DbConn, DbConnManager};
 use onair_shared::api::{ErrorBody, LoginResponse, RoomView};
@@ -21,15 +18,10 @@ use onair_shared::auth::Role;
 use onair_shared::{RoomId, UserId};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-pub const DEFAULT_TEST_MYSQL_URL: &str = "mysql://root@127.0.0.1:3306";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Mysql,
-}
+pub use onair_testkit::db::{mysql_admin_url, Backend, TestDb};
+pub use onair_testkit::TempDir;
 
 /// Generates one test per backend. Optional `config = |c| ...` adjusts the server's
 /// [`ApiConfig`] before it starts.
@@ -75,62 +67,6 @@ macro_rules! backend_test {
     };
 }
 
-/// A directory under the system temp dir, removed on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(label: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("onair-api-{label}-{}", random_suffix()));
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-pub fn random_suffix() -> String {
-    use rand::Rng;
-    let n: u64 = rand::rng().random();
-    format!("{n:016x}")
-}
-
-enum TestDb {
-    Sqlite { _dir: TempDir, path: PathBuf },
-    Mysql(MysqlTestDb),
-}
-
-impl TestDb {
-    /// An empty database (nothing migrated yet); `None` when MySQL is unreachable outside CI.
-    fn create(backend: Backend) -> Option<(TestDb, Database)> {
-        Some(match backend {
-            Backend::Sqlite => {
-                let dir = TempDir::new("db");
-                let path = dir.path().join("onair.db");
-                (
-                    TestDb::Sqlite {
-                        _dir: dir,
-                        path: path.clone(),
-                    },
-                    Database::Sqlite(path),
-                )
-            }
-            Backend::Mysql => {
-                let mysql = MysqlTestDb::create()?;
-                let url = mysql.url();
-                (TestDb::Mysql(mysql), Database::Mysql(url))
-            }
-        })
-    }
-}
-
 /// A database of its own for a test that runs no server (or runs it later); removed on drop.
 pub struct ScratchDb {
     _db: TestDb,
@@ -140,7 +76,8 @@ pub struct ScratchDb {
 impl ScratchDb {
     /// `None` when the backend is MySQL and it is unreachable outside CI.
     pub fn create(backend: Backend) -> Option<ScratchDb> {
-        let (db, database) = TestDb::create(backend)?;
+        let db = TestDb::create(backend)?;
+        let database = database_of(&db);
         Some(ScratchDb { _db: db, database })
     }
 
@@ -152,59 +89,9 @@ impl ScratchDb {
     }
 }
 
-/// A database created for one test; dropped even when the test panics.
-struct MysqlTestDb {
-    admin_url: String,
-    name: String,
-}
-
-impl MysqlTestDb {
-    fn create() -> Option<MysqlTestDb> {
-        let admin_url = mysql_admin_url();
-        let mut conn = match MysqlConnection::establish(&admin_url) {
-            Ok(conn) => conn,
-            Err(err) => {
-                if std::env::var("CI").is_ok_and(|v| v == "true") {
-                    panic!(
-                        "MariaDB/MySQL is required under CI=true but {admin_url} is unreachable: \
-                         {err}. Start MariaDB or set ONAIR_TEST_MYSQL_URL."
-                    );
-                }
-                eprintln!(
-                    "SKIPPED (mysql backend): {admin_url} is unreachable ({err}); start MariaDB or \
-                     set ONAIR_TEST_MYSQL_URL to run the MySQL half of this test"
-                );
-                return None;
-            }
-        };
-        let name = format!("onair_test_{}", random_suffix());
-        conn.batch_execute(&format!(
-            "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-        ))
-        .unwrap_or_else(|e| panic!("cannot create test database {name} on {admin_url}: {e}"));
-        Some(MysqlTestDb { admin_url, name })
-    }
-
-    fn url(&self) -> String {
-        match self.admin_url.split_once('?') {
-            Some((base, params)) => format!("{base}/{}?{params}", self.name),
-            None => format!("{}/{}", self.admin_url, self.name),
-        }
-    }
-}
-
-impl Drop for MysqlTestDb {
-    fn drop(&mut self) {
-        let dropped = MysqlConnection::establish(&self.admin_url)
-            .map_err(|e| e.to_string())
-            .and_then(|mut c| {
-                c.batch_execute(&format!("DROP DATABASE IF EXISTS `{}`", self.name))
-                    .map_err(|e| e.to_string())
-            });
-        if let Err(e) = dropped {
-            eprintln!("warning: could not drop test database {}: {e}", self.name);
-        }
-    }
+/// The api-server's configuration for a test database.
+fn database_of(db: &TestDb) -> Database {
+    Database::parse(&db.url()).expect("a test database URL the api-server reads")
 }
 
 /// A response, read whole.
@@ -268,8 +155,8 @@ impl TestServer {
     /// `None` when the backend is MySQL and it is unreachable outside CI.
     pub async fn start(backend: Backend, tweak: impl FnOnce(&mut ApiConfig)) -> Option<TestServer> {
         let _ = env_logger::builder().is_test(true).try_init();
-        let (db, database) = TestDb::create(backend)?;
-        let mut config = ApiConfig::dev(database);
+        let db = TestDb::create(backend)?;
+        let mut config = ApiConfig::dev(database_of(&db));
         // A path that is never there, so tests see the "not built" page unless they set one.
         config.web_dist = PathBuf::from("/nonexistent/onair-web-dist");
         config.db_pool_size = 4;
@@ -456,18 +343,7 @@ impl TestServer {
     /// Runs SQL on the server's database directly, for states the API cannot produce yet
     /// (a banned user, an ended room).
     pub fn sql(&self, statements: &str) {
-        let result = match &self.db {
-            TestDb::Sqlite { path, .. } => SqliteConnection::establish(&path.to_string_lossy())
-                .map_err(|e| e.to_string())
-                .and_then(|mut c| {
-                    c.batch_execute(&format!("PRAGMA busy_timeout = 5000; {statements}"))
-                        .map_err(|e| e.to_string())
-                }),
-            TestDb::Mysql(db) => MysqlConnection::establish(&db.url())
-                .map_err(|e| e.to_string())
-                .and_then(|mut c| c.batch_execute(statements).map_err(|e| e.to_string())),
-        };
-        if let Err(e) = result {
+        if let Err(e) = self.db.execute(statements) {
             panic!("test SQL failed ({e}): {statements}");
         }
     }
@@ -483,17 +359,6 @@ pub fn tamper(token: &str) -> String {
     let last = bytes.len() - 2;
     bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
     String::from_utf8(bytes).unwrap()
-}
-
-/// The MySQL/MariaDB server tests use (`ONAIR_TEST_MYSQL_URL` without a database).
-pub fn mysql_admin_url() -> String {
-    std::env::var("ONAIR_TEST_MYSQL_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_TEST_MYSQL_URL.to_owned())
-        .trim()
-        .trim_end_matches('/')
-        .to_owned()
 }
 
 /// Like [`backend_test!`] for tests that start their own server(s): generates `name::sqlite`

@@ -1,8 +1,6 @@
 //! A real room-server on a loopback port, and WebSocket clients that talk to it.
 #![allow(dead_code)]
 
-pub mod stack;
-
 use futures_util::{SinkExt, StreamExt};
 use jsonwebtoken::{encode, EncodingKey, Header};
 use onair_room_server::{start, RoomServerConfig};
@@ -16,10 +14,6 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
-
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret!";
 

@@ -3,40 +3,16 @@
 #![allow(dead_code)]
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use onair_api_server::config::{ApiConfig, Database, Secret};
-use onair_room_server::config::ApiLink;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use onair_api_server::config::{Database, Secret};
+use onair_testkit::net::wait_for_port_async;
+use onair_testkit::servers::Servers;
+use onair_testkit::{free_port, skip_unless, TempDir};
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "e2e-secret-e2e-secret-e2e-secret-e2e!";
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Skips (outside CI) or fails (in CI) when something the test needs is missing.
-fn missing(what: &str) -> Option<Stack> {
-    if in_ci() {
-        panic!("{what} is required in CI");
-    }
-    eprintln!("SKIPPED: {what} (run the tests with `cargo xtask test`)");
-    None
-}
-
-pub fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "onair-e2e-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Settings a journey may shorten.
 #[derive(Debug, Clone)]
@@ -52,7 +28,7 @@ pub struct Options {
     /// A TURN relay for `GET /config` (see [`Turn`]).
     pub turn: Option<onair_api_server::config::TurnConfig>,
     /// Any other change to the api-server's configuration (limits, fair play).
-    pub api: Option<fn(&mut ApiConfig)>,
+    pub api: Option<fn(&mut onair_api_server::config::ApiConfig)>,
 }
 
 impl Default for Options {
@@ -74,9 +50,8 @@ pub struct Stack {
     driver: Child,
     driver_url: String,
     chromium: String,
-    data: PathBuf,
-    api: actix_web::dev::ServerHandle,
-    room: actix_web::dev::ServerHandle,
+    data: TempDir,
+    servers: Servers,
     kakao: Option<actix_web::dev::ServerHandle>,
 }
 
@@ -92,66 +67,53 @@ impl Stack {
         let dist = std::env::var("ONAIR_WEB_DIST")
             .map(PathBuf::from)
             .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dist"));
-        if !dist.join("index.html").exists() {
-            return missing("the web UI bundle (cargo xtask dist)");
-        }
+        skip_unless!(
+            dist.join("index.html").exists(),
+            "no web UI bundle at {} (cargo xtask dist)",
+            dist.display()
+        );
         let chromium = std::env::var("ONAIR_CHROMIUM").unwrap_or("/usr/bin/chromium".into());
         let chromedriver =
             std::env::var("ONAIR_CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
-        if !std::path::Path::new(&chromium).exists()
-            || !std::path::Path::new(&chromedriver).exists()
-        {
-            return missing("Debian's chromium and chromium-driver");
-        }
+        skip_unless!(
+            std::path::Path::new(&chromium).exists()
+                && std::path::Path::new(&chromedriver).exists(),
+            "no Debian chromium and chromium-driver at {chromium} and {chromedriver}"
+        );
 
-        // The api-server's address must be known before the room-server starts (it reports
-        // there) and the room-server's before the api-server starts (tickets point to it):
-        // reserve the api-server's port first.
-        let api_port = free_port();
-        let service_token = Secret::generate();
-        let mut room_config = onair_room_server::RoomServerConfig::local(SECRET);
-        room_config.rules.score_deadline_ms = options.score_deadline_ms;
-        room_config.rules.reconnect_grace_ms = options.reconnect_grace_ms;
-        room_config.api = Some(ApiLink {
-            url: format!("http://127.0.0.1:{api_port}"),
-            service_token: service_token.expose().to_owned(),
-        });
-        let room = onair_room_server::start(room_config)
-            .await
-            .expect("room-server starts");
-        let room_handle = room.handle.clone();
-        actix_rt::spawn(room.server);
-
-        let data = scratch_dir(name);
-        let db = format!("sqlite://{}", data.join("onair.db").display());
-        let mut config = ApiConfig::dev(Database::parse(&db).unwrap());
-        config.bind = SocketAddr::from(([127, 0, 0, 1], api_port));
-        config.jwt_secret = Secret::new(SECRET);
-        config.service_token = Some(service_token);
-        config.room_server_urls = vec![format!("ws://{}", room.addr)];
-        config.web_dist = dist;
-        if let Some(stun) = &options.stun_urls {
-            config.stun_urls = stun.clone();
-        }
-        config.turn = options.turn.clone();
-        if let Some(tweak) = options.api {
-            tweak(&mut config);
-        }
-        let kakao = if options.kakao {
-            let (base, handle) = fake_kakao();
-            config.kakao = Some(onair_api_server::config::KakaoConfig::at(
-                &base,
-                "e2e-rest-api-key",
-                &format!("http://127.0.0.1:{api_port}/api/v1/auth/kakao/callback"),
-            ));
-            Some(handle)
-        } else {
-            None
-        };
-        let api = onair_api_server::start(config).expect("api-server starts");
-        let api_handle = api.handle.clone();
-        let base_url = format!("http://{}", api.addr);
-        actix_rt::spawn(api.server);
+        let data = TempDir::new(&format!("e2e-{name}"));
+        let db = format!("sqlite://{}", data.path().join("onair.db").display());
+        let mut kakao = None;
+        let servers = Servers::start(
+            Database::parse(&db).unwrap(),
+            SECRET,
+            Secret::generate(),
+            |room| {
+                room.rules.score_deadline_ms = options.score_deadline_ms;
+                room.rules.reconnect_grace_ms = options.reconnect_grace_ms;
+            },
+            |config| {
+                config.web_dist = dist;
+                if let Some(stun) = &options.stun_urls {
+                    config.stun_urls = stun.clone();
+                }
+                config.turn = options.turn.clone();
+                if let Some(tweak) = options.api {
+                    tweak(config);
+                }
+                if options.kakao {
+                    let (base, handle) = fake_kakao();
+                    config.kakao = Some(onair_api_server::config::KakaoConfig::at(
+                        &base,
+                        "e2e-rest-api-key",
+                        &format!("http://{}/api/v1/auth/kakao/callback", config.bind),
+                    ));
+                    kakao = Some(handle);
+                }
+            },
+        )
+        .await;
+        let base_url = servers.api_url.clone();
 
         let port = free_port();
         let driver = Command::new(&chromedriver)
@@ -160,15 +122,14 @@ impl Stack {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
-        wait_for_port(port).await;
+        wait_for_port_async(port, "chromedriver", Duration::from_secs(20)).await;
         Some(Stack {
             base_url,
             driver,
             driver_url: format!("http://127.0.0.1:{port}"),
             chromium,
             data,
-            api: api_handle,
-            room: room_handle,
+            servers,
             kakao,
         })
     }
@@ -186,7 +147,7 @@ impl Stack {
     }
 
     pub async fn browser_with(&self, media: Media) -> Browser {
-        let profile = self.data.join(format!("profile-{}", free_port()));
+        let profile = self.data.path().join(format!("profile-{}", free_port()));
         let mut args: Vec<String> = [
             "--headless",
             "--no-sandbox",
@@ -240,8 +201,7 @@ impl Stack {
     }
 
     pub async fn stop(self) {
-        self.api.stop(false).await;
-        self.room.stop(false).await;
+        self.servers.stop().await;
         if let Some(kakao) = &self.kakao {
             kakao.stop(false).await;
         }
@@ -256,7 +216,7 @@ impl Drop for Stack {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-        let marker = format!("--user-data-dir={}/", self.data.display());
+        let marker = format!("--user-data-dir={}/", self.data.path().display());
         for pid in processes_with_arg_prefix(&marker) {
             let _ = Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
@@ -266,7 +226,8 @@ impl Drop for Stack {
         }
         // Killed browsers may still be letting go of their profile files.
         for _ in 0..10 {
-            if std::fs::remove_dir_all(&self.data).is_ok() || !self.data.exists() {
+            let data = self.data.path();
+            if std::fs::remove_dir_all(data).is_ok() || !data.exists() {
                 break;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -664,7 +625,7 @@ pub struct Turn {
     child: Child,
     pub port: u16,
     pub secret: String,
-    dir: PathBuf,
+    dir: TempDir,
 }
 
 impl Turn {
@@ -672,19 +633,16 @@ impl Turn {
     /// `ONAIR_TURNSERVER` names the binary (default `/usr/bin/turnserver`).
     pub fn start() -> Option<Turn> {
         let bin = std::env::var("ONAIR_TURNSERVER").unwrap_or("/usr/bin/turnserver".into());
-        if !std::path::Path::new(&bin).exists() {
-            if in_ci() {
-                panic!("coturn ({bin}) is required in CI");
-            }
-            eprintln!("SKIPPED: coturn is not installed (run the tests with `cargo xtask test`)");
-            return None;
-        }
-        let dir = scratch_dir("turn");
+        skip_unless!(
+            std::path::Path::new(&bin).exists(),
+            "coturn is not installed ({bin})"
+        );
+        let dir = TempDir::new("e2e-turn");
         let port = free_udp_and_tcp_port();
         // A relay port range of our own, away from the ephemeral ports.
         let min = 20_000 + (std::process::id() % 200) as u16 * 100;
         let secret = format!("turn-secret-{}", std::process::id());
-        let log = std::fs::File::create(dir.join("turnserver.log")).expect("turn log");
+        let log = std::fs::File::create(dir.path().join("turnserver.log")).expect("turn log");
         let child = Command::new(&bin)
             .args([
                 "-n".to_string(),
@@ -702,8 +660,8 @@ impl Turn {
                 "--simple-log".into(),
                 format!("--min-port={min}"),
                 format!("--max-port={}", min + 99),
-                format!("--pidfile={}", dir.join("turnserver.pid").display()),
-                format!("--userdb={}", dir.join("turndb").display()),
+                format!("--pidfile={}", dir.path().join("turnserver.pid").display()),
+                format!("--userdb={}", dir.path().join("turndb").display()),
             ])
             .stdout(log.try_clone().expect("turn log"))
             .stderr(log)
@@ -739,7 +697,7 @@ impl Turn {
 
     /// What it logged so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("turnserver.log")).unwrap_or_default()
+        std::fs::read_to_string(self.dir.path().join("turnserver.log")).unwrap_or_default()
     }
 }
 
@@ -747,7 +705,6 @@ impl Drop for Turn {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -828,23 +785,4 @@ fn fake_kakao() -> (String, actix_web::dev::ServerHandle) {
     let handle = server.handle();
     actix_rt::spawn(server);
     (format!("http://{addr}"), handle)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_for_port(port: u16) {
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "chromedriver did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

@@ -2,9 +2,7 @@
 //! count, the host closes their room and everyone is told, and a refused request says how long
 //! to wait. In English and Korean, on a desktop and a phone.
 
-mod common;
-
-use common::{Options, Stack};
+use crate::common::{Options, Stack};
 
 #[actix_rt::test]
 async fn the_room_says_when_an_act_will_not_count_and_when_its_host_closes_it() {

@@ -1,9 +1,7 @@
 //! The screens around the show: sign-in errors (where a failed Kakao sign-in lands), the
 //! lobby's filters, the header's navigation, Korean, and phone width.
 
-mod common;
-
-use common::{Options, Stack, KAKAO_NICKNAME};
+use crate::common::{Options, Stack, KAKAO_NICKNAME};
 
 #[actix_rt::test]
 async fn login_errors_lobby_filters_navigation_and_korean() {

@@ -1,8 +1,6 @@
 //! Whole shows played over real WebSockets by several clients.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use onair_shared::protocol::{ErrorCode, EventKind, LeaveReason, Phase, ReactionKind};
 use onair_shared::{RoundId, UserId};
 use serde_json::json;

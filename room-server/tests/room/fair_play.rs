@@ -3,10 +3,8 @@
 //! room-server that never saw it, and ranked acts past the daily limit do not count (and the
 //! room says so beforehand).
 
-mod common;
-
-use common::stack::*;
-use common::Client;
+use crate::common::Client;
+use crate::stack::*;
 use onair_shared::api::{LoginResponse, RankingPage, RoomView, TicketResponse};
 use onair_shared::protocol::{Direct, ErrorCode, EventKind, LeaveReason, ServerMsg};
 use onair_shared::room::CloseReason;
@@ -56,7 +54,9 @@ async fn until_closed(c: &mut Client) -> (Vec<ErrorCode>, Vec<EventKind>) {
 }
 
 async fn a_strangers_visit_does_not_end_a_new_room(backend: Backend) {
-    let Some(db) = test_db(backend) else { return };
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
     let stack = Stack::start(&db).await;
     let (host, stranger) = (stack.login("Host").await, stack.login("Stranger").await);
     let room: RoomView = stack
@@ -77,7 +77,9 @@ async fn a_strangers_visit_does_not_end_a_new_room(backend: Backend) {
 both_backends!(a_strangers_visit_does_not_end_a_new_room);
 
 async fn a_ban_closes_the_users_sockets_and_refuses_their_tickets(backend: Backend) {
-    let Some(db) = test_db(backend) else { return };
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
     let stack = Stack::start_with(&db, |_| {}, admins).await;
     let boss = stack.login("Boss").await;
     let (host, mallory) = (stack.login("Host").await, stack.login("Mallory").await);
@@ -158,7 +160,9 @@ async fn live_ranked_show(stack: &Stack) -> (RoomView, [LoginResponse; 3], [Clie
 }
 
 async fn an_admin_close_ends_the_live_show_and_its_ranked_play(backend: Backend) {
-    let Some(db) = test_db(backend) else { return };
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
     let stack = Stack::start_with(&db, |_| {}, admins).await;
     let boss = stack.login("Boss").await;
     let (room, people, mut clients) = live_ranked_show(&stack).await;
@@ -211,7 +215,9 @@ async fn an_admin_close_ends_the_live_show_and_its_ranked_play(backend: Backend)
 both_backends!(an_admin_close_ends_the_live_show_and_its_ranked_play);
 
 async fn the_host_closes_their_room_and_no_room_server_reopens_it(backend: Backend) {
-    let Some(db) = test_db(backend) else { return };
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
     let stack = Stack::start(&db).await;
     let (host, guest) = (stack.login("Host").await, stack.login("Guest").await);
     let room: RoomView = stack
@@ -275,7 +281,9 @@ async fn the_host_closes_their_room_and_no_room_server_reopens_it(backend: Backe
 both_backends!(the_host_closes_their_room_and_no_room_server_reopens_it);
 
 async fn ranked_acts_past_the_daily_limit_do_not_count_and_the_room_says_so(backend: Backend) {
-    let Some(db) = test_db(backend) else { return };
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
     let stack = Stack::start_with(&db, |_| {}, |c| c.fair_play.ranked_acts_per_day = 1).await;
     let (room, people, [mut a, mut b, mut c]) = live_ranked_show(&stack).await;
     act(&mut a, &mut [(&mut b, 90), (&mut c, 70)]).await;

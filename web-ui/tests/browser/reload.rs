@@ -1,9 +1,7 @@
 //! A reload in the middle of a show brings the room back as it is: the phase, who is on air,
 //! the scores so far, the open scoring round (still open to the member who reloaded).
 
-mod common;
-
-use common::Stack;
+use crate::common::Stack;
 
 #[actix_rt::test]
 async fn a_reload_mid_show_restores_the_room() {

@@ -1,9 +1,7 @@
 //! The room-server over real WebSockets: joining, chat, seq, resync, bad frames, tickets,
 //! heartbeat.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use onair_shared::auth::TokenKind;
 use onair_shared::protocol::{Direct, ErrorCode, EventKind, LeaveReason, Phase, ServerMsg};
 use onair_shared::UserId;

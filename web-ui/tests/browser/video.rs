@@ -2,9 +2,7 @@
 //! through the room-server, frames checked in the `<video>` elements (a non-zero
 //! `videoWidth` and a `currentTime` that moves on).
 
-mod common;
-
-use common::{Browser, Media, Options, Stack, Turn};
+use crate::common::{Browser, Media, Options, Stack, Turn};
 use std::time::Duration;
 
 /// Logs in and opens a new room; gives its id.

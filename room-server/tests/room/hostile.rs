@@ -2,9 +2,7 @@
 //! over by arriving first, replaying tickets, reopening ended rooms, starting a ranked show
 //! with a friend, flooding with bad frames, drowning another member in signals, invisible chat.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use onair_shared::auth::TicketRoom;
 use onair_shared::protocol::{Direct, ErrorCode, EventKind, ServerMsg};

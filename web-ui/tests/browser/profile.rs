@@ -1,8 +1,6 @@
 //! Profiles: following and unfollowing someone from their page, and editing my intro.
 
-mod common;
-
-use common::Stack;
+use crate::common::Stack;
 
 #[actix_rt::test]
 async fn follow_and_unfollow_from_a_profile() {

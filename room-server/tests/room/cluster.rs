@@ -4,88 +4,17 @@
 //! Each test runs its own `redis-server` on a free loopback port, so restarting it disturbs
 //! nothing else.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use onair_shared::auth::TicketRoom;
 use onair_shared::protocol::{Direct, EventKind, Phase, ReactionKind, ServerMsg};
 use onair_shared::UserId;
+use onair_testkit::db::{Backend, TestDb};
+use onair_testkit::redis::Redis;
+use onair_testkit::{free_port, wait_for_port};
 use serde_json::json;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16, what: &str) {
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "{what} did not start on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A private Redis that can be killed and started again on the same port.
-struct Redis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Redis {
-    fn start() -> Option<Redis> {
-        let bin = std::env::var("ONAIR_REDIS_SERVER").unwrap_or("/usr/bin/redis-server".into());
-        if !std::path::Path::new(&bin).exists() {
-            assert!(!in_ci(), "redis-server is required in CI");
-            eprintln!("SKIPPED: no redis-server (run the tests with `cargo xtask test`)");
-            return None;
-        }
-        let mut redis = Redis {
-            port: free_port(),
-            child: None,
-        };
-        redis.restart();
-        Some(redis)
-    }
-
-    fn restart(&mut self) {
-        let bin = std::env::var("ONAIR_REDIS_SERVER").unwrap_or("/usr/bin/redis-server".into());
-        let child = Command::new(bin)
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        self.child = Some(child);
-        wait_for_port(self.port, "redis-server");
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// One room-server process.
 struct Instance {
@@ -117,7 +46,7 @@ impl Instance {
             .stdout(Stdio::null())
             .spawn()
             .expect("room-server process starts");
-        wait_for_port(port, name);
+        wait_for_port(port, name, Duration::from_secs(15));
         Instance {
             server: Server {
                 addr: SocketAddr::from(([127, 0, 0, 1], port)),
@@ -153,30 +82,26 @@ const SERVICE_TOKEN: &str = "cluster-service-token-cluster-service!";
 struct Api {
     base: String,
     http: reqwest::Client,
-    _dir: std::path::PathBuf,
+    _db: TestDb,
 }
 
 impl Api {
     async fn start() -> Api {
         use onair_api_server::config::{ApiConfig, Database, Secret};
-        let dir =
-            std::env::temp_dir().join(format!("onair-cluster-{}-{}", std::process::id(), now()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = Database::parse(&format!("sqlite://{}", dir.join("onair.db").display())).unwrap();
-        let mut config = ApiConfig::dev(db);
+        let db = TestDb::create(Backend::Sqlite).expect("SQLite needs no server");
+        let mut config = ApiConfig::dev(Database::parse(&db.url()).unwrap());
         config.jwt_secret = Secret::new(SECRET);
         config.service_token = Some(Secret::new(SERVICE_TOKEN));
         config.admin_users = vec![onair_api_server::config::Identity {
             provider: "dev".into(),
             provider_id: "boss".into(),
         }];
-        let api = onair_api_server::start(config).expect("api-server starts");
-        let base = format!("http://{}", api.addr);
-        actix_rt::spawn(api.server);
+        let (addr, _) = onair_testkit::servers::start_api(config);
+        let base = format!("http://{addr}");
         Api {
             base,
             http: reqwest::Client::new(),
-            _dir: dir,
+            _db: db,
         }
     }
 

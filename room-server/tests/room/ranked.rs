@@ -2,9 +2,7 @@
 //! through real tickets and the internal endpoint, on SQLite and on MariaDB; and a normal show
 //! leaves nothing behind.
 
-mod common;
-
-use common::stack::*;
+use crate::stack::*;
 use onair_shared::api::{RankingPage, RoomView, ScoreHistoryItem};
 use onair_shared::protocol::EventKind;
 use onair_shared::UserId;
@@ -12,7 +10,9 @@ use serde_json::json;
 use std::time::Duration;
 
 async fn ranked_show_is_recorded_once(backend: Backend) {
-    let Some(db) = test_db(backend) else { return };
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
     let stack = Stack::start(&db).await;
     let (ann, ben, cat) = (
         stack.login("Ann").await,
@@ -87,7 +87,9 @@ async fn ranked_show_is_recorded_once_mysql() {
 }
 
 async fn normal_show_leaves_no_scores(backend: Backend) {
-    let Some(db) = test_db(backend) else { return };
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
     let stack = Stack::start(&db).await;
     let (ann, ben) = (stack.login("Ann").await, stack.login("Ben").await);
     let room: RoomView = stack

@@ -4,9 +4,7 @@
 //! nominated, until everyone has performed; the results board shows the right means, and then
 //! the global ranking and a profile's trend chart show the recorded scores.
 
-mod common;
-
-use common::{Browser, Stack};
+use crate::common::{Browser, Stack};
 use std::time::{Duration, Instant};
 
 /// Each non-performer scores the act through `#score-dialog`: while others still have to

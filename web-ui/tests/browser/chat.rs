@@ -1,9 +1,7 @@
 //! Two people, two browsers: log in, one creates a room, both join, and a chat line typed in
 //! one appears in the other under the sender's name.
 
-mod common;
-
-use common::Stack;
+use crate::common::Stack;
 
 #[actix_rt::test]
 async fn two_users_chat_in_a_room_they_joined_from_the_lobby() {

@@ -1,99 +1,21 @@
 //! Both servers in one test: a room-server reporting to a real api-server (SQLite or MariaDB)
 //! that hands out its tickets, with the helpers to play a show through them.
 
-use super::Client;
-use diesel::{Connection, MysqlConnection, RunQueryDsl};
+use crate::common::Client;
 use onair_api_server::config::{ApiConfig, Database, Secret};
 use onair_room_server::config::ApiLink;
 use onair_room_server::RoomServerConfig;
 use onair_shared::api::{LoginResponse, RankingPage, RoomView, TicketResponse};
 use onair_shared::protocol::{Direct, EventKind, ServerMsg};
+pub use onair_testkit::db::{Backend, TestDb};
+use onair_testkit::servers::{start_api, Servers};
 use serde_json::{json, Value};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::connect_async;
 
 pub const SECRET: &str = "ranked-secret-ranked-secret-ranked!!";
 pub const SERVICE_TOKEN: &str = "service-token-service-token-service!";
-
-pub enum Backend {
-    Sqlite,
-    Mysql,
-}
-
-/// A database for one test: a temp SQLite file, or a fresh MariaDB database dropped after.
-pub struct TestDb {
-    pub database: Database,
-    drop_sql: Option<(String, String)>,
-    _dir: Option<std::path::PathBuf>,
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = &self.drop_sql {
-            if let Ok(mut c) = MysqlConnection::establish(admin) {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS `{name}`")).execute(&mut c);
-            }
-        }
-        if let Some(dir) = &self._dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-pub fn test_db(backend: Backend) -> Option<TestDb> {
-    let suffix = format!("{}_{}", std::process::id(), rand_u32());
-    match backend {
-        Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(format!("onair-ranked-{suffix}"));
-            std::fs::create_dir_all(&dir).unwrap();
-            let url = format!("sqlite://{}", dir.join("onair.db").display());
-            Some(TestDb {
-                database: Database::parse(&url).unwrap(),
-                drop_sql: None,
-                _dir: Some(dir),
-            })
-        }
-        Backend::Mysql => {
-            let admin = std::env::var("ONAIR_TEST_MYSQL_URL")
-                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
-            let mut conn = match MysqlConnection::establish(&admin) {
-                Ok(c) => c,
-                Err(e) if super::in_ci() => panic!("MariaDB is required in CI: {e}"),
-                Err(e) => {
-                    eprintln!("SKIPPED: MariaDB unreachable at {admin}: {e}");
-                    return None;
-                }
-            };
-            let name = format!("onair_test_ranked_{suffix}");
-            diesel::sql_query(format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-                .execute(&mut conn)
-                .unwrap();
-            let url = format!("{}/{name}", admin.trim_end_matches('/'));
-            Some(TestDb {
-                database: Database::parse(&url).unwrap(),
-                drop_sql: Some((admin, name)),
-                _dir: None,
-            })
-        }
-    }
-}
-
-fn rand_u32() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos()
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Both servers: the room-server reports to the api-server, which hands out its tickets.
 pub struct Stack {
@@ -116,43 +38,33 @@ impl Stack {
         room_tweak: impl FnOnce(&mut RoomServerConfig),
         api_tweak: impl FnOnce(&mut ApiConfig),
     ) -> Stack {
-        let api_port = free_port();
-        let mut room = Self::room_config(api_port);
-        room_tweak(&mut room);
-        let room = onair_room_server::start(room).await.unwrap();
-        actix_rt::spawn(room.server);
-
-        let mut api_config = ApiConfig::dev(db.database.clone());
-        api_config.bind = SocketAddr::from(([127, 0, 0, 1], api_port));
-        api_config.jwt_secret = Secret::new(SECRET);
-        api_config.service_token = Some(Secret::new(SERVICE_TOKEN));
-        api_config.room_server_urls = vec![format!("ws://{}", room.addr)];
-        api_tweak(&mut api_config);
-        let api_handle = Self::start_api(api_config.clone());
+        let database = Database::parse(&db.url()).unwrap();
+        let servers = Servers::start(
+            database,
+            SECRET,
+            Secret::new(SERVICE_TOKEN),
+            room_tweak,
+            api_tweak,
+        )
+        .await;
         Stack {
-            api: format!("http://127.0.0.1:{api_port}"),
-            api_config,
-            api_handle,
+            api: servers.api_url,
+            api_config: servers.api_config,
+            api_handle: servers.api,
             http: reqwest::Client::new(),
-            room: room.addr,
+            room: servers.room_addr,
         }
-    }
-
-    fn room_config(api_port: u16) -> RoomServerConfig {
-        let mut room = RoomServerConfig::local(SECRET);
-        room.api = Some(ApiLink {
-            url: format!("http://127.0.0.1:{api_port}"),
-            service_token: SERVICE_TOKEN.into(),
-        });
-        room
     }
 
     /// Another room-server reporting to the same api-server, knowing nothing yet: what a
     /// restarted room-server is.
     pub async fn another_room_server(&self) -> SocketAddr {
-        let room = onair_room_server::start(Self::room_config(self.api_config.bind.port()))
-            .await
-            .unwrap();
+        let mut config = RoomServerConfig::local(SECRET);
+        config.api = Some(ApiLink {
+            url: self.api.clone(),
+            service_token: SERVICE_TOKEN.into(),
+        });
+        let room = onair_room_server::start(config).await.unwrap();
         actix_rt::spawn(room.server);
         room.addr
     }
@@ -207,10 +119,19 @@ impl Stack {
         }
     }
 
+    /// A POST whose answer may be an error: status and JSON body.
+    pub async fn try_post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}{path}", self.api)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or_default())
+    }
+
     pub fn start_api(config: ApiConfig) -> actix_web::dev::ServerHandle {
-        let api = onair_api_server::start(config).expect("api-server starts");
-        actix_rt::spawn(api.server);
-        api.handle
+        start_api(config).1
     }
 
     pub async fn post<T: serde::de::DeserializeOwned>(
@@ -226,17 +147,6 @@ impl Stack {
         let resp = req.send().await.unwrap();
         assert!(resp.status().is_success(), "{path}: {}", resp.status());
         resp.json().await.unwrap()
-    }
-
-    /// A POST whose answer may be an error: status and JSON body.
-    pub async fn try_post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-        let mut req = self.http.post(format!("{}{path}", self.api)).json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or_default())
     }
 
     pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
