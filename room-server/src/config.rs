@@ -10,7 +10,9 @@ pub struct RoomServerConfig {
     pub bind: SocketAddr,
     /// `ONAIR_JWT_SECRET`: the api-server's signing secret, needed to verify room tickets.
     pub jwt_secret: String,
-    /// `ONAIR_SCORE_DEADLINE_SECS` (30) and `ONAIR_RECONNECT_GRACE_SECS` (30).
+    /// `ONAIR_SCORE_DEADLINE_SECS` (30), `ONAIR_RECONNECT_GRACE_SECS` (30) and
+    /// `ONAIR_ROOM_IDLE_SECS` (600: how long a room stands empty, or waits for its creator,
+    /// before it closes; the api-server's setting of the same name closes rooms never opened).
     pub rules: Settings,
     /// `ONAIR_HEARTBEAT_SECS` (10): how often the server pings each client.
     pub heartbeat_interval: Duration,
@@ -78,6 +80,7 @@ impl RoomServerConfig {
         config.bind = parse(&get, "ONAIR_ROOM_BIND", "127.0.0.1:8081")?;
         config.rules.score_deadline_ms = secs(&get, "ONAIR_SCORE_DEADLINE_SECS", 30)? * 1000;
         config.rules.reconnect_grace_ms = secs(&get, "ONAIR_RECONNECT_GRACE_SECS", 30)? * 1000;
+        config.rules.idle_ms = secs(&get, "ONAIR_ROOM_IDLE_SECS", 600)? * 1000;
         config.heartbeat_interval =
             Duration::from_secs(secs(&get, "ONAIR_HEARTBEAT_SECS", 10)? as u64);
         config.client_timeout =
@@ -206,5 +209,6 @@ mod tests {
             (c.rules.score_deadline_ms, c.rules.reconnect_grace_ms),
             (30_000, 30_000)
         );
+        assert_eq!(c.rules.idle_ms, 600_000);
     }
 }
