@@ -22,6 +22,12 @@ pub const DEFAULT_DB_TIMEOUT_MS: u64 = 3000;
 pub const DEFAULT_KAKAO_AUTHORIZE_URL: &str = "https://kauth.kakao.com/oauth/authorize";
 pub const DEFAULT_KAKAO_TOKEN_URL: &str = "https://kauth.kakao.com/oauth/token";
 pub const DEFAULT_KAKAO_USERINFO_URL: &str = "https://kapi.kakao.com/v2/user/me";
+pub const DEFAULT_ROOM_IDLE_SECS: i64 = 600;
+pub const DEFAULT_RANKED_ACTS_PER_DAY: u32 = 5;
+pub const DEFAULT_RANKED_MIN_ACCOUNT_AGE_SECS: i64 = 3600;
+pub const DEFAULT_ROOMS_PER_HOUR: u32 = 10;
+pub const DEFAULT_TICKETS_PER_MINUTE: u32 = 30;
+pub const DEFAULT_LOGINS_PER_MINUTE: u32 = 10;
 
 /// Which database to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +147,79 @@ pub struct ApiConfig {
     /// `ONAIR_DB_TIMEOUT_MS`: how long a request waits for a database connection before it
     /// fails with 503 `database_unavailable`.
     pub db_timeout: Duration,
+    /// Room life and ranked play (see docs/SECURITY.md).
+    pub fair_play: FairPlay,
+    /// Rate limits per user and per client address (429 `rate_limited` with `Retry-After`).
+    pub rate_limits: RateLimits,
+    /// `ONAIR_TRUSTED_PROXIES`: comma-separated addresses or CIDR ranges of the reverse proxies
+    /// in front of this server. Only a request from one of them has its client address taken
+    /// from `X-Forwarded-For` (the rightmost address that is not a trusted proxy); by default
+    /// nobody is trusted and the client address is the connection's.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// Room life and ranked play.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FairPlay {
+    /// `ONAIR_ROOM_IDLE_SECS` (600): a room with nobody in it for this long, including one
+    /// never opened on a room-server, is closed (give the room-servers the same value).
+    pub room_idle_secs: i64,
+    /// `ONAIR_RANKED_ACTS_PER_DAY` (5): a performer's ranked acts count toward the ranking at
+    /// most this many times in any 24 hours.
+    pub ranked_acts_per_day: u32,
+    /// `ONAIR_RANKED_MIN_ACCOUNT_AGE_SECS` (3600; 0 in dev mode): scores from accounts younger
+    /// than this do not count toward a ranked act (a farm of fresh accounts scores nothing).
+    pub ranked_min_account_age_secs: i64,
+}
+
+impl FairPlay {
+    pub fn defaults(dev_mode: bool) -> FairPlay {
+        FairPlay {
+            room_idle_secs: DEFAULT_ROOM_IDLE_SECS,
+            ranked_acts_per_day: DEFAULT_RANKED_ACTS_PER_DAY,
+            ranked_min_account_age_secs: if dev_mode {
+                0
+            } else {
+                DEFAULT_RANKED_MIN_ACCOUNT_AGE_SECS
+            },
+        }
+    }
+}
+
+/// Requests allowed per user; a client address gets [`RateLimits::PER_ADDRESS`] times as many
+/// (people behind one NAT share it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// `ONAIR_ROOMS_PER_HOUR` (10): room creations.
+    pub rooms_per_hour: u32,
+    /// `ONAIR_TICKETS_PER_MINUTE` (30): room tickets (the web app asks one per (re)connect).
+    pub tickets_per_minute: u32,
+    /// `ONAIR_LOGINS_PER_MINUTE` (10): logins (dev, Kakao, code exchange) per account name
+    /// and, five times as many, per client address.
+    pub logins_per_minute: u32,
+}
+
+impl RateLimits {
+    pub const PER_ADDRESS: u32 = 5;
+
+    /// Limits no test or benchmark on one machine reaches.
+    pub fn generous() -> RateLimits {
+        RateLimits {
+            rooms_per_hour: 100_000,
+            tickets_per_minute: 100_000,
+            logins_per_minute: 100_000,
+        }
+    }
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            rooms_per_hour: DEFAULT_ROOMS_PER_HOUR,
+            tickets_per_minute: DEFAULT_TICKETS_PER_MINUTE,
+            logins_per_minute: DEFAULT_LOGINS_PER_MINUTE,
+        }
+    }
 }
 
 /// Kakao OAuth 2.0 (authorization code) settings. The three endpoint URLs are configurable so
@@ -232,6 +311,9 @@ impl ApiConfig {
             admin_users: Vec::new(),
             db_timeout: Duration::from_millis(DEFAULT_DB_TIMEOUT_MS),
             turn: None,
+            fair_play: FairPlay::defaults(true),
+            rate_limits: RateLimits::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -355,6 +437,37 @@ pub struct ApiArgs {
     /// dev:alice,kakao:1234567890.
     #[arg(long, env = "ONAIR_ADMIN_USERS", value_name = "LIST")]
     pub admin_users: Option<String>,
+    /// A room that stands empty, or whose creator never came, this long is closed; 10 to 86400
+    /// seconds (give the room-servers the same value).
+    #[arg(long, env = "ONAIR_ROOM_IDLE_SECS", default_value_t = DEFAULT_ROOM_IDLE_SECS,
+          value_name = "SECS", value_parser = clap::value_parser!(i64).range(10..=86_400))]
+    pub room_idle_secs: i64,
+    /// A performer's ranked acts count toward the ranking at most this many times in any 24
+    /// hours, 1 to 1000.
+    #[arg(long, env = "ONAIR_RANKED_ACTS_PER_DAY", default_value_t = DEFAULT_RANKED_ACTS_PER_DAY,
+          value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub ranked_acts_per_day: u32,
+    /// Scores from accounts younger than this do not count toward a ranked act, 0 to 2592000
+    /// seconds. Default: 3600 (0 in dev mode).
+    #[arg(long, env = "ONAIR_RANKED_MIN_ACCOUNT_AGE_SECS", value_name = "SECS",
+          value_parser = clap::value_parser!(i64).range(0..=30 * 86_400))]
+    pub ranked_min_account_age_secs: Option<i64>,
+    /// Room creations per user per hour (a client address gets 5 times as many), 1 to 100000.
+    #[arg(long, env = "ONAIR_ROOMS_PER_HOUR", default_value_t = DEFAULT_ROOMS_PER_HOUR,
+          value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub rooms_per_hour: u32,
+    /// Room tickets per user per minute (the web app asks one per (re)connect), 1 to 100000.
+    #[arg(long, env = "ONAIR_TICKETS_PER_MINUTE", default_value_t = DEFAULT_TICKETS_PER_MINUTE,
+          value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub tickets_per_minute: u32,
+    /// Logins per account name per minute (a client address gets 5 times as many), 1 to 100000.
+    #[arg(long, env = "ONAIR_LOGINS_PER_MINUTE", default_value_t = DEFAULT_LOGINS_PER_MINUTE,
+          value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub logins_per_minute: u32,
+    /// Comma-separated addresses or CIDR ranges of the reverse proxies in front of this server:
+    /// only their X-Forwarded-For is believed. Default: nobody.
+    #[arg(long, env = "ONAIR_TRUSTED_PROXIES", value_name = "LIST")]
+    pub trusted_proxies: Option<String>,
     #[command(flatten)]
     pub log: onair_telemetry::logs::LogSettings,
 }
@@ -522,7 +635,30 @@ impl ApiArgs {
             }
         };
 
+        let defaults = FairPlay::defaults(dev_mode);
+        let fair_play = FairPlay {
+            room_idle_secs: self.room_idle_secs,
+            ranked_acts_per_day: self.ranked_acts_per_day,
+            ranked_min_account_age_secs: self
+                .ranked_min_account_age_secs
+                .unwrap_or(defaults.ranked_min_account_age_secs),
+        };
+        let rate_limits = RateLimits {
+            rooms_per_hour: self.rooms_per_hour,
+            tickets_per_minute: self.tickets_per_minute,
+            logins_per_minute: self.logins_per_minute,
+        };
+        let trusted_proxies = match given(self.trusted_proxies) {
+            None => Vec::new(),
+            Some(list) => {
+                parse_trusted_proxies(&list).map_err(|m| invalid("ONAIR_TRUSTED_PROXIES", m))?
+            }
+        };
+
         Ok(ApiConfig {
+            fair_play,
+            rate_limits,
+            trusted_proxies,
             turn,
             bind,
             database,
@@ -562,6 +698,19 @@ impl ApiConfig {
             .map(String::as_str)
             .unwrap_or(DEFAULT_DEV_ROOM_SERVER_URL)
     }
+}
+
+/// `10.0.0.0/8, 127.0.0.1, ::1`: addresses or CIDR ranges.
+fn parse_trusted_proxies(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            e.parse::<ipnet::IpNet>()
+                .or_else(|_| e.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{e:?} is not an IP address or CIDR range (e.g. 10.0.0.0/8)"))
+        })
+        .collect()
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -1007,6 +1156,44 @@ mod tests {
         ] {
             let err = production(&vars).unwrap_err();
             assert_eq!(err.var, var, "{vars:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn fair_play_rate_limits_and_trusted_proxies() {
+        let cfg = production(&[]).unwrap();
+        assert_eq!(cfg.fair_play, FairPlay::defaults(false));
+        assert_eq!(cfg.fair_play.room_idle_secs, 600);
+        assert_eq!(cfg.fair_play.ranked_acts_per_day, 5);
+        assert_eq!(cfg.fair_play.ranked_min_account_age_secs, 3600);
+        assert_eq!(cfg.rate_limits, RateLimits::default());
+        assert!(
+            cfg.trusted_proxies.is_empty(),
+            "nobody is trusted by default"
+        );
+        let dev = parse(&[("ONAIR_DEV_MODE", "1")]).unwrap();
+        assert_eq!(dev.fair_play.ranked_min_account_age_secs, 0);
+
+        let cfg = production(&[
+            ("ONAIR_ROOM_IDLE_SECS", "60"),
+            ("ONAIR_RANKED_ACTS_PER_DAY", "3"),
+            ("ONAIR_RANKED_MIN_ACCOUNT_AGE_SECS", "0"),
+            ("ONAIR_TICKETS_PER_MINUTE", "7"),
+            ("ONAIR_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,::1"),
+        ])
+        .unwrap();
+        assert_eq!(cfg.fair_play.room_idle_secs, 60);
+        assert_eq!(cfg.fair_play.ranked_acts_per_day, 3);
+        assert_eq!(cfg.rate_limits.tickets_per_minute, 7);
+        assert_eq!(cfg.trusted_proxies.len(), 3);
+        for (var, value) in [
+            ("ONAIR_ROOM_IDLE_SECS", "0"),
+            ("ONAIR_RANKED_ACTS_PER_DAY", "0"),
+            ("ONAIR_LOGINS_PER_MINUTE", "lots"),
+            ("ONAIR_TRUSTED_PROXIES", "proxy.example"),
+        ] {
+            let err = production(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{var}={value} gave {err}");
         }
     }
 

@@ -42,8 +42,22 @@ pub enum ApiError {
     InvalidCursor,
     #[error("you cannot follow yourself")]
     CannotFollowSelf,
-    #[error("an admin cannot ban their own account")]
+    #[error("an admin cannot ban or unban their own account")]
     CannotBanSelf,
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// One open room per host: creating another names the one still open.
+    #[error("you already have an open room ({0}); close it or go back to it")]
+    RoomAlreadyOpen(onair_shared::RoomId),
+    /// Only the room's creator (or an admin, on the admin route) closes it.
+    #[error("only the room's host can close it")]
+    NotRoomHost,
+    /// A ranked act reported for a room an admin closed before the act ended.
+    #[error("this room was closed by an admin; its later acts do not count")]
+    RoomClosed,
+    /// The request body did not arrive in time.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     /// A ranked result reported for a room in `normal` mode.
     #[error("this room is not a ranked room")]
     NotRanked,
@@ -84,6 +98,11 @@ impl ApiError {
             ApiError::InvalidCursor => "invalid_cursor",
             ApiError::CannotFollowSelf => "cannot_follow_self",
             ApiError::CannotBanSelf => "cannot_ban_self",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::RoomAlreadyOpen(_) => "room_already_open",
+            ApiError::NotRoomHost => "not_room_host",
+            ApiError::RoomClosed => "room_closed",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::NotRanked => "not_ranked",
             ApiError::RoundConflict(_) => "round_conflict",
             ApiError::InvalidLoginCode => "invalid_login_code",
@@ -110,12 +129,18 @@ impl ResponseError for ApiError {
             | ApiError::CannotBanSelf
             | ApiError::InvalidLoginCode => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Banned | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Banned | ApiError::Forbidden(_) | ApiError::NotRoomHost => {
+                StatusCode::FORBIDDEN
+            }
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound(_)
             | ApiError::DevLoginDisabled
             | ApiError::RoomNotFound
             | ApiError::UserNotFound => StatusCode::NOT_FOUND,
             ApiError::RoomEnded
+            | ApiError::RoomAlreadyOpen(_)
+            | ApiError::RoomClosed
             | ApiError::Conflict(_)
             | ApiError::NotRanked
             | ApiError::RoundConflict(_) => StatusCode::CONFLICT,
@@ -132,17 +157,28 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(detail) = self {
             tracing::error!("internal error: {detail}");
         }
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code().to_owned(),
-                message: self.to_string(),
-            },
+        let mut detail = ErrorDetail {
+            code: self.code().to_owned(),
+            message: self.to_string(),
+            ..ErrorDetail::default()
         };
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, ApiError::Unauthorized(_)) {
-            response.insert_header(("WWW-Authenticate", "Bearer"));
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            ApiError::RateLimited { retry_after_secs } => {
+                response.insert_header(("Retry-After", retry_after_secs.to_string()));
+                detail.retry_after = Some(*retry_after_secs);
+            }
+            ApiError::RoomAlreadyOpen(room) => detail.room = Some(*room),
+            ApiError::RequestTimeout => {
+                // The rest of the body may still be on its way: do not read it.
+                response.insert_header(("Connection", "close"));
+            }
+            _ => {}
         }
-        response.json(body)
+        response.json(ErrorBody { error: detail })
     }
 }
 
@@ -210,6 +246,11 @@ pub fn query_config() -> web::QueryConfig {
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match &err {
+        JsonPayloadError::Payload(actix_web::error::PayloadError::Io(io))
+            if io.kind() == std::io::ErrorKind::TimedOut =>
+        {
+            ApiError::RequestTimeout
+        }
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
             ApiError::PayloadTooLarge(JSON_BODY_LIMIT)
         }

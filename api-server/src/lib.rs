@@ -14,6 +14,8 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod http;
+pub mod limits;
 pub mod metrics;
 pub mod routes;
 pub mod seed;
@@ -34,6 +36,29 @@ pub struct AppState {
     /// Outgoing HTTP (Kakao), with short timeouts.
     pub http: reqwest::Client,
     pub metrics: Arc<metrics::Metrics>,
+    /// Every signed-in user's current state (ban, role), fresh to two seconds.
+    pub users: auth::current::UserCache,
+    /// Rate limits on room creation, tickets and logins.
+    pub limits: limits::Limiters,
+}
+
+impl AppState {
+    /// The client's address (behind trusted proxies, the one they forwarded).
+    pub fn client_addr(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        limits::client_addr(req, &self.config.trusted_proxies)
+    }
+
+    /// Counts a request against the limits of its client address.
+    pub fn limit_address(
+        &self,
+        action: limits::Action,
+        req: &actix_web::HttpRequest,
+    ) -> Result<(), error::ApiError> {
+        match self.client_addr(req) {
+            Some(addr) => self.limits.check_address(action, addr),
+            None => Ok(()),
+        }
+    }
 }
 
 impl AppState {
@@ -87,6 +112,18 @@ pub fn start(config: config::ApiConfig) -> anyhow::Result<Running> {
     if let Some(kakao) = &config.kakao {
         tracing::info!("Kakao login on (callback {})", kakao.redirect_uri);
     }
+    // ONAIR_ADMIN_USERS is the one source of admin roles: applied to every account now, so
+    // someone taken off the list is no admin from this start on, whatever their token says.
+    let admins: Vec<(String, String)> = config
+        .admin_users
+        .iter()
+        .map(|i| (i.provider.clone(), i.provider_id.clone()))
+        .collect();
+    pool.get()
+        .context("getting a connection to apply ONAIR_ADMIN_USERS")
+        .and_then(|mut conn| {
+            db::models::User::sync_admins(&mut conn, &admins).context("applying ONAIR_ADMIN_USERS")
+        })?;
 
     let jwt = auth::JwtKeys::new(
         config.jwt_secret.expose().as_bytes(),
@@ -95,13 +132,16 @@ pub fn start(config: config::ApiConfig) -> anyhow::Result<Running> {
     let oauth_state = auth::oauth_state::StateKeys::new(config.jwt_secret.expose().as_bytes());
     let bind = config.bind;
     let state = web::Data::new(AppState {
+        limits: limits::Limiters::new(&config.rate_limits),
         config: Arc::new(config),
         pool,
         jwt,
         oauth_state,
         http: auth::kakao::http_client(),
         metrics,
+        users: auth::current::UserCache::default(),
     });
+    spawn_housekeeping(state.clone());
 
     let server = HttpServer::new(move || {
         let dist = state.config.web_dist.clone();
@@ -110,7 +150,9 @@ pub fn start(config: config::ApiConfig) -> anyhow::Result<Running> {
             .app_data(error::json_config())
             .app_data(error::path_config())
             .app_data(error::query_config())
+            .wrap(middleware::from_fn(http::body_deadline))
             .wrap(middleware::from_fn(metrics::track))
+            .wrap(http::security_headers(&state.config))
             .wrap(middleware::Compress::default())
             // A span per request, with its id; it logs the path without the query string,
             // which may carry one-time login codes.
@@ -120,6 +162,7 @@ pub fn start(config: config::ApiConfig) -> anyhow::Result<Running> {
             .configure(|cfg| routes::web_ui::configure(cfg, &dist))
             .default_service(web::to(routes::web_ui::fallback))
     })
+    .client_request_timeout(http::HEAD_TIMEOUT)
     .shutdown_timeout(10)
     .bind(bind)
     .with_context(|| format!("cannot listen on {bind} (ONAIR_API_BIND)"))?;
@@ -135,6 +178,39 @@ pub fn start(config: config::ApiConfig) -> anyhow::Result<Running> {
         handle: server.handle(),
         server,
     })
+}
+
+/// Background work of every api-server: closing rooms that stood idle (including those never
+/// opened on a room-server), forgetting old moderation events, and pruning rate-limit state.
+fn spawn_housekeeping(state: web::Data<AppState>) {
+    let every = std::time::Duration::from_secs(
+        (state.config.fair_play.room_idle_secs / 10).clamp(1, 30) as u64,
+    );
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(every);
+        loop {
+            tick.tick().await;
+            let idle = state.config.fair_play.room_idle_secs;
+            let swept = db::run(&state.pool, move |conn| {
+                let now = unix_now();
+                let closed = db::models::Room::sweep_idle(conn, now, idle)?;
+                db::models::ModerationEvent::prune(conn, now)?;
+                Ok(closed)
+            })
+            .await;
+            match swept {
+                Ok(closed) if !closed.is_empty() => {
+                    tracing::info!(
+                        "closed {} room(s) idle for {idle} s: {closed:?}",
+                        closed.len()
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("room sweep failed: {e}"),
+            }
+            state.limits.prune();
+        }
+    });
 }
 
 fn describe_db(database: &config::Database) -> String {

@@ -12,7 +12,9 @@ pub struct RoomServerConfig {
     pub bind: SocketAddr,
     /// `ONAIR_JWT_SECRET`: the api-server's signing secret, needed to verify room tickets.
     pub jwt_secret: String,
-    /// `ONAIR_SCORE_DEADLINE_SECS` (30) and `ONAIR_RECONNECT_GRACE_SECS` (30).
+    /// `ONAIR_SCORE_DEADLINE_SECS` (30), `ONAIR_RECONNECT_GRACE_SECS` (30) and
+    /// `ONAIR_ROOM_IDLE_SECS` (600: how long a room stands empty, or waits for its creator,
+    /// before it closes; the api-server's setting of the same name closes rooms never opened).
     pub rules: Settings,
     /// `ONAIR_HEARTBEAT_SECS` (10): how often the server pings each client.
     pub heartbeat_interval: Duration,
@@ -133,6 +135,11 @@ pub struct RoomServerArgs {
     #[arg(long, env = "ONAIR_RECONNECT_GRACE_SECS", default_value_t = 30, value_name = "SECS",
           value_parser = clap::value_parser!(i64).range(1..=86_400))]
     pub reconnect_grace_secs: i64,
+    /// A room that stands empty, or whose creator has not come, this long closes; 1 to 86400
+    /// seconds (give the api-server the same value).
+    #[arg(long, env = "ONAIR_ROOM_IDLE_SECS", default_value_t = 600, value_name = "SECS",
+          value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    pub room_idle_secs: i64,
     /// How often each client is pinged, 1 to 86400 seconds.
     #[arg(long, env = "ONAIR_HEARTBEAT_SECS", default_value_t = 10, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
@@ -217,6 +224,7 @@ impl RoomServerArgs {
         let rules = Settings {
             score_deadline_ms: self.score_deadline_secs * 1000,
             reconnect_grace_ms: self.reconnect_grace_secs * 1000,
+            idle_ms: self.room_idle_secs * 1000,
             ..Settings::default()
         };
         Ok(RoomServerConfig {
@@ -287,5 +295,6 @@ mod tests {
             (c.rules.score_deadline_ms, c.rules.reconnect_grace_ms),
             (30_000, 30_000)
         );
+        assert_eq!(c.rules.idle_ms, 600_000);
     }
 }

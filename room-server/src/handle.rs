@@ -1,7 +1,7 @@
 //! What a session talks to: the room's own actor on this instance, or a relay to the instance
-//! that owns the room. Both take the same three messages.
+//! that owns the room. Both take the same four messages.
 
-use crate::room::{Disconnected, FromMember, Join};
+use crate::room::{Disconnected, FromMember, Join, Moderate};
 use actix::prelude::*;
 
 #[derive(Clone)]
@@ -9,6 +9,7 @@ pub struct RoomHandle {
     pub join: Recipient<Join>,
     pub frames: Recipient<FromMember>,
     pub gone: Recipient<Disconnected>,
+    pub moderate: Recipient<Moderate>,
 }
 
 impl RoomHandle {
@@ -17,12 +18,14 @@ impl RoomHandle {
         A: Actor<Context = Context<A>>
             + Handler<Join>
             + Handler<FromMember>
-            + Handler<Disconnected>,
+            + Handler<Disconnected>
+            + Handler<Moderate>,
     {
         RoomHandle {
             join: addr.clone().recipient(),
             frames: addr.clone().recipient(),
-            gone: addr.recipient(),
+            gone: addr.clone().recipient(),
+            moderate: addr.recipient(),
         }
     }
 

@@ -7,15 +7,20 @@
 //! - `registry`: which actor holds which room.
 //! - `cluster`, `relay`: many instances over Redis (one owner per room, relays elsewhere).
 //! - `reporter`: ranked results and room status, sent to the api-server.
+//! - `admission`, `moderation`: single-use tickets, bans and ended rooms; the api-server's
+//!   moderation feed.
 //! - `server`: the HTTP endpoints (`/ws`, `/healthz`, `/readyz`, `/metrics`).
 //! - `metrics`: every figure `/metrics` shows, behind one named method per event.
 
+pub mod admission;
+pub mod api_client;
 pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod handle;
 pub mod messages;
 pub mod metrics;
+pub mod moderation;
 pub mod rate_limit;
 pub mod registry;
 pub mod relay;
@@ -30,6 +35,23 @@ use actix_web::{middleware, web, App, HttpServer};
 use onair_telemetry::http::TracingLogger;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// A client must send its request head (the WebSocket upgrade) within this time.
+pub const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Headers on every HTTP response of the room-server (its JSON errors and health checks; the
+/// WebSocket itself is not a document): nothing here may be framed, sniffed or referred from.
+pub fn security_headers() -> middleware::DefaultHeaders {
+    middleware::DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+}
 
 pub use config::RoomServerConfig;
 
@@ -67,6 +89,7 @@ pub async fn start(config: RoomServerConfig) -> anyhow::Result<Running> {
     let mut http = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(security_headers())
             .configure(server::routes)
             .wrap(TracingLogger::<server::WsAwareSpan>::new())
             .wrap(middleware::from_fn(onair_telemetry::http::request_id))
@@ -76,7 +99,8 @@ pub async fn start(config: RoomServerConfig) -> anyhow::Result<Running> {
     // Room events are small frames that must leave at once. With Nagle's algorithm on
     // (actix-http leaves it on), a frame sent while the previous one is unacknowledged
     // waits for the client's delayed ACK, up to 40 ms.
-    .tcp_nodelay(true);
+    .tcp_nodelay(true)
+    .client_request_timeout(REQUEST_HEAD_TIMEOUT);
     if let Some(workers) = workers {
         http = http.workers(workers);
     }

@@ -12,7 +12,7 @@ pub fn error_message(code: ErrorCode) -> &'static str {
         ErrorCode::NotHost => "only the host can do that",
         ErrorCode::NotYourTurn => "it is not your turn to do that",
         ErrorCode::NotAMember => "that person is not in this room",
-        ErrorCode::NotEnoughMembers => "a show needs at least 2 members",
+        ErrorCode::NotEnoughMembers => "a show needs at least 2 members (3 in a ranked room)",
         ErrorCode::AlreadyStarted => "the show has already started",
         ErrorCode::WrongPhase => "that cannot be done at this point of the show",
         ErrorCode::AlreadyPerformed => "that member has already performed",
@@ -24,9 +24,12 @@ pub fn error_message(code: ErrorCode) -> &'static str {
         ErrorCode::InvalidChat => "a chat message is 1 to 500 characters",
         ErrorCode::SignalTooLarge => "the video signal payload is larger than 16 KiB",
         ErrorCode::CannotKickSelf => "you cannot kick yourself",
+        ErrorCode::CannotKickCreator => "nobody can remove the room's creator from their room",
         ErrorCode::RoomFull => "the room is full",
         ErrorCode::Kicked => "the host removed you from this room",
         ErrorCode::Replaced => "you opened this room on another connection",
+        ErrorCode::Banned => "this account has been banned",
+        ErrorCode::RoomClosed => "this room has closed",
         ErrorCode::Internal => "something went wrong on the server",
     }
 }

@@ -8,7 +8,9 @@
 
 use crate::session::OutFrame;
 use onair_shared::protocol::{ErrorCode, CLIENT_MSG_TYPES, SERVER_MSG_TYPES};
-use onair_telemetry::metrics::{Counter, Family, Gauge, Histogram, Registry, LATENCY_BUCKETS};
+use onair_telemetry::metrics::{
+    Counter, Family, Gauge, Registry, ShardedHistogram, LATENCY_BUCKETS,
+};
 use std::time::Instant;
 
 const FANOUT_LATENCY: &str = "onair_fanout_latency_seconds";
@@ -46,7 +48,7 @@ pub struct Metrics {
     redis_up: Gauge,
     takeovers: Counter,
     snapshot_saves: Counter,
-    fanout: Histogram,
+    fanout: ShardedHistogram,
     rounds_delivered: Counter,
     rounds_retried: Counter,
     rounds_rejected: Counter,
@@ -133,10 +135,9 @@ impl Metrics {
                 "Room states written to Redis.",
                 &[],
             ),
-            fanout: r.histogram(
+            fanout: r.sharded_histogram(
                 FANOUT_LATENCY,
-                "From a room event accepted by the room (or by a relay, from Redis) to its frame written to a member's connection.",
-                &[],
+                "From a room event accepted by the room (or by a relay, from Redis) to its frame written to a member's connection; a series per worker thread slot (shard), add them up.",
             ),
             rounds_delivered: r.counter(
                 "onair_ranked_rounds_delivered_total",
@@ -203,16 +204,15 @@ impl Metrics {
     /// A client frame arrived; `kind` is its type, or `None` when it could not be read.
     pub fn frame_in(&self, kind: Option<&str>) {
         match kind {
-            Some(kind) => self.frames_in.get(kind),
-            None => self.frames_in.other(),
+            Some(kind) => self.frames_in.increment(kind),
+            None => self.frames_in.increment_other(),
         }
-        .increment(1);
     }
 
     /// A frame was written to a client connection. `accepted`: when the room (or relay) took
     /// the event it carries, for the fan-out latency; `None` for frames meant for one member.
     pub fn frame_out(&self, kind: &str, accepted: Option<Instant>) {
-        self.frames_out.get(kind).increment(1);
+        self.frames_out.increment(kind);
         if let Some(accepted) = accepted {
             self.fanout.record(accepted.elapsed().as_secs_f64());
         }
@@ -220,7 +220,7 @@ impl Metrics {
 
     /// An error frame is about to be sent; returns it.
     pub fn error_frame(&self, code: ErrorCode) -> OutFrame {
-        self.error_frames.get(code.as_str()).increment(1);
+        self.error_frames.increment(code.as_str());
         OutFrame::direct(crate::room::error_frame(code), "error")
     }
 

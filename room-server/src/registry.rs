@@ -1,14 +1,16 @@
 //! Which actor serves which live room on this instance: the room itself, or (in a cluster,
 //! when another instance owns the room) a relay to it.
 
+use crate::admission::{Admission, Refusal};
 use crate::cluster::RedisCluster;
 use crate::handle::RoomHandle;
 use crate::metrics::Metrics;
 use crate::relay::Relay;
 use crate::reporter::Reporter;
-use crate::room::{PersistedRoom, Room, RoomSetup};
+use crate::room::{Moderate, PersistedRoom, Room, RoomSetup};
 use crate::rules::Settings;
 use actix::Actor;
+use onair_shared::api::ModerationKind;
 use onair_shared::auth::TicketRoom;
 use onair_shared::RoomId;
 use std::collections::HashMap;
@@ -26,6 +28,7 @@ pub struct Registry {
     reporter: Reporter,
     cluster: Option<Arc<RedisCluster>>,
     metrics: Arc<Metrics>,
+    admission: Arc<Admission>,
 }
 
 struct Entry {
@@ -33,9 +36,11 @@ struct Entry {
     handle: RoomHandle,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("the room's owner cannot be reached right now ({0})")]
-pub struct Unavailable(String);
+fn unavailable(e: impl std::fmt::Display) -> Refusal {
+    Refusal::Unavailable(format!(
+        "the room's owner cannot be reached right now ({e})"
+    ))
+}
 
 impl Registry {
     pub fn new(
@@ -44,6 +49,7 @@ impl Registry {
         reporter: Reporter,
         cluster: Option<Arc<RedisCluster>>,
         metrics: Arc<Metrics>,
+        admission: Arc<Admission>,
     ) -> Registry {
         Registry {
             metrics,
@@ -54,6 +60,7 @@ impl Registry {
             event_buffer,
             reporter,
             cluster,
+            admission,
         }
     }
 
@@ -65,13 +72,51 @@ impl Registry {
         &self.metrics
     }
 
+    pub fn admission(&self) -> &Admission {
+        &self.admission
+    }
+
+    /// Whether the room is live on this instance (as its owner or through a relay).
+    pub fn is_live(&self, id: RoomId) -> bool {
+        self.live(id).is_some()
+    }
+
+    /// The room ended on this instance: it stays ended here and, in a cluster, everywhere.
+    pub fn mark_ended(&self, id: RoomId) {
+        self.admission.mark_ended(id);
+    }
+
+    /// A moderation event: a ban reaches every room and relay here (each closes the user's
+    /// connection; an owner also takes the seat), a closing reaches that room.
+    pub fn moderate(&self, kind: ModerationKind) {
+        match &kind {
+            ModerationKind::Banned { user } => self.admission.ban(*user),
+            ModerationKind::Unbanned { user } => {
+                self.admission.unban(*user);
+                return;
+            }
+            ModerationKind::RoomClosed { room, .. } => {
+                let handle = self.live(*room);
+                self.admission.mark_ended(*room);
+                if let Some(handle) = handle {
+                    handle.moderate.do_send(Moderate(kind));
+                }
+                return;
+            }
+        }
+        let handles: Vec<RoomHandle> = self.lock().values().map(|e| e.handle.clone()).collect();
+        for handle in handles {
+            handle.moderate.do_send(Moderate(kind.clone()));
+        }
+    }
+
     /// The room's handle here, opening the room (or a relay to its owner) if needed.
     /// `request_id`: the ticket's, which a room opened now logs under.
     pub async fn open(
         &self,
         info: &TicketRoom,
         request_id: Option<&str>,
-    ) -> Result<RoomHandle, Unavailable> {
+    ) -> Result<RoomHandle, Refusal> {
         let request_id = request_id.map(str::to_owned);
         if let Some(handle) = self.live(info.id) {
             return Ok(handle);
@@ -80,13 +125,14 @@ impl Registry {
         if let Some(handle) = self.live(info.id) {
             return Ok(handle);
         }
+        // It may have ended since the ticket was checked: never start it again.
+        if self.admission.is_ended_here(info.id) {
+            return Err(Refusal::Ended);
+        }
         let Some(cluster) = self.cluster.clone() else {
             return Ok(self.start_room(info.clone(), None, request_id));
         };
-        let mine = cluster
-            .acquire(info.id)
-            .await
-            .map_err(|e| Unavailable(e.to_string()))?;
+        let mine = cluster.acquire(info.id).await.map_err(unavailable)?;
         if mine {
             let saved = self.load(&cluster, info).await?;
             Ok(self.start_room(info.clone(), saved, request_id))
@@ -111,12 +157,12 @@ impl Registry {
         &self,
         info: TicketRoom,
         request_id: Option<String>,
-    ) -> Result<RoomHandle, Unavailable> {
+    ) -> Result<RoomHandle, Refusal> {
         let _one_at_a_time = self.opening.lock().await;
         let cluster = self
             .cluster
             .clone()
-            .ok_or_else(|| Unavailable("no cluster".into()))?;
+            .ok_or_else(|| unavailable("no cluster"))?;
         let saved = self.load(&cluster, &info).await?;
         Ok(self.start_room(info, saved, request_id))
     }
@@ -125,11 +171,8 @@ impl Registry {
         &self,
         cluster: &RedisCluster,
         info: &TicketRoom,
-    ) -> Result<Option<PersistedRoom>, Unavailable> {
-        let bytes = cluster
-            .load_state(info.id)
-            .await
-            .map_err(|e| Unavailable(e.to_string()))?;
+    ) -> Result<Option<PersistedRoom>, Refusal> {
+        let bytes = cluster.load_state(info.id).await.map_err(unavailable)?;
         Ok(bytes.and_then(|b| match serde_json::from_slice(&b) {
             Ok(saved) => Some(saved),
             Err(e) => {

@@ -5,10 +5,12 @@
 use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
 use crate::metrics::{server_frame_type, CutOff, Metrics, RoomRole};
 use crate::registry::Registry;
-use crate::room::{room_span, Disconnected, FromMember, Join};
+use crate::room::{room_span, Disconnected, FromMember, Join, Moderate};
 use crate::session::{ConnId, OutFrame, Outlet, ToSession};
 use actix::prelude::*;
 use bytestring::ByteString;
+use onair_shared::api::ModerationKind;
+use onair_shared::auth::RankedStanding;
 use onair_shared::auth::TicketRoom;
 use onair_shared::protocol::ErrorCode;
 use onair_shared::UserId;
@@ -26,6 +28,7 @@ const ABSENT_CHECKS_BEFORE_TAKEOVER: u32 = 3;
 struct Local {
     conn: ConnId,
     name: String,
+    standing: Option<RankedStanding>,
     session: Outlet,
     /// Room events go only to connections the owner has welcomed, so nobody sees an event
     /// before the snapshot it follows.
@@ -85,6 +88,7 @@ impl Relay {
                 ToOwner::Join {
                     user,
                     name: l.name.clone(),
+                    standing: l.standing,
                     conn: l.conn,
                 }
             })
@@ -218,6 +222,7 @@ impl Handler<Join> for Relay {
             Local {
                 conn: join.conn,
                 name: join.name.clone(),
+                standing: join.standing,
                 session: join.session,
                 welcomed: false,
             },
@@ -225,6 +230,7 @@ impl Handler<Join> for Relay {
         self.to_owner(&ToOwner::Join {
             user: join.user,
             name: join.name,
+            standing: join.standing,
             conn: join.conn,
         });
         Ok(())
@@ -263,6 +269,30 @@ impl Handler<Disconnected> for Relay {
     }
 }
 
+/// A ban closes the member's connection here at once (the owner takes their seat); a room's
+/// closing is the owner's to announce, its `room_closed` reaches our members as a broadcast.
+impl Handler<Moderate> for Relay {
+    type Result = ();
+
+    fn handle(&mut self, m: Moderate, ctx: &mut Self::Context) {
+        if let ModerationKind::Banned { user } = m.0 {
+            if let Some(local) = self.locals.remove(&user) {
+                local
+                    .session
+                    .send(self.metrics.error_frame(ErrorCode::Banned));
+                local.session.control(ToSession::Close);
+                self.to_owner(&ToOwner::Gone {
+                    user,
+                    conn: local.conn,
+                });
+            }
+            if self.locals.is_empty() && !self.taking_over {
+                ctx.stop();
+            }
+        }
+    }
+}
+
 impl Handler<Inbound> for Relay {
     type Result = ();
 
@@ -297,6 +327,13 @@ impl Handler<Inbound> for Relay {
                 };
                 if lagging {
                     self.cut_off(user);
+                }
+            }
+            FromOwner::Signal { user, conn } => {
+                if let Some(local) = self.locals.get(&user).filter(|l| l.conn == conn) {
+                    // Dropped when that reader is already behind (the owner's per-pair budget
+                    // has limited the sender already).
+                    local.session.offer(OutFrame::direct(bytes(), "signal"));
                 }
             }
             FromOwner::Close { user, conn } => {

@@ -5,11 +5,11 @@
 //! Each call carries the room's request id (`X-Request-Id`: the ticket's that opened the room),
 //! so the api-server logs it under the same id as the show.
 
+use crate::api_client::{ApiClient, Delivery};
 use crate::metrics::Metrics;
 use crate::rules::RankedRound;
 use onair_shared::api::RoomStatusReport;
 use onair_shared::RoomId;
-use onair_telemetry::REQUEST_ID_HEADER;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,18 +38,9 @@ impl Reporter {
     }
 
     /// Starts the sending tasks on the current actix/tokio runtime.
-    pub fn spawn(api_url: String, service_token: String, metrics: Arc<Metrics>) -> Reporter {
+    pub fn spawn(api: ApiClient, metrics: Arc<Metrics>) -> Reporter {
         let (tx, rx) = mpsc::unbounded_channel();
         let statuses: Statuses = Arc::default();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .unwrap_or_default();
-        let api = Api {
-            http,
-            base: api_url.trim_end_matches('/').to_owned(),
-            token: service_token,
-        };
         actix::spawn(deliver_rounds(api.clone(), rx, metrics));
         actix::spawn(flush_statuses(api, statuses.clone()));
         Reporter {
@@ -85,55 +76,10 @@ impl Reporter {
     }
 }
 
-#[derive(Clone)]
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-enum Delivery {
-    Done,
-    /// The api-server refused it for good (a bug on one side): retrying cannot help.
-    Rejected(String),
-    Retry(String),
-}
-
-impl Api {
-    async fn put<T: serde::Serialize>(
-        &self,
-        path: &str,
-        request_id: &RequestId,
-        body: &T,
-    ) -> Delivery {
-        let mut request = self
-            .http
-            .put(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(body);
-        if let Some(id) = request_id {
-            request = request.header(REQUEST_ID_HEADER, id);
-        }
-        let sent = request.send().await;
-        match sent {
-            Ok(r) if r.status().is_success() => Delivery::Done,
-            Ok(r) if r.status().is_client_error() && r.status().as_u16() != 429 => {
-                Delivery::Rejected(format!(
-                    "{}: {}",
-                    r.status(),
-                    r.text().await.unwrap_or_default()
-                ))
-            }
-            Ok(r) => Delivery::Retry(r.status().to_string()),
-            Err(e) => Delivery::Retry(e.to_string()),
-        }
-    }
-}
-
 /// One round at a time, in order; each is retried with backoff until the api-server takes it.
 /// The api-server records by `(room, round)`, so a retry after a lost answer is harmless.
 async fn deliver_rounds(
-    api: Api,
+    api: ApiClient,
     mut rx: mpsc::UnboundedReceiver<(RoomId, RequestId, RankedRound)>,
     metrics: Arc<Metrics>,
 ) {
@@ -146,7 +92,7 @@ async fn deliver_rounds(
         let path = format!("/internal/v1/rooms/{room}/rounds/{}", round.round);
         let mut backoff = Duration::from_millis(200);
         loop {
-            match api.put(&path, &request_id, &round.report).await {
+            match api.put(&path, request_id.as_deref(), &round.report).await {
                 Delivery::Done => {
                     metrics.round_delivered();
                     tracing::info!(parent: &span, "round {} delivered", round.round);
@@ -171,14 +117,14 @@ async fn deliver_rounds(
     }
 }
 
-async fn flush_statuses(api: Api, statuses: Statuses) {
+async fn flush_statuses(api: ApiClient, statuses: Statuses) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
         let batch = std::mem::take(&mut *statuses.lock().unwrap_or_else(|e| e.into_inner()));
         for (room, (request_id, report)) in batch {
             let path = format!("/internal/v1/rooms/{room}/status");
-            if let Delivery::Retry(why) = api.put(&path, &request_id, &report).await {
+            if let Delivery::Retry(why) = api.put(&path, request_id.as_deref(), &report).await {
                 tracing::debug!(room = %room, "room status not sent ({why}); will retry");
                 // Keep it for the next flush unless a newer status has arrived meanwhile.
                 statuses

@@ -15,7 +15,8 @@ use crate::session::{ConnId, OutFrame, Outlet, ToSession};
 use actix::prelude::*;
 use actix_web::web::Bytes;
 use bytestring::ByteString;
-use onair_shared::api::RoomStatusReport;
+use onair_shared::api::{ModerationKind, RoomStatusReport};
+use onair_shared::auth::RankedStanding;
 use onair_shared::protocol::{ClientMsg, Direct, ErrorCode, Event, EventKind, Phase};
 use onair_shared::room::RoomStatus;
 use onair_shared::UserId;
@@ -30,9 +31,17 @@ use std::time::{Duration, Instant};
 pub struct Join {
     pub user: UserId,
     pub name: String,
+    /// What the member's ticket says about the ranking (ranked rooms).
+    pub standing: Option<RankedStanding>,
     pub conn: ConnId,
     pub session: Outlet,
 }
+
+/// A moderation event from the api-server (every instance polls them): a ban closes the
+/// member's connection here and, in the owner, takes their seat; a close ends the room.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub struct Moderate(pub ModerationKind);
 
 /// A frame from a member, already parsed and rate-limited by the session.
 #[derive(Message)]
@@ -109,6 +118,8 @@ pub struct Room {
     ranked: Vec<RankedRound>,
     /// Frames for other instances, sent after the state that explains them is written.
     outbox: Vec<Vec<u8>>,
+    /// Signal bytes each member may still send each other member (sender, target).
+    signal_budgets: HashMap<(UserId, UserId), crate::rate_limit::TokenBucket>,
     /// Set when another instance has taken the lease: stop without forgetting the state.
     lost_lease: bool,
     /// What the saved state in Redis lacks: nothing, only chat and reactions (which may wait a
@@ -139,6 +150,12 @@ enum Unsaved {
 /// chat lines a second in 200 rooms, writing the state after each line was 2,000 writes (and
 /// serialisations of the whole show) a second; this makes it 200.
 const COALESCE_SAVES: Duration = Duration::from_secs(1);
+
+/// Signal bytes one member may send one other member each second, and saved up: far above a
+/// video call's setup (a few offers, answers and ICE candidates of a few KiB), far below what
+/// would make a reader on a slow link fall behind.
+const SIGNAL_BYTES_PER_SEC: usize = 32 * 1024;
+const SIGNAL_BYTES_BURST: usize = 128 * 1024;
 
 pub struct RoomSetup {
     pub registry: Registry,
@@ -182,6 +199,7 @@ impl Room {
             cluster: setup.cluster,
             ranked: Vec::new(),
             outbox: Vec::new(),
+            signal_budgets: HashMap::new(),
             lost_lease: false,
             unsaved: Unsaved::Nothing,
             last_saved: std::time::Instant::now(),
@@ -270,11 +288,7 @@ impl Room {
         let Some(conn) = self.conns.remove(&user) else {
             return vec![];
         };
-        tracing::warn!(
-            parent: &self.span,
-            "cutting off user {user}, more than {} KiB queued",
-            crate::session::MAX_QUEUED_BYTES / 1024
-        );
+        tracing::warn!(parent: &self.span, "cutting off user {user}, too much queued");
         self.metrics.cut_off(CutOff::SlowReader);
         self.close(user, conn, None);
         self.show.disconnect(user, crate::clock::now_ms())
@@ -364,8 +378,16 @@ impl Room {
         }
     }
 
-    fn join(&mut self, user: UserId, name: &str, conn: Conn) -> Result<(), ErrorCode> {
-        let events = self.show.join(user, name, crate::clock::now_ms())?;
+    fn join(
+        &mut self,
+        user: UserId,
+        name: &str,
+        standing: Option<RankedStanding>,
+        conn: Conn,
+    ) -> Result<(), ErrorCode> {
+        let events = self
+            .show
+            .join(user, name, standing, crate::clock::now_ms())?;
         // One connection per member: the newest wins, the older one is told why it closes.
         if let Some(old) = self.conns.remove(&user) {
             self.close(user, old, Some(ErrorCode::Replaced));
@@ -416,12 +438,70 @@ impl Room {
                     return Err(ErrorCode::NotAMember);
                 }
                 let frame = encode(&Direct::Signal { from: user, data });
-                self.send_to(to, OutFrame::direct(frame, "signal"));
-                return Ok(());
+                return self.send_signal(user, to, frame);
             }
         };
         self.publish(events);
         Ok(())
+    }
+
+    /// A signal is the one frame that may be dropped, so one member's signals can never make
+    /// another a slow reader to be cut off: each pair has a byte budget, and a target whose
+    /// queue is already long gets none; the sender is told `rate_limited` instead.
+    fn send_signal(
+        &mut self,
+        from: UserId,
+        to: UserId,
+        frame: ByteString,
+    ) -> Result<(), ErrorCode> {
+        let now = std::time::Instant::now();
+        let budget = self.signal_budgets.entry((from, to)).or_insert_with(|| {
+            crate::rate_limit::TokenBucket::new(
+                SIGNAL_BYTES_PER_SEC as f64,
+                SIGNAL_BYTES_BURST as f64,
+                now,
+            )
+        });
+        if !budget.take_n(frame.len() as f64, now) {
+            return Err(ErrorCode::RateLimited);
+        }
+        let (id, target) = match self.conns.get(&to) {
+            Some(conn) => (conn.id, &conn.target),
+            None => return Err(ErrorCode::NotAMember),
+        };
+        match target {
+            Target::Local(outlet) => {
+                if !outlet.offer(OutFrame::direct(frame, "signal")) {
+                    return Err(ErrorCode::RateLimited);
+                }
+            }
+            Target::Remote => {
+                // The relay drops it if its session's queue is long (see `crate::relay`).
+                let header = FromOwner::Signal { user: to, conn: id };
+                self.outbox
+                    .push(cluster::envelope::encode(&header, frame.as_bytes()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a banned member's seat (in the owner) and closes their connection here.
+    fn on_moderation(&mut self, kind: ModerationKind) {
+        let now = crate::clock::now_ms();
+        match kind {
+            ModerationKind::Banned { user } => {
+                if let Some(conn) = self.conns.remove(&user) {
+                    self.close(user, conn, Some(ErrorCode::Banned));
+                }
+                let events = self.show.ban(user, now);
+                self.publish(events);
+            }
+            ModerationKind::RoomClosed { room, reason } if room == self.show.info().id => {
+                let events = self.show.close(reason, now);
+                self.publish(events);
+            }
+            ModerationKind::RoomClosed { .. } | ModerationKind::Unbanned { .. } => {}
+        }
     }
 
     fn on_frame(&mut self, user: UserId, conn: ConnId, msg: ClientMsg) {
@@ -466,8 +546,15 @@ impl Room {
     }
 
     /// After anything that may have changed the room: flush, then sleep until the next
-    /// deadline, or close when nobody is left.
+    /// deadline, or stop when nothing more can happen (the room closed, or its show is over
+    /// and everyone left). A closed room's last event is `room_closed`; then every connection
+    /// is closed.
     fn after_change(&mut self, ctx: &mut Context<Self>) {
+        if self.show.closed().is_some() {
+            for (user, conn) in std::mem::take(&mut self.conns) {
+                self.close(user, conn, None);
+            }
+        }
         self.flush();
         let members = self.show.member_count();
         if members != self.members_counted {
@@ -481,7 +568,7 @@ impl Room {
                 room.save_state(true);
             }));
         }
-        if self.show.is_empty() {
+        if self.show.is_finished() && self.conns.is_empty() {
             ctx.stop();
         } else {
             self.reschedule(ctx);
@@ -518,7 +605,7 @@ impl Room {
             Unsaved::Chatter => force || self.last_saved.elapsed() >= COALESCE_SAVES,
             Unsaved::Show => true,
         };
-        if due && !self.show.is_empty() {
+        if due && !self.show.is_finished() {
             cluster.save_state(self.show.info().id, self.persisted());
             self.unsaved = Unsaved::Nothing;
             self.last_saved = std::time::Instant::now();
@@ -536,8 +623,8 @@ impl Room {
     }
 
     fn report_status(&mut self) {
+        // An empty room is still open (until the idle time closes it).
         let status = match self.show.phase() {
-            _ if self.show.is_empty() => RoomStatus::Ended,
             Phase::Lobby => RoomStatus::Open,
             Phase::OnAir | Phase::Scoring | Phase::Nominating => RoomStatus::Live,
             Phase::Ended => RoomStatus::Ended,
@@ -619,15 +706,19 @@ impl Actor for Room {
             for bytes in self.outbox.drain(..) {
                 cluster.publish(cluster::down_channel(id), bytes);
             }
-            // Only a room nobody is in has closed. One stopped with members in it (this
-            // instance is shutting down) keeps its state for the next owner, whose takeover
-            // follows once the lease runs out; nothing is spawned on a runtime going away.
-            if self.show.is_empty() && !self.lost_lease {
+            // Only a finished room has closed. One stopped otherwise (this instance is
+            // shutting down) keeps its state for the next owner, whose takeover follows once
+            // the lease runs out; nothing is spawned on a runtime going away.
+            if self.show.is_finished() && !self.lost_lease {
                 cluster.forget(id);
                 actix::spawn(async move {
                     let _ = cluster.release(id).await;
                 });
             }
+        }
+        if self.show.is_finished() && !self.lost_lease {
+            // An ended room stays ended here (and, through Redis, on every instance).
+            self.registry.mark_ended(id);
         }
     }
 }
@@ -640,9 +731,18 @@ impl Handler<Join> for Room {
             id: join.conn,
             target: Target::Local(join.session),
         };
-        let result = self.join(join.user, &join.name, conn);
+        let result = self.join(join.user, &join.name, join.standing, conn);
         self.after_change(ctx);
         result
+    }
+}
+
+impl Handler<Moderate> for Room {
+    type Result = ();
+
+    fn handle(&mut self, m: Moderate, ctx: &mut Self::Context) {
+        self.on_moderation(m.0);
+        self.after_change(ctx);
     }
 }
 
@@ -674,10 +774,16 @@ impl Handler<Inbound> for Room {
             return;
         };
         match msg {
-            ToOwner::Join { user, name, conn } => {
+            ToOwner::Join {
+                user,
+                name,
+                standing,
+                conn,
+            } => {
                 if let Err(code) = self.join(
                     user,
                     &name,
+                    standing,
                     Conn {
                         id: conn,
                         target: Target::Remote,

@@ -1,5 +1,7 @@
 //! HTTP side of the room-server: the WebSocket endpoint, health checks and metrics.
 
+use crate::admission::{Admission, Refusal};
+use crate::api_client::ApiClient;
 use crate::cluster::RedisCluster;
 use crate::config::RoomServerConfig;
 use crate::metrics::Metrics;
@@ -20,8 +22,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// `/readyz` gives Redis this long to answer a PING, so the probe itself answers within a
-/// second whatever Redis does.
-const REDIS_PING_TIMEOUT: Duration = Duration::from_millis(750);
+/// second whatever Redis does (with room to spare on a busy machine).
+const REDIS_PING_TIMEOUT: Duration = Duration::from_millis(500);
 /// How often `onair_redis_up` is refreshed when nothing probes readiness.
 const REDIS_PROBE_EVERY: Duration = Duration::from_secs(5);
 
@@ -60,7 +62,7 @@ pub enum HttpError {
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
-    Unavailable(#[from] crate::registry::Unavailable),
+    Refused(#[from] Refusal),
     #[error("this room-server is shutting down; connect to another")]
     Draining,
 }
@@ -70,7 +72,11 @@ impl ResponseError for HttpError {
         match self {
             HttpError::Ticket(_) | HttpError::WrongRoom { .. } => StatusCode::UNAUTHORIZED,
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            HttpError::Unavailable(_) | HttpError::Draining => StatusCode::SERVICE_UNAVAILABLE,
+            HttpError::Refused(Refusal::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            HttpError::Refused(Refusal::Used) => StatusCode::UNAUTHORIZED,
+            HttpError::Refused(Refusal::Banned) => StatusCode::FORBIDDEN,
+            HttpError::Refused(Refusal::Ended) => StatusCode::CONFLICT,
+            HttpError::Draining => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -80,13 +86,17 @@ impl ResponseError for HttpError {
             HttpError::Ticket(TicketError::Invalid) => "invalid_ticket",
             HttpError::WrongRoom { .. } => "wrong_room",
             HttpError::BadRequest(_) => "bad_request",
-            HttpError::Unavailable(_) => "room_unavailable",
+            HttpError::Refused(Refusal::Unavailable(_)) => "room_unavailable",
+            HttpError::Refused(Refusal::Used) => "ticket_used",
+            HttpError::Refused(Refusal::Banned) => "banned",
+            HttpError::Refused(Refusal::Ended) => "room_ended",
             HttpError::Draining => "draining",
         };
         HttpResponse::build(self.status_code()).json(ErrorBody {
             error: ErrorDetail {
                 code: code.into(),
                 message: self.to_string(),
+                ..ErrorDetail::default()
             },
         })
     }
@@ -128,6 +138,16 @@ async fn websocket(
         }
         .into());
     }
+    // Only a real WebSocket upgrade spends the ticket.
+    ws::handshake(&req)?;
+    // Single use, not banned, not an ended room: checked before anything opens.
+    let known = state.registry.is_live(claims.room.id);
+    state
+        .registry
+        .admission()
+        .admit(&claims, known)
+        .await
+        .map_err(HttpError::from)?;
     let room = state
         .registry
         .open(&claims.room, claims.rid.as_deref())
@@ -143,6 +163,7 @@ async fn websocket(
     let session = Session::new(SessionSetup {
         user: claims.sub,
         name: claims.name,
+        standing: claims.ranked,
         room,
         heartbeat_interval: state.config.heartbeat_interval,
         client_timeout: state.config.client_timeout,
@@ -222,12 +243,12 @@ impl RootSpanBuilder for WsAwareSpan {
 pub async fn state(config: RoomServerConfig) -> anyhow::Result<Arc<AppState>> {
     let metrics = Arc::new(Metrics::new());
     metrics.registry().keep_up();
-    let reporter = match &config.api {
-        Some(link) => Reporter::spawn(
-            link.url.clone(),
-            link.service_token.clone(),
-            metrics.clone(),
-        ),
+    let api = config
+        .api
+        .as_ref()
+        .map(|link| ApiClient::new(&link.url, &link.service_token));
+    let reporter = match &api {
+        Some(api) => Reporter::spawn(api.clone(), metrics.clone()),
         None => Reporter::disabled(),
     };
     let cluster = match &config.redis_url {
@@ -241,15 +262,24 @@ pub async fn state(config: RoomServerConfig) -> anyhow::Result<Arc<AppState>> {
         }
         None => None,
     };
+    let admission = Arc::new(Admission::new(cluster.clone(), api.clone()));
+    let registry = Registry::new(
+        config.rules.clone(),
+        config.event_buffer,
+        reporter,
+        cluster,
+        metrics.clone(),
+        admission,
+    );
+    match api {
+        Some(api) => crate::moderation::spawn(api, registry.clone()),
+        None => tracing::warn!(
+            "no ONAIR_API_INTERNAL_URL: bans and room closings will not reach this room-server"
+        ),
+    }
     Ok(Arc::new(AppState {
         tickets: TicketVerifier::new(&config.jwt_secret),
-        registry: Registry::new(
-            config.rules.clone(),
-            config.event_buffer,
-            reporter,
-            cluster,
-            metrics.clone(),
-        ),
+        registry,
         metrics,
         draining: AtomicBool::new(false),
         config,

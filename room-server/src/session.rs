@@ -3,11 +3,12 @@
 
 use crate::handle::RoomHandle;
 use crate::metrics::{CutOff, Metrics};
-use crate::rate_limit::Budget;
+use crate::rate_limit::{Budget, Verdict};
 use crate::room::{Disconnected, FromMember, Join};
 use actix::prelude::*;
 use actix_web_actors::ws;
 use bytestring::ByteString;
+use onair_shared::auth::RankedStanding;
 use onair_shared::protocol::{
     ClientMsg, ErrorCode, CLIENT_MSG_TYPES, MAX_FRAME_BYTES, MAX_SIGNAL_BYTES,
 };
@@ -43,7 +44,7 @@ pub struct OutFrame {
 }
 
 impl OutFrame {
-    /// A frame for one member (`welcome`, `signal`, `error`).
+    /// A frame for one member (`welcome`, `signal`, `error`, a replayed event).
     pub fn direct(bytes: ByteString, kind: &'static str) -> OutFrame {
         OutFrame {
             bytes,
@@ -69,16 +70,29 @@ impl OutFrame {
 pub struct Outlet {
     recipient: Recipient<ToSession>,
     queued: Arc<AtomicUsize>,
+    /// [`MAX_QUEUED_BYTES`].
+    limit: usize,
 }
 
 impl Outlet {
-    /// Sends a frame. False when the reader is more than [`MAX_QUEUED_BYTES`] behind: the
-    /// caller should cut it off.
+    /// Sends a frame. False when the reader is more than its limit behind: the caller should
+    /// cut it off.
     pub fn send(&self, frame: OutFrame) -> bool {
         let len = frame.bytes.len();
         let waiting = self.queued.fetch_add(len, Ordering::Relaxed) + len;
         self.recipient.do_send(ToSession::Text(frame));
-        waiting <= MAX_QUEUED_BYTES
+        waiting <= self.limit
+    }
+
+    /// Sends a frame that may be dropped (a WebRTC signal): only while the reader has less
+    /// than a quarter of its limit waiting, so someone else's signals never make a reader one
+    /// to cut off; room events, which must not be dropped, can take it further. False: dropped.
+    pub fn offer(&self, frame: OutFrame) -> bool {
+        if self.queued.load(Ordering::Relaxed) + frame.bytes.len() > self.limit / 4 {
+            return false;
+        }
+        self.send(frame);
+        true
     }
 
     /// Close or rebind: control messages are not counted.
@@ -100,6 +114,7 @@ pub enum ToSession {
 pub struct Session {
     user: UserId,
     name: String,
+    standing: Option<RankedStanding>,
     conn: ConnId,
     room: RoomHandle,
     last_heard: Instant,
@@ -115,10 +130,11 @@ pub struct Session {
     span: tracing::Span,
 }
 
-/// Who a session is for: the room ticket's claims, as the session needs them.
+/// Who a session is for (from the room ticket) and what it reports to.
 pub struct SessionSetup {
     pub user: UserId,
     pub name: String,
+    pub standing: Option<RankedStanding>,
     pub room: RoomHandle,
     pub heartbeat_interval: Duration,
     pub client_timeout: Duration,
@@ -131,6 +147,7 @@ impl Session {
         Session {
             user: setup.user,
             name: setup.name,
+            standing: setup.standing,
             conn: next_conn_id(),
             room: setup.room,
             last_heard: Instant::now(),
@@ -154,37 +171,61 @@ impl Session {
         self.write(ctx, self.metrics.error_frame(code));
     }
 
-    fn on_text(&mut self, text: &[u8], ctx: &mut ws::WebsocketContext<Self>) {
-        if text.len() > MAX_FRAME_BYTES {
-            self.metrics.frame_in(None);
-            return self.refuse(ctx, ErrorCode::FrameTooLarge);
-        }
-        let parsed = parse(text);
-        self.metrics
-            .frame_in(parsed.as_ref().ok().map(ClientMsg::type_name));
-        let msg = match parsed {
-            Ok(msg) => msg,
-            Err(code) => return self.refuse(ctx, code),
-        };
-        if let Err(told) = self.budget.admit(&msg, Instant::now()) {
-            if self.budget.is_abusive() {
+    /// Acts on a budget's verdict; true when the frame may be handled.
+    fn obey(&mut self, verdict: Verdict, ctx: &mut ws::WebsocketContext<Self>) -> bool {
+        match verdict {
+            Verdict::Admit => true,
+            Verdict::Refuse(code) => {
+                self.refuse(ctx, code);
+                false
+            }
+            Verdict::Drop => false,
+            Verdict::Close => {
                 tracing::warn!(parent: &self.span, "closing a flooding connection");
                 self.metrics.cut_off(CutOff::Flood);
                 ctx.close(Some(ws::CloseReason {
                     code: ws::CloseCode::Policy,
                     description: Some("flooding".into()),
                 }));
-                return ctx.stop();
+                ctx.stop();
+                false
             }
-            // `None`: already told less than a second ago; drop quietly.
-            if let Some(code) = told {
-                self.refuse(ctx, code);
-            }
+        }
+    }
+
+    /// Every frame from the client goes through here first, whatever it is.
+    fn count_frame(&mut self, ctx: &mut ws::WebsocketContext<Self>) -> bool {
+        let verdict = self.budget.frame(Instant::now());
+        self.obey(verdict, ctx)
+    }
+
+    /// Answers a frame that was not a valid message, or closes a connection that sends many.
+    fn refuse_bad(&mut self, ctx: &mut ws::WebsocketContext<Self>, code: ErrorCode) {
+        let verdict = self.budget.bad_frame(Instant::now());
+        if self.obey(verdict, ctx) {
+            self.refuse(ctx, code);
+        }
+    }
+
+    fn on_text(&mut self, text: &[u8], ctx: &mut ws::WebsocketContext<Self>) {
+        if text.len() > MAX_FRAME_BYTES {
+            self.metrics.frame_in(None);
+            return self.refuse_bad(ctx, ErrorCode::FrameTooLarge);
+        }
+        let parsed = parse(text);
+        self.metrics
+            .frame_in(parsed.as_ref().ok().map(ClientMsg::type_name));
+        let msg = match parsed {
+            Ok(msg) => msg,
+            Err(code) => return self.refuse_bad(ctx, code),
+        };
+        let verdict = self.budget.message(&msg, Instant::now());
+        if !self.obey(verdict, ctx) {
             return;
         }
         if let ClientMsg::Signal { data, .. } = &msg {
             if serde_json::to_string(data).map_or(true, |s| s.len() > MAX_SIGNAL_BYTES) {
-                return self.refuse(ctx, ErrorCode::SignalTooLarge);
+                return self.refuse_bad(ctx, ErrorCode::SignalTooLarge);
             }
         }
         self.room.frames.do_send(FromMember {
@@ -245,10 +286,12 @@ impl Session {
         let join = Join {
             user: self.user,
             name: self.name.clone(),
+            standing: self.standing,
             conn: self.conn,
             session: Outlet {
                 recipient: ctx.address().recipient(),
                 queued: self.queued.clone(),
+                limit: MAX_QUEUED_BYTES,
             },
         };
         self.room
@@ -305,13 +348,18 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
                 return ctx.stop();
             }
         };
+        // Every frame counts toward the connection's budget, whatever it is (a close is let
+        // through: it ends the connection anyway).
+        if !matches!(msg, ws::Message::Close(_)) && !self.count_frame(ctx) {
+            return;
+        }
         match msg {
             ws::Message::Ping(bytes) => ctx.pong(&bytes),
             ws::Message::Pong(_) => {}
             ws::Message::Text(text) => self.on_text(text.as_bytes(), ctx),
             ws::Message::Binary(_) => {
                 self.metrics.frame_in(None);
-                self.refuse(ctx, ErrorCode::BadJson)
+                self.refuse_bad(ctx, ErrorCode::BadJson)
             }
             ws::Message::Continuation(item) => self.on_continuation(item, ctx),
             ws::Message::Close(_) => ctx.stop(),
@@ -334,7 +382,7 @@ impl Session {
             actix_http::ws::Item::FirstBinary(b) => {
                 self.partial = None;
                 self.metrics.frame_in(None);
-                self.refuse(ctx, ErrorCode::BadJson);
+                self.refuse_bad(ctx, ErrorCode::BadJson);
                 drop(b);
                 return;
             }
@@ -347,7 +395,7 @@ impl Session {
         if buf.len() + chunk.len() > MAX_FRAME_BYTES {
             self.partial = None;
             self.metrics.frame_in(None);
-            return self.refuse(ctx, ErrorCode::FrameTooLarge);
+            return self.refuse_bad(ctx, ErrorCode::FrameTooLarge);
         }
         buf.extend_from_slice(&chunk);
         if last {

@@ -1,7 +1,7 @@
 //! REST request and response bodies of the api-server (`/api/v1`).
 
 use crate::auth::Role;
-use crate::room::{Category, Mode, RoomStatus};
+use crate::room::{Category, CloseReason, Mode, RoomStatus};
 use crate::{RoomId, RoundId, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -19,11 +19,17 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
+    /// `rate_limited` (429): seconds until a retry can succeed (also in `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// `room_already_open` (409): the caller's room that is still open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<RoomId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -276,6 +282,52 @@ pub struct RoundRecorded {
     pub room: RoomId,
     pub round: RoundId,
     pub recorded: bool,
+    /// Whether the act counts toward the ranking (at least 2 scores from accounts whose scores
+    /// count, and the performer under the daily limit); an act that does not count is kept,
+    /// so a repeat is still recognised, but adds nothing.
+    #[serde(default)]
+    pub counted: bool,
+}
+
+/// Something the room-servers must act on at once, from `GET /internal/v1/moderation`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ModerationKind {
+    /// Close the user's open sockets and refuse new ones.
+    Banned {
+        user: UserId,
+    },
+    Unbanned {
+        user: UserId,
+    },
+    /// End the live show, tell the members why, close the room for good.
+    RoomClosed {
+        room: RoomId,
+        reason: CloseReason,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ModerationEvent {
+    /// Increases with every event; pass the last one seen as `?after=`.
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    #[serde(flatten)]
+    pub kind: ModerationKind,
+}
+
+/// `GET /internal/v1/moderation?after=<id>`: the events after `after`, oldest first (at most
+/// a page; ask again with `next`). Without `after`: the events of the last few minutes, which
+/// is what a room-server needs when it starts (room tickets live 60 seconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ModerationFeed {
+    pub events: Vec<ModerationEvent>,
+    /// The `after` for the next call.
+    pub next: i64,
 }
 
 /// Answer to [`RoomStatusReport`]: the room's state after the report. Status only moves

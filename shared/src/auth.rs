@@ -48,17 +48,39 @@ pub struct TicketRoom {
     pub title: String,
     pub mode: Mode,
     pub category: Category,
+    /// The room's creator: its host from the start, whether or not present, and never
+    /// kickable from their own room.
     pub host: UserId,
     pub member_limit: u8,
+    /// When the room was created (unix seconds): a room whose creator has not come within the
+    /// idle time closes.
+    pub created_at: i64,
 }
 
-/// A room ticket: who may join which room, until `exp`.
+/// Where a member stands toward the global ranking when the ticket is issued (ranked rooms
+/// only). The room uses it to say in advance when an act will not count; the api-server
+/// decides again when it records the act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankedStanding {
+    /// The member's own act would count: they have not reached today's limit of ranked acts.
+    pub act_counts: bool,
+    /// The member's scores count toward others' acts (their account is old enough).
+    pub scores_count: bool,
+}
+
+/// A room ticket: who may join which room, until `exp`, once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketClaims {
     pub kind: TokenKind,
     pub sub: UserId,
     pub name: String,
     pub room: TicketRoom,
+    /// `None` in normal rooms.
+    #[serde(default)]
+    pub ranked: Option<RankedStanding>,
+    /// Random and unique: the room-server remembers it until `exp` and refuses a ticket it has
+    /// seen (in a cluster, in Redis, so every instance refuses it).
+    pub jti: String,
     pub iat: i64,
     pub exp: i64,
     /// The `X-Request-Id` of the REST request that issued the ticket. The room-server logs the

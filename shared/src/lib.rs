@@ -6,5 +6,6 @@ pub mod auth;
 pub mod ids;
 pub mod protocol;
 pub mod room;
+pub mod text;
 
 pub use ids::{RoomId, RoundId, UserId};

@@ -4,7 +4,7 @@
 //! `seq` that increases by exactly 1; frames meant for one member (`welcome`, `signal`, `error`)
 //! carry none. docs/PROTOCOL.md shows every frame with an example.
 
-use crate::room::{Category, Mode};
+use crate::room::{Category, CloseReason, Mode};
 use crate::{RoomId, RoundId, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -172,6 +172,10 @@ pub enum EventKind {
         /// Mean of the scores received, two decimals; `null` when nobody scored.
         average: Option<f64>,
         count: u32,
+        /// Ranked rooms: whether the act counts toward the global ranking (at least 2 scores
+        /// that count, and the performer under the daily limit). Always false in normal rooms.
+        #[serde(default)]
+        counts: bool,
     },
     Nominated {
         by: UserId,
@@ -184,6 +188,11 @@ pub enum EventKind {
         results: Vec<ActResult>,
         /// True when the host ended the show before everyone had performed.
         early: bool,
+    },
+    /// The room is closed for good (by its host, an admin, or for standing idle); the last
+    /// event before the server closes every connection.
+    RoomClosed {
+        reason: CloseReason,
     },
 }
 
@@ -204,6 +213,7 @@ impl EventKind {
             EventKind::Nominated { .. } => "nominated",
             EventKind::HostChanged { .. } => "host_changed",
             EventKind::ShowEnded { .. } => "show_ended",
+            EventKind::RoomClosed { .. } => "room_closed",
         }
     }
 }
@@ -211,7 +221,7 @@ impl EventKind {
 /// Every server frame type: the room events' ([`EventKind::type_name`]) and the direct frames'.
 /// The room-server counts the frames it writes under these names (and nothing else), so a new
 /// frame type belongs here too.
-pub const SERVER_MSG_TYPES: [&str; 17] = [
+pub const SERVER_MSG_TYPES: [&str; 18] = [
     "member_joined",
     "member_left",
     "member_offline",
@@ -226,6 +236,7 @@ pub const SERVER_MSG_TYPES: [&str; 17] = [
     "nominated",
     "host_changed",
     "show_ended",
+    "room_closed",
     "welcome",
     "signal",
     "error",
@@ -249,6 +260,8 @@ pub enum LeaveReason {
     /// The member stayed offline past the grace period.
     TimedOut,
     Kicked,
+    /// An admin banned the account.
+    Banned,
 }
 
 /// Frames for one member only; they carry no `seq`.
@@ -322,6 +335,10 @@ pub struct MemberView {
     /// The mean score of this member's act, once its round has closed; left out until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
+    /// Ranked rooms: this member has reached today's limit of ranked acts, so their act will
+    /// not count toward the ranking. Left out while false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ranked_limit_reached: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -333,6 +350,11 @@ pub struct RoundView {
     /// Who has scored so far (never the values, until the round closes).
     pub scored: Vec<UserId>,
     pub eligible: u32,
+    /// Ranked rooms: whether the act can still count toward the global ranking (the performer
+    /// is under the daily limit and at least 2 of the eligible scorers' scores count). Always
+    /// false in normal rooms.
+    #[serde(default)]
+    pub counts: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -351,6 +373,9 @@ pub struct ActResult {
     pub name: String,
     pub average: Option<f64>,
     pub count: u32,
+    /// Ranked rooms: the act counted toward the global ranking.
+    #[serde(default)]
+    pub counts: bool,
 }
 
 /// Stable codes for refused frames; clients map them to messages in the user's language.
@@ -380,9 +405,15 @@ pub enum ErrorCode {
     InvalidChat,
     SignalTooLarge,
     CannotKickSelf,
+    /// Nobody can kick the room's creator out of their own room.
+    CannotKickCreator,
     // The connection.
     RoomFull,
     Kicked,
+    /// An admin banned this account; the connection closes.
+    Banned,
+    /// The room has closed (its host or an admin closed it, or it stood idle); no seats.
+    RoomClosed,
     /// The same user opened the room on another connection; this one is closed.
     Replaced,
     Internal,
@@ -390,7 +421,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for exhaustive checks (translations, docs).
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownType,
         ErrorCode::InvalidMessage,
@@ -411,8 +442,11 @@ impl ErrorCode {
         ErrorCode::InvalidChat,
         ErrorCode::SignalTooLarge,
         ErrorCode::CannotKickSelf,
+        ErrorCode::CannotKickCreator,
         ErrorCode::RoomFull,
         ErrorCode::Kicked,
+        ErrorCode::Banned,
+        ErrorCode::RoomClosed,
         ErrorCode::Replaced,
         ErrorCode::Internal,
     ];
@@ -439,8 +473,11 @@ impl ErrorCode {
             ErrorCode::InvalidChat => "invalid_chat",
             ErrorCode::SignalTooLarge => "signal_too_large",
             ErrorCode::CannotKickSelf => "cannot_kick_self",
+            ErrorCode::CannotKickCreator => "cannot_kick_creator",
             ErrorCode::RoomFull => "room_full",
             ErrorCode::Kicked => "kicked",
+            ErrorCode::Banned => "banned",
+            ErrorCode::RoomClosed => "room_closed",
             ErrorCode::Replaced => "replaced",
             ErrorCode::Internal => "internal",
         }
@@ -470,6 +507,7 @@ mod tests {
             online: true,
             performed: false,
             score: None,
+            ranked_limit_reached: false,
         };
         let encoded = serde_json::to_value(&fresh).unwrap();
         assert_eq!(encoded, json!({"id": 7, "name": "Dan", "online": true}));
@@ -548,6 +586,7 @@ mod tests {
             deadline: 0,
             scored: vec![],
             eligible: 1,
+            counts: true,
         };
         let events = [
             EventKind::MemberJoined {
@@ -557,6 +596,7 @@ mod tests {
                     online: true,
                     performed: false,
                     score: None,
+                    ranked_limit_reached: false,
                 },
             },
             EventKind::MemberLeft {
@@ -591,12 +631,16 @@ mod tests {
                 performer: user,
                 average: None,
                 count: 0,
+                counts: true,
             },
             EventKind::Nominated { by: user, user },
             EventKind::HostChanged { host: user },
             EventKind::ShowEnded {
                 results: vec![],
                 early: false,
+            },
+            EventKind::RoomClosed {
+                reason: crate::room::CloseReason::Host,
             },
         ];
         let directs = [

@@ -132,9 +132,39 @@ impl RoomStatus {
     }
 }
 
+/// Why a room closed before (or without) its show ending by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum CloseReason {
+    /// Its creator closed it.
+    Host,
+    /// An admin closed it.
+    Admin,
+    /// It stood empty, or its creator never came, for the idle time (default 10 minutes).
+    Idle,
+}
+
+impl CloseReason {
+    pub const ALL: [CloseReason; 3] = [CloseReason::Host, CloseReason::Admin, CloseReason::Idle];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Host => "host",
+            CloseReason::Admin => "admin",
+            CloseReason::Idle => "idle",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CloseReason> {
+        CloseReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 /// Trims and checks a room title; the error is a message fit to show a user.
 pub fn validate_title(title: &str) -> Result<String, &'static str> {
-    let t = title.trim();
+    // Control, bidi and zero-width characters are removed, as from names (see `crate::text`).
+    let t = &crate::text::normalize_line(title);
     match t.chars().count() {
         0 => Err("title must not be empty"),
         n if n > TITLE_MAX_CHARS => Err("title must be at most 60 characters"),
@@ -142,8 +172,14 @@ pub fn validate_title(title: &str) -> Result<String, &'static str> {
     }
 }
 
+/// Trims and checks a description; bidi and zero-width characters are removed (line breaks
+/// stay: a description may have several lines).
 pub fn validate_description(description: &str) -> Result<String, &'static str> {
-    let d = description.trim();
+    let d: String = description
+        .chars()
+        .filter(|&c| !crate::text::is_invisible_format(c))
+        .collect();
+    let d = d.trim();
     if d.chars().count() > DESCRIPTION_MAX_CHARS {
         Err("description must be at most 500 characters")
     } else {
@@ -170,6 +206,9 @@ mod tests {
         // 60 Hangul syllables are 180 bytes but exactly the limit.
         assert!(validate_title(&"노".repeat(60)).is_ok());
         assert!(validate_title(&"노".repeat(61)).is_err());
+        assert_eq!(validate_title("\u{202E}Friday\n").unwrap(), "Friday");
+        assert!(validate_title("\u{200B}\u{7}").is_err());
+        assert_eq!(validate_description(" a\u{200B}\nb ").unwrap(), "a\nb");
     }
 
     #[test]

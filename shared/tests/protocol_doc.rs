@@ -67,6 +67,7 @@ fn every_frame_type_is_documented() {
         "nominated",
         "host_changed",
         "show_ended",
+        "room_closed",
     ];
     for t in CLIENT_MSG_TYPES.iter().chain(server_types.iter()) {
         assert!(

@@ -116,7 +116,7 @@ pub fn request_span(req: &ServiceRequest, with_id: bool) -> Span {
 }
 
 /// One line per answered request: status and time taken. Probes and scrapes are logged at
-/// `debug` (they come every few seconds); server errors at `error`.
+/// `debug` (they come every few seconds; `warn` when not ready); server errors at `error`.
 pub fn finish_span<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
     let (status, started, path) = match outcome {
         Ok(response) => {
@@ -131,7 +131,10 @@ pub fn finish_span<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<
     // Two decimals are enough for people; the duration histogram has the exact figures.
     let elapsed = (elapsed_ms * 100.0).round() / 100.0;
     let probe = path.as_deref().is_some_and(is_probe);
-    if status >= 500 {
+    if probe && status >= 500 {
+        // Not ready: the cause (database, Redis, draining) is logged where it is found.
+        tracing::warn!(parent: &span, status, elapsed_ms = elapsed, "answered");
+    } else if status >= 500 {
         tracing::error!(parent: &span, status, elapsed_ms = elapsed, "answered");
     } else if probe {
         tracing::debug!(parent: &span, status, elapsed_ms = elapsed, "answered");

@@ -123,6 +123,8 @@ pub enum ToastText {
     Code(ErrorCode, String),
     /// A message from the api-server, shown as it is.
     Plain(String),
+    /// `rate_limited`: try again in this many seconds.
+    RetryAfter(u64),
 }
 
 impl ToastText {
@@ -137,12 +139,17 @@ impl ToastText {
                 _ => lang.error(*code).to_owned(),
             },
             ToastText::Plain(s) => s.clone(),
+            ToastText::RetryAfter(secs) => crate::i18n::retry_after_text(lang, *secs),
         }
     }
 
     pub fn from_api(err: &ApiError) -> Self {
         if err.is_network() {
             ToastText::Key(Key::NetworkError)
+        } else if err.code == "rate_limited" {
+            ToastText::RetryAfter(err.retry_after.unwrap_or(1))
+        } else if let Some(key) = crate::i18n::api_error_key(&err.code) {
+            ToastText::Key(key)
         } else if err.is_unauthorized() {
             ToastText::Key(Key::SessionExpired)
         } else {

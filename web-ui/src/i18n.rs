@@ -189,7 +189,7 @@ strings! {
     StartShow => "Start the show", "공연 시작";
     EndAct => "End act", "공연 끝내기";
     StageWaiting => "Waiting for the host to start the show.", "호스트가 공연을 시작하기를 기다리고 있어요.";
-    StageHostHint => "You're the host: start when at least 2 members are here.", "당신이 호스트예요. 2명 이상 모이면 시작하세요.";
+    StageHostHint => "You're the host: start when at least 2 members are here (3 in a ranked room).", "당신이 호스트예요. 2명 이상(랭크 방은 3명) 모이면 시작하세요.";
     NowPerforming => "Now performing", "지금 무대 위";
     ScoringNow => "Scores are coming in", "채점이 진행 중이에요";
     UpNext => "Up next", "다음 순서";
@@ -239,6 +239,14 @@ strings! {
     BackToLobby => "Back to the lobby", "로비로 돌아가기";
     RoomEnded => "The show in this room is over.", "이 방의 공연은 끝났어요.";
     RoomNotFound => "This room does not exist.", "존재하지 않는 방이에요.";
+    BannedNotice => "This account has been suspended, so you were disconnected.", "이용이 정지된 계정이라 연결이 끊어졌어요.";
+    RoomClosedByHost => "The host closed this room.", "호스트가 이 방을 닫았어요.";
+    RoomClosedByAdmin => "An administrator closed this room.", "관리자가 이 방을 닫았어요.";
+    RoomClosedIdle => "This room closed after standing empty for a while.", "한동안 비어 있어서 방이 닫혔어요.";
+    CloseRoom => "Close room", "방 닫기";
+    CloseRoomConfirm => "Close this room for everyone? A running show ends now.", "모두에게 이 방을 닫을까요? 진행 중인 공연은 바로 끝나요.";
+    ActNotCountedLimit => "This act does not count toward the ranking: the performer's ranked acts for today have already been counted.", "이 공연은 랭킹에 반영되지 않아요. 공연자의 오늘 랭크 공연이 이미 모두 반영되었어요.";
+    ActNotCountedScorers => "This act does not count toward the ranking: it needs scores from at least 2 members whose scores count.", "이 공연은 랭킹에 반영되지 않아요. 점수가 반영되는 참가자 2명 이상의 채점이 필요해요.";
 
     // Video
     CameraOn => "Camera on", "카메라 켜짐";
@@ -313,6 +321,14 @@ strings! {
 
     // Transport
     NetworkError => "Cannot reach the server. Check your connection.", "서버에 연결할 수 없습니다. 네트워크를 확인해 주세요.";
+    // API errors with words of our own ({n}: seconds).
+    ApiRateLimited => "Too many attempts. Try again in {n} s.", "너무 많이 시도했어요. {n}초 후에 다시 시도해 주세요.";
+    ApiRoomAlreadyOpen => "You already have an open room. Go back to it, or close it before opening another.", "이미 열어 둔 방이 있어요. 그 방으로 돌아가거나, 닫은 뒤에 새 방을 여세요.";
+    GoToOpenRoom => "Go to your open room", "열어 둔 방으로 가기";
+    ApiNotRoomHost => "Only the room's host can close it.", "방을 만든 사람만 방을 닫을 수 있어요.";
+    ApiRequestTimeout => "The request took too long. Please try again.", "요청이 너무 오래 걸렸어요. 다시 시도해 주세요.";
+    NameEmpty => "Please enter a name.", "이름을 입력해 주세요.";
+    NameTooLong => "A name can be at most 30 characters.", "이름은 30자 이하여야 해요.";
     SessionExpired => "Your session has expired. Please sign in again.", "로그인이 만료되었습니다. 다시 로그인해 주세요.";
     Dismiss => "Dismiss", "닫기";
 
@@ -325,7 +341,7 @@ strings! {
     ErrNotHost => "Only the host can do that.", "호스트만 할 수 있어요.";
     ErrNotYourTurn => "It's not your turn.", "지금은 당신 차례가 아니에요.";
     ErrNotAMember => "You are not a member of this room.", "이 방의 참가자가 아닙니다.";
-    ErrNotEnoughMembers => "At least 2 members are needed to start the show.", "공연을 시작하려면 2명 이상이 필요해요.";
+    ErrNotEnoughMembers => "At least 2 members are needed to start the show (3 in a ranked room).", "공연을 시작하려면 2명 이상(랭크 방은 3명)이 필요해요.";
     ErrAlreadyStarted => "The show has already started.", "공연이 이미 시작되었어요.";
     ErrWrongPhase => "That can't be done at this point of the show.", "지금 단계에서는 할 수 없어요.";
     ErrAlreadyPerformed => "That member has already performed.", "이미 공연한 참가자예요.";
@@ -337,6 +353,9 @@ strings! {
     ErrInvalidChat => "A message must be 1 to 500 characters.", "메시지는 1자에서 500자 사이여야 해요.";
     ErrSignalTooLarge => "Video setup data was too large.", "영상 연결 정보가 너무 큽니다.";
     ErrCannotKickSelf => "You can't remove yourself.", "자기 자신은 내보낼 수 없어요.";
+    ErrCannotKickCreator => "Nobody can remove the room's creator.", "방을 만든 사람은 내보낼 수 없어요.";
+    ErrBanned => "This account has been suspended.", "이용이 정지된 계정이에요.";
+    ErrRoomClosed => "This room has closed.", "이 방은 닫혔어요.";
     ErrRoomFull => "This room is full.", "방이 가득 찼어요.";
     ErrKicked => "The host removed you from this room.", "호스트가 당신을 이 방에서 내보냈습니다.";
     ErrReplaced => "You opened this room somewhere else, so this window was disconnected.", "다른 창에서 이 방에 들어가서 이 창의 연결이 끊어졌습니다.";
@@ -356,6 +375,34 @@ pub fn login_error_key(code: &str) -> Key {
         "server_error" => Key::LoginErrServer,
         "kakao_disabled" => Key::LoginErrKakaoDisabled,
         _ => Key::LoginErrUnknown,
+    }
+}
+
+/// Our words for an api-server error code, where we have better ones than its message
+/// (`rate_limited` is drawn with its wait, see `ToastText`).
+pub fn api_error_key(code: &str) -> Option<Key> {
+    Some(match code {
+        "banned" => Key::LoginErrBanned,
+        "room_already_open" => Key::ApiRoomAlreadyOpen,
+        "not_room_host" => Key::ApiNotRoomHost,
+        "request_timeout" => Key::ApiRequestTimeout,
+        "room_ended" => Key::RoomEnded,
+        "room_not_found" => Key::RoomNotFound,
+        _ => return None,
+    })
+}
+
+/// "Try again in {n} s." with the wait filled in.
+pub fn retry_after_text(lang: Lang, secs: u64) -> String {
+    lang.t(Key::ApiRateLimited)
+        .replace("{n}", &secs.max(1).to_string())
+}
+
+/// The message for a display name the shared rules refuse.
+pub fn name_error_key(e: onair_shared::text::NameError) -> Key {
+    match e {
+        onair_shared::text::NameError::Empty => Key::NameEmpty,
+        onair_shared::text::NameError::TooLong => Key::NameTooLong,
     }
 }
 
@@ -382,6 +429,9 @@ pub fn error_key(code: ErrorCode) -> Key {
         ErrorCode::InvalidChat => Key::ErrInvalidChat,
         ErrorCode::SignalTooLarge => Key::ErrSignalTooLarge,
         ErrorCode::CannotKickSelf => Key::ErrCannotKickSelf,
+        ErrorCode::CannotKickCreator => Key::ErrCannotKickCreator,
+        ErrorCode::Banned => Key::ErrBanned,
+        ErrorCode::RoomClosed => Key::ErrRoomClosed,
         ErrorCode::RoomFull => Key::ErrRoomFull,
         ErrorCode::Kicked => Key::ErrKicked,
         ErrorCode::Replaced => Key::ErrReplaced,
@@ -468,6 +518,32 @@ mod tests {
         assert_eq!(keys.len(), codes.len());
         assert!(!keys.contains(&Key::LoginErrUnknown));
         assert_eq!(login_error_key("whatever"), Key::LoginErrUnknown);
+    }
+
+    #[test]
+    fn new_api_errors_have_words_in_both_languages() {
+        for code in [
+            "banned",
+            "room_already_open",
+            "not_room_host",
+            "request_timeout",
+        ] {
+            let key = api_error_key(code).unwrap();
+            assert_ne!(t(Lang::En, key), t(Lang::Ko, key));
+        }
+        assert_eq!(api_error_key("validation_failed"), None);
+        assert_eq!(
+            retry_after_text(Lang::En, 42),
+            "Too many attempts. Try again in 42 s."
+        );
+        assert!(retry_after_text(Lang::Ko, 42).contains("42초"));
+        assert_eq!(
+            t(
+                Lang::En,
+                name_error_key(onair_shared::text::NameError::TooLong)
+            ),
+            "A name can be at most 30 characters."
+        );
     }
 
     #[test]

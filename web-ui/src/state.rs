@@ -84,6 +84,7 @@ pub fn apply(room: &mut RoomSnapshot, event: &EventKind) {
             performer,
             average,
             count,
+            counts,
         } => {
             if room.round.as_ref().is_some_and(|r| r.id == *round) {
                 room.round = None;
@@ -103,6 +104,7 @@ pub fn apply(room: &mut RoomSnapshot, event: &EventKind) {
                     name,
                     average: *average,
                     count: *count,
+                    counts: *counts,
                 });
             }
         }
@@ -115,6 +117,68 @@ pub fn apply(room: &mut RoomSnapshot, event: &EventKind) {
             room.nominee = None;
             room.results = results.clone();
         }
+        // The last event before the server closes the connection (the socket task stops and
+        // says why); a running show ended just before with `show_ended`.
+        EventKind::RoomClosed { .. } => {
+            room.phase = Phase::Ended;
+            room.performer = None;
+            room.round = None;
+            room.nominee = None;
+        }
+    }
+}
+
+/// Why the act on stage (or just scored) does not count toward the global ranking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uncounted {
+    /// The performer has had today's ranked acts counted already.
+    DailyLimit,
+    /// Fewer than two members whose scores count can score it.
+    TooFewScorers,
+}
+
+/// In a ranked room: whether the act on air, being scored or just scored will not count
+/// toward the ranking, and why (`None`: it counts, or the room is not ranked). The server
+/// decides; this reads what it says (the performer's `ranked_limit_reached`, the round's and
+/// the result's `counts`).
+pub fn uncounted_act(room: &RoomSnapshot) -> Option<Uncounted> {
+    if room.mode != onair_shared::room::Mode::Rank {
+        return None;
+    }
+    let over_limit = |user: UserId| {
+        room.members
+            .iter()
+            .any(|m| m.id == user && m.ranked_limit_reached)
+    };
+    let reason = |performer: UserId| {
+        if over_limit(performer) {
+            Uncounted::DailyLimit
+        } else {
+            Uncounted::TooFewScorers
+        }
+    };
+    match room.phase {
+        Phase::OnAir => {
+            let performer = room.performer?;
+            if over_limit(performer) {
+                Some(Uncounted::DailyLimit)
+            } else if room.members.iter().filter(|m| m.id != performer).count() < 2 {
+                Some(Uncounted::TooFewScorers)
+            } else {
+                None
+            }
+        }
+        Phase::Scoring => room
+            .round
+            .as_ref()
+            .filter(|r| !r.counts)
+            .map(|r| reason(r.performer)),
+        Phase::Nominating => room
+            .results
+            .last()
+            .filter(|r| !r.counts)
+            .map(|r| reason(r.performer)),
+        Phase::Lobby | Phase::Ended => None,
     }
 }
 
@@ -343,6 +407,7 @@ mod tests {
             online: true,
             performed: false,
             score: None,
+            ranked_limit_reached: false,
         }
     }
 
@@ -371,6 +436,7 @@ mod tests {
             deadline: 1_000,
             scored: vec![],
             eligible: 1,
+            counts: true,
         }
     }
 
@@ -510,6 +576,7 @@ mod tests {
             performer: UserId(1),
             average: Some(87.5),
             count: 1,
+            counts: false,
         };
         apply(&mut r, &closed);
         apply(&mut r, &closed);
@@ -558,6 +625,7 @@ mod tests {
             name: "Ada".into(),
             average: None,
             count: 0,
+            counts: false,
         }];
         apply(
             &mut r,
@@ -791,6 +859,55 @@ mod tests {
     }
 
     #[test]
+    fn the_room_says_when_a_ranked_act_will_not_count() {
+        // On air with two others who can score: it counts.
+        let mut r = snapshot();
+        r.members.push(member(3, "Cy"));
+        r.phase = Phase::OnAir;
+        r.performer = Some(UserId(1));
+        assert_eq!(uncounted_act(&r), None);
+        // The performer has reached today's limit.
+        r.members[0].ranked_limit_reached = true;
+        assert_eq!(uncounted_act(&r), Some(Uncounted::DailyLimit));
+        // Only one other member to score.
+        r.members[0].ranked_limit_reached = false;
+        r.members.pop();
+        assert_eq!(uncounted_act(&r), Some(Uncounted::TooFewScorers));
+        // Scoring: the round says.
+        let mut r = scoring_room(&[1, 2, 3], 2, &[]);
+        assert_eq!(uncounted_act(&r), None);
+        r.round.as_mut().unwrap().counts = false;
+        assert_eq!(uncounted_act(&r), Some(Uncounted::TooFewScorers));
+        // After the round: its result says.
+        apply(
+            &mut r,
+            &EventKind::RoundClosed {
+                round: RoundId(1),
+                performer: UserId(1),
+                average: Some(50.0),
+                count: 1,
+                counts: false,
+            },
+        );
+        assert_eq!(uncounted_act(&r), Some(Uncounted::TooFewScorers));
+        // A normal room never says so.
+        r.mode = Mode::Normal;
+        assert_eq!(uncounted_act(&r), None);
+    }
+
+    #[test]
+    fn a_closed_room_is_over() {
+        let mut r = scoring_room(&[1, 2, 3], 2, &[]);
+        apply(
+            &mut r,
+            &EventKind::RoomClosed {
+                reason: onair_shared::room::CloseReason::Admin,
+            },
+        );
+        assert_eq!((r.phase, r.round.is_none()), (Phase::Ended, true));
+    }
+
+    #[test]
     fn late_joiners_are_the_latest_unscored_members_beyond_the_eligible_count() {
         // Everyone was there.
         assert!(late_joiners(&scoring_room(&[1, 2, 3], 2, &[])).is_empty());
@@ -849,6 +966,7 @@ mod tests {
             name: format!("p{round}"),
             average: avg,
             count: 1,
+            counts: true,
         };
         let board = results_board(&[
             r(1, Some(50.0)),

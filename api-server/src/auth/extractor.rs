@@ -3,6 +3,7 @@ use crate::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 use onair_shared::auth::Role;
 use onair_shared::UserId;
 use std::future::{ready, Ready};
@@ -11,8 +12,9 @@ use std::future::{ready, Ready};
 /// argument makes the route require login; a missing or bad token answers 401 before the
 /// handler runs.
 ///
-/// It trusts the signed claims and does not touch the database; handlers that need the
-/// current row (ban status, fresh name) load it.
+/// The token proves who is asking; what they may do comes from their current row (through a
+/// cache of at most two seconds, [`super::current`]): a banned account is refused with 403
+/// `banned` on every route, a demoted admin is a user at once, a deleted account is 401.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthUser {
     pub id: UserId,
@@ -22,46 +24,58 @@ pub struct AuthUser {
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<AuthUser, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<AuthUser, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await })
     }
 }
 
 /// The caller when a login token is sent, for routes where signing in is optional (a
 /// profile shows `followed_by_me`). No `Authorization` header means anonymous; a header with
-/// a bad or expired token is still 401, so a client learns its session is over.
+/// a bad or expired token is still 401, so a client learns its session is over. A banned
+/// account is served as anonymous (no TURN credentials, no `followed_by_me`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MaybeAuthUser(pub Option<AuthUser>);
 
 impl FromRequest for MaybeAuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<MaybeAuthUser, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<MaybeAuthUser, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(if req.headers().contains_key(AUTHORIZATION) {
-            authenticate(req).map(|u| MaybeAuthUser(Some(u)))
-        } else {
-            Ok(MaybeAuthUser(None))
+        let req = req.clone();
+        Box::pin(async move {
+            if !req.headers().contains_key(AUTHORIZATION) {
+                return Ok(MaybeAuthUser(None));
+            }
+            match authenticate(&req).await {
+                Ok(user) => Ok(MaybeAuthUser(Some(user))),
+                Err(ApiError::Banned) => Ok(MaybeAuthUser(None)),
+                Err(e) => Err(e),
+            }
         })
     }
 }
 
-/// A signed-in admin (`role: admin` in the login token): 401 without a valid token, 403
-/// `forbidden` for anyone else.
+/// A signed-in admin (the `admin` role in the database now, not in the token): 401 without a
+/// valid token, 403 `forbidden` for anyone else.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdminUser(pub AuthUser);
 
 impl FromRequest for AdminUser {
     type Error = ApiError;
-    type Future = Ready<Result<AdminUser, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<AdminUser, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|user| match user.role {
-            Role::Admin => Ok(AdminUser(user)),
-            Role::User => Err(ApiError::Forbidden("this needs an admin account")),
-        }))
+        let req = req.clone();
+        Box::pin(async move {
+            let user = authenticate(&req).await?;
+            match user.role {
+                Role::Admin => Ok(AdminUser(user)),
+                Role::User => Err(ApiError::Forbidden("this needs an admin account")),
+            }
+        })
     }
 }
 
@@ -116,7 +130,28 @@ fn app_state(req: &HttpRequest) -> Result<&web::Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::internal("AppState is not registered"))
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+    let claims = verify_token(req)?;
+    let state = app_state(req)?;
+    let current = state
+        .users
+        .get(&state.pool, claims.sub)
+        .await?
+        .ok_or(ApiError::Unauthorized(
+            "this account no longer exists; sign in again",
+        ))?;
+    if current.banned {
+        return Err(ApiError::Banned);
+    }
+    Ok(AuthUser {
+        id: claims.sub,
+        name: current.name,
+        role: current.role,
+    })
+}
+
+/// The login token's claims: signature, expiry and kind.
+fn verify_token(req: &HttpRequest) -> Result<onair_shared::auth::AccessClaims, ApiError> {
     let state = app_state(req)?;
     let header = req
         .headers()
@@ -129,12 +164,7 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
         .ok_or(ApiError::Unauthorized(
             "expected the header `Authorization: Bearer <token>`",
         ))?;
-    let claims = state.jwt.verify_access(token)?;
-    Ok(AuthUser {
-        id: claims.sub,
-        name: claims.name,
-        role: claims.role,
-    })
+    state.jwt.verify_access(token)
 }
 
 /// The token of a `Bearer` credential; the scheme name is case-insensitive (RFC 7235).

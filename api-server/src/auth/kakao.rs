@@ -156,12 +156,11 @@ pub fn parse_profile(body: &Value) -> Result<KakaoProfile, KakaoError> {
     })
 }
 
-/// A Kakao nickname as an OnAir display name: no control characters, trimmed, at most
+/// A Kakao nickname as an OnAir display name: normalised like every name (control, bidi and
+/// zero-width characters removed, trimmed, [`onair_shared::text`]), at most
 /// [`DISPLAY_NAME_MAX_CHARS`] characters.
 fn clean_name(raw: &str) -> String {
-    let cleaned: String = raw.chars().filter(|c| !c.is_control()).collect();
-    cleaned
-        .trim()
+    onair_shared::text::normalize_line(raw)
         .chars()
         .take(DISPLAY_NAME_MAX_CHARS)
         .collect::<String>()
@@ -205,6 +204,20 @@ mod tests {
 
         let p = parse_profile(&json!({ "id": 8 })).unwrap();
         assert_eq!(p.name, FALLBACK_NAME);
+        let p = parse_profile(
+            &json!({ "id": 10, "properties": { "nickname": "\u{202E}라이언\u{200B}" } }),
+        )
+        .unwrap();
+        assert_eq!(
+            p.name, "라이언",
+            "bidi and zero-width characters are taken out"
+        );
+        let p = parse_profile(&json!({ "id": 11, "properties": { "nickname": "\u{200B}\u{7}" } }))
+            .unwrap();
+        assert_eq!(
+            p.name, FALLBACK_NAME,
+            "a nickname of invisible characters is no name"
+        );
         let long = "가".repeat(40);
         let p = parse_profile(&json!({ "id": 9, "properties": { "nickname": long } })).unwrap();
         assert_eq!(p.name.chars().count(), DISPLAY_NAME_MAX_CHARS);

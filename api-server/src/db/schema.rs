@@ -31,6 +31,9 @@ diesel::table! {
         status -> Text,
         member_count -> Integer,
         created_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+        end_reason -> Nullable<Text>,
+        last_active_at -> BigInt,
     }
 }
 
@@ -44,6 +47,18 @@ diesel::table! {
         score_count -> Integer,
         closed_at -> BigInt,
         recorded_at -> BigInt,
+        counted -> Bool,
+    }
+}
+
+diesel::table! {
+    moderation_events (id) {
+        id -> BigInt,
+        kind -> Text,
+        user_id -> Nullable<BigInt>,
+        room_id -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        created_at -> BigInt,
     }
 }
 
@@ -95,4 +110,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     follows,
     login_codes,
     ranking_counts,
+    moderation_events,
 );

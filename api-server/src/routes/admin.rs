@@ -1,5 +1,8 @@
-//! Moderation, for accounts with the admin role (`ONAIR_ADMIN_USERS`, applied at login and
-//! carried in the login token).
+//! Moderation, for accounts with the admin role (`ONAIR_ADMIN_USERS`, applied at start-up and
+//! at login, read from the database on every request). There is no route to change roles:
+//! the configuration is their one source, so no admin can promote anyone, themselves included.
+//! A ban or a closing takes effect at once: the banned user's next request is refused, and
+//! the room-servers close their sockets or end the room within seconds (moderation events).
 
 use crate::auth::AdminUser;
 use crate::db;
@@ -7,9 +10,10 @@ use crate::db::models::{Room, User};
 use crate::error::ApiError;
 use crate::routes::paging::{parse_id_cursor, parse_limit, split_page};
 use crate::routes::rooms::parse_status;
-use crate::AppState;
+use crate::{unix_now, AppState};
 use actix_web::web;
 use onair_shared::api::{BanStatus, Page, RoomView};
+use onair_shared::room::CloseReason;
 use onair_shared::{RoomId, UserId};
 use serde::Deserialize;
 
@@ -49,16 +53,20 @@ pub async fn list_rooms(
     }))
 }
 
-/// `POST /admin/rooms/{id}/close`: the room ends (idempotent).
+/// `POST /admin/rooms/{id}/close`: the room ends (idempotent); a live show on the room-server
+/// ends at once, and ranked acts of the room that end after this are refused.
 pub async fn close_room(
     state: web::Data<AppState>,
     admin: AdminUser,
     path: web::Path<RoomId>,
 ) -> Result<web::Json<RoomView>, ApiError> {
     let id = path.into_inner();
-    let (room, host) = db::run(&state.pool, move |conn| Ok(Room::close(conn, id)?))
-        .await?
-        .ok_or(ApiError::RoomNotFound)?;
+    let now = unix_now();
+    let (room, host) = db::run(&state.pool, move |conn| {
+        Ok(Room::close(conn, id, CloseReason::Admin, now)?)
+    })
+    .await?
+    .ok_or(ApiError::RoomNotFound)?;
     tracing::info!("admin {} closed room {id}", admin.0.id);
     Ok(web::Json(room.to_view(&host)?))
 }
@@ -76,13 +84,18 @@ pub async fn ban(
     set_banned(state, admin, id, true).await
 }
 
-/// `POST /admin/users/{id}/unban`.
+/// `POST /admin/users/{id}/unban`. Not on oneself: a banned admin is refused everything
+/// anyway, and no admin lifts their own ban.
 pub async fn unban(
     state: web::Data<AppState>,
     admin: AdminUser,
     path: web::Path<UserId>,
 ) -> Result<web::Json<BanStatus>, ApiError> {
-    set_banned(state, admin, path.into_inner(), false).await
+    let id = path.into_inner();
+    if id == admin.0.id {
+        return Err(ApiError::CannotBanSelf);
+    }
+    set_banned(state, admin, id, false).await
 }
 
 async fn set_banned(
@@ -91,11 +104,14 @@ async fn set_banned(
     id: UserId,
     banned: bool,
 ) -> Result<web::Json<BanStatus>, ApiError> {
+    let now = unix_now();
     let user = db::run(&state.pool, move |conn| {
-        Ok(User::set_banned(conn, id, banned)?)
+        Ok(User::set_banned(conn, id, banned, now)?)
     })
     .await?
     .ok_or(ApiError::UserNotFound)?;
+    // This instance refuses them from the next request; others within two seconds.
+    state.users.forget(id);
     tracing::info!(
         "admin {} {} user {id}",
         admin.0.id,

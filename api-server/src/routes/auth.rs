@@ -1,26 +1,28 @@
 use crate::db::models::{LoginCode, NewUser, Provider, User};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
+use crate::limits::Action;
 use crate::metrics::LoginKind;
 use crate::{unix_now, AppState};
-use actix_web::web;
-use onair_shared::api::{
-    DevLoginRequest, ExchangeCodeRequest, LoginResponse, DISPLAY_NAME_MAX_CHARS,
-};
+use actix_web::{web, HttpRequest};
+use onair_shared::api::{DevLoginRequest, ExchangeCodeRequest, LoginResponse};
 use onair_shared::auth::Role;
 
 /// `POST /auth/dev`: sign in by name alone, for local development. The same name, in any
 /// letter case, is the same account.
 pub async fn dev_login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     // Taken as a Result so that a disabled dev login answers 404 whatever the body is.
     body: Result<web::Json<DevLoginRequest>, actix_web::Error>,
 ) -> actix_web::Result<web::Json<LoginResponse>> {
     if !state.config.dev_mode {
         return Err(ApiError::DevLoginDisabled.into());
     }
+    state.limit_address(Action::Login, &req)?;
     let name = validate_display_name(&body?.name)?;
     let provider_id = name.to_lowercase();
+    state.limits.check_account(Action::Login, &provider_id)?;
     let now = unix_now();
     let role = granted_role(&state, Provider::Dev, &provider_id);
     let user = db::run(&state.pool, move |conn| {
@@ -65,8 +67,10 @@ pub fn login_response(state: &AppState, user: &User, now: i64) -> Result<LoginRe
 /// `/login/complete?code=...` for a login token. A code works once, for 60 seconds.
 pub async fn exchange(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<ExchangeCodeRequest>,
 ) -> Result<web::Json<LoginResponse>, ApiError> {
+    state.limit_address(Action::Login, &req)?;
     let code = body.into_inner().code.trim().to_owned();
     // Ours are 64 hex characters; anything else cannot match, so skip the database.
     if code.is_empty() || code.len() > 128 {
@@ -87,37 +91,9 @@ pub async fn exchange(
     Ok(web::Json(login_response(&state, &user, now)?))
 }
 
-/// Trims a display name and checks it is 1 to 30 characters with no control characters.
+/// A display name as the web app's form checks it ([`onair_shared::text`]): control, bidi and
+/// zero-width characters removed, trimmed, then 1 to 30 characters.
 pub fn validate_display_name(raw: &str) -> Result<String, ApiError> {
-    let name = raw.trim();
-    let chars = name.chars().count();
-    if chars == 0 {
-        return Err(ApiError::Validation("name must not be empty".into()));
-    }
-    if chars > DISPLAY_NAME_MAX_CHARS {
-        return Err(ApiError::Validation(format!(
-            "name must be at most {DISPLAY_NAME_MAX_CHARS} characters (got {chars})"
-        )));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(ApiError::Validation(
-            "name must not contain control characters such as line breaks or tabs".into(),
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::validate_display_name;
-
-    #[test]
-    fn display_names() {
-        assert_eq!(validate_display_name("  지수 ").unwrap(), "지수");
-        assert!(validate_display_name(&"가".repeat(30)).is_ok());
-        assert!(validate_display_name(&"가".repeat(31)).is_err());
-        assert!(validate_display_name(" \t ").is_err());
-        assert!(validate_display_name("a\nb").is_err());
-        assert!(validate_display_name("a\u{0}b").is_err());
-    }
+    onair_shared::text::validate_display_name(raw)
+        .map_err(|e| ApiError::Validation(e.message().into()))
 }

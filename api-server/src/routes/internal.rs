@@ -5,15 +5,18 @@
 
 use crate::auth::ServiceCaller;
 use crate::db;
-use crate::db::models::{mean_centi, Act, NewAct, Recorded, Room, User};
+use crate::db::models::{
+    mean_centi, Act, CountRules, ModerationEvent, NewAct, Recorded, Room, User,
+};
 use crate::error::ApiError;
 use crate::{unix_now, AppState};
 use actix_web::{web, HttpResponse};
 use onair_shared::api::{
-    RankedRoundReport, RoomStatusAck, RoomStatusReport, RoomView, RoundRecorded,
+    ModerationFeed, RankedRoundReport, RoomStatusAck, RoomStatusReport, RoomView, RoundRecorded,
 };
-use onair_shared::room::Mode;
+use onair_shared::room::{CloseReason, Mode};
 use onair_shared::{RoomId, RoundId};
+use serde::Deserialize;
 use std::collections::HashSet;
 
 /// More scores than any room can produce (12 members at most, the performer does not score).
@@ -50,8 +53,15 @@ pub async fn put_status(
         )));
     }
     let count = i32::try_from(report.member_count).unwrap_or(i32::MAX);
+    let now = unix_now();
     let room = db::run(&state.pool, move |conn| {
-        Ok(Room::apply_status_report(conn, id, report.status, count)?)
+        Ok(Room::apply_status_report(
+            conn,
+            id,
+            report.status,
+            count,
+            now,
+        )?)
     })
     .await?
     .ok_or(ApiError::RoomNotFound)?;
@@ -64,7 +74,10 @@ pub async fn put_status(
 
 /// `PUT /internal/v1/rooms/{room}/rounds/{round}`: records a ranked act exactly once.
 /// 201 the first time; 200 with `recorded: false` for a repeat of the same act (a retry after
-/// a lost answer, or a new room owner after failover), which changes nothing.
+/// a lost answer, or a new room owner after failover), which changes nothing. `counted` says
+/// whether it counts toward the ranking (at least two scores from accounts old enough, the
+/// performer under the daily limit). An act that ended after an admin closed the room is
+/// refused with 409 `room_closed`.
 pub async fn put_round(
     state: web::Data<AppState>,
     _caller: ServiceCaller,
@@ -78,6 +91,7 @@ pub async fn put_round(
         .filter(|n| *n >= 1)
         .ok_or_else(|| ApiError::Validation(format!("round must be from 1 (got {round})")))?;
     let average_centi = validate_report(&report)?;
+    let now = unix_now();
     let new = NewAct {
         room_id: room_id.0,
         round_no,
@@ -85,7 +99,13 @@ pub async fn put_round(
         average_centi: average_centi.map(|c| c as i32),
         score_count: report.scores.len() as i32,
         closed_at: report.closed_at,
-        recorded_at: unix_now(),
+        recorded_at: now,
+        counted: false,
+    };
+    let rules = CountRules {
+        per_day: state.config.fair_play.ranked_acts_per_day,
+        min_account_age_secs: state.config.fair_play.ranked_min_account_age_secs,
+        now,
     };
     let scores: Vec<_> = report.scores.iter().map(|s| (s.scorer, s.value)).collect();
     let mut people: Vec<i64> = report.scores.iter().map(|s| s.scorer.0).collect();
@@ -96,11 +116,21 @@ pub async fn put_round(
         if room.mode()? != Mode::Rank {
             return Err(ApiError::NotRanked);
         }
+        // An admin's close ends the room's ranked play: nothing that ended after it counts
+        // (a repeat of an act recorded before is still answered as a repeat below).
+        if room.close_reason() == Some(CloseReason::Admin)
+            && room
+                .ended_at
+                .is_some_and(|ended| new.closed_at > ended.saturating_mul(1000))
+            && Act::find_by_round(conn, room_id, round_no)?.is_none()
+        {
+            return Err(ApiError::RoomClosed);
+        }
         let known: HashSet<i64> = User::existing_ids(conn, &people)?.into_iter().collect();
         if let Some(unknown) = people.iter().find(|id| !known.contains(id)) {
             return Err(ApiError::Validation(format!("unknown user {unknown}")));
         }
-        Ok(Act::record(conn, &new, &scores)?)
+        Ok(Act::record(conn, &new, &scores, &rules)?)
     })
     .await?;
 
@@ -110,16 +140,18 @@ pub async fn put_round(
     match recorded {
         Recorded::New(act) => {
             tracing::info!(
-                "room {room_id} round {round}: recorded act {} of user {} ({} scores, average {:?})",
+                "room {room_id} round {round}: recorded act {} of user {} ({} scores, average {:?}, {})",
                 act.id,
                 act.performer_id,
                 act.score_count,
-                act.average()
+                act.average(),
+                if act.counted { "counted" } else { "not counted" }
             );
             Ok(HttpResponse::Created().json(RoundRecorded {
                 room: room_id,
                 round,
                 recorded: true,
+                counted: act.counted,
             }))
         }
         Recorded::Repeat(existing) if existing.performer_id == report.performer.0 => {
@@ -128,6 +160,7 @@ pub async fn put_round(
                 room: room_id,
                 round,
                 recorded: false,
+                counted: existing.counted,
             }))
         }
         Recorded::Repeat(existing) => Err(ApiError::RoundConflict(format!(
@@ -135,6 +168,57 @@ pub async fn put_round(
             existing.performer_id, report.performer
         ))),
     }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ModerationQuery {
+    /// The `next` of the previous answer (without it: the last five minutes).
+    pub after: Option<String>,
+}
+
+/// Events a room-server reads when it starts: bans and closings of the last few minutes
+/// (room tickets live 60 seconds).
+const MODERATION_START_WINDOW_SECS: i64 = 300;
+const MODERATION_PAGE: i64 = 200;
+
+/// `GET /internal/v1/moderation?after=<id>`: bans, unbans and room closings after `after`,
+/// oldest first; without `after`, those of the last five minutes.
+pub async fn moderation(
+    state: web::Data<AppState>,
+    _caller: ServiceCaller,
+    query: web::Query<ModerationQuery>,
+) -> Result<web::Json<ModerationFeed>, ApiError> {
+    let after = match query
+        .after
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        None => None,
+        Some(a) => Some(a.parse::<i64>().ok().filter(|a| *a >= 0).ok_or_else(|| {
+            ApiError::Validation(format!("after must be an event id, got {a:?}"))
+        })?),
+    };
+    let now = unix_now();
+    let (rows, last) = db::run(&state.pool, move |conn| {
+        let rows = match after {
+            Some(after) => ModerationEvent::after(conn, after, MODERATION_PAGE)?,
+            None => {
+                ModerationEvent::since(conn, now - MODERATION_START_WINDOW_SECS, MODERATION_PAGE)?
+            }
+        };
+        let last = match rows.last() {
+            Some(row) => row.id,
+            None => after.unwrap_or(ModerationEvent::last_id(conn)?),
+        };
+        Ok((rows, last))
+    })
+    .await?;
+    Ok(web::Json(ModerationFeed {
+        events: rows.iter().filter_map(ModerationEvent::to_wire).collect(),
+        next: last,
+    }))
 }
 
 /// Checks a report on its own and returns the average in hundredths, recomputed from the

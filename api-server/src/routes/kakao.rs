@@ -17,6 +17,8 @@ use crate::auth::oauth_state::{STATE_COOKIE, STATE_TTL_SECS};
 use crate::db;
 use crate::db::models::{LoginCode, NewUser, Provider, User};
 use crate::error::ApiError;
+use crate::http::for_log;
+use crate::limits::Action;
 use crate::routes::auth::{granted_role, login_user};
 use crate::{unix_now, AppState};
 use actix_web::http::header::{CACHE_CONTROL, COOKIE, LOCATION, SET_COOKIE};
@@ -64,11 +66,14 @@ impl LoginError {
 }
 
 /// `GET /auth/kakao`.
-pub async fn start(state: web::Data<AppState>) -> HttpResponse {
+pub async fn start(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let Some(config) = &state.config.kakao else {
         return fail(LoginError::KakaoDisabled, false);
     };
     let secure = config.secure_cookie();
+    if let Err(e) = state.limit_address(Action::Login, &req) {
+        return actix_web::ResponseError::error_response(&e);
+    }
     let issued = state.oauth_state.issue("kakao", unix_now());
     let target = issued
         .as_ref()
@@ -129,9 +134,11 @@ async fn finish(
         .as_ref()
         .ok_or(LoginError::KakaoDisabled)?;
     if let Some(error) = query.error.as_deref() {
+        // Both come from the query string: anyone can put a newline in them.
         tracing::info!(
-            "Kakao login not completed: {error} ({})",
-            query.error_description.as_deref().unwrap_or("")
+            "Kakao login not completed: {} ({})",
+            for_log(error),
+            for_log(query.error_description.as_deref().unwrap_or(""))
         );
         return Err(if error == "access_denied" {
             LoginError::AccessDenied
@@ -161,11 +168,11 @@ async fn finish(
     .await
     .map_err(|e| match e {
         KakaoError::Rejected(why) => {
-            tracing::warn!("Kakao refused the login: {why}");
+            tracing::warn!("Kakao refused the login: {}", for_log(&why));
             LoginError::KakaoRejected
         }
         KakaoError::Unavailable(why) => {
-            tracing::warn!("Kakao unavailable during login: {why}");
+            tracing::warn!("Kakao unavailable during login: {}", for_log(&why));
             LoginError::KakaoUnavailable
         }
     })?;

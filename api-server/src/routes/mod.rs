@@ -29,9 +29,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use health::Status;
 use onair_shared::api::{
     BanStatus, ClientConfig, CreateRoomRequest, DevLoginRequest, ExchangeCodeRequest, FollowStatus,
-    LoginResponse, Me, Page, RankedRoundReport, RankingPage, RoomList, RoomStatusAck,
-    RoomStatusReport, RoomView, RoundRecorded, ScoreHistoryItem, TicketResponse, UpdateMeRequest,
-    UserProfile, UserSummary,
+    LoginResponse, Me, ModerationFeed, Page, RankedRoundReport, RankingPage, RoomList,
+    RoomStatusAck, RoomStatusReport, RoomView, RoundRecorded, ScoreHistoryItem, TicketResponse,
+    UpdateMeRequest, UserProfile, UserSummary,
 };
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::openapi::{RefOr, Schema};
@@ -121,7 +121,7 @@ pub fn table() -> Vec<RouteDef> {
             .doc("auth", "Dev login by name alone (ONAIR_DEV_MODE only).")
             .body(schema::<DevLoginRequest>)
             .ok(200, schema::<LoginResponse>)
-            .errors(&["dev_login_disabled", "validation_failed", "banned"]),
+            .errors(&["dev_login_disabled", "validation_failed", "banned", "rate_limited"]),
         route(Method::GET, "/api/v1/auth/kakao", Public, || web::route().to(kakao::start))
             .doc("auth", "Starts a Kakao login: 302 to Kakao's consent page with a signed state (also set as an HttpOnly cookie). Not configured: 302 to /login?error=kakao_disabled.")
             .status(302),
@@ -133,7 +133,7 @@ pub fn table() -> Vec<RouteDef> {
             .doc("auth", "Trades the one-time code that ends an OAuth login (60 s, single use) for a login token.")
             .body(schema::<ExchangeCodeRequest>)
             .ok(200, schema::<LoginResponse>)
-            .errors(&["invalid_login_code", "banned"]),
+            .errors(&["invalid_login_code", "banned", "rate_limited"]),
         // The signed-in user.
         route(Method::GET, "/api/v1/me", User, || web::route().to(me::get_me))
             .doc("users", "The signed-in user.")
@@ -184,18 +184,22 @@ pub fn table() -> Vec<RouteDef> {
             .ok(200, schema::<RoomList>)
             .errors(&["validation_failed"]),
         route(Method::POST, "/api/v1/rooms", User, || web::route().to(rooms::create_room))
-            .doc("rooms", "Opens a room; the caller hosts it.")
+            .doc("rooms", "Opens a room; the caller hosts it. One open room per host at a time (409 room_already_open names it in error.room); rate-limited per user and per client address.")
             .body(schema::<CreateRoomRequest>)
             .ok(201, schema::<RoomView>)
-            .errors(&["unauthorized", "validation_failed", "banned"]),
+            .errors(&["unauthorized", "validation_failed", "banned", "room_already_open", "rate_limited"]),
         route(Method::GET, "/api/v1/rooms/{id}", Public, || web::route().to(rooms::get_room))
             .doc("rooms", "One room, in any status.")
             .ok(200, schema::<RoomView>)
             .errors(&["room_not_found"]),
+        route(Method::POST, "/api/v1/rooms/{id}/close", User, || web::route().to(rooms::close_room))
+            .doc("rooms", "The room's host closes it for good: a live show ends, members see why, tickets are refused (idempotent).")
+            .ok(200, schema::<RoomView>)
+            .errors(&["unauthorized", "banned", "room_not_found", "not_room_host"]),
         route(Method::POST, "/api/v1/rooms/{id}/ticket", User, || web::route().to(tickets::issue_ticket))
-            .doc("rooms", "A 60-second room ticket and the room-server's WebSocket URL.")
+            .doc("rooms", "A 60-second, single-use room ticket and the room-server's WebSocket URL; rate-limited per user and per client address.")
             .ok(200, schema::<TicketResponse>)
-            .errors(&["unauthorized", "room_not_found", "room_ended", "banned"]),
+            .errors(&["unauthorized", "room_not_found", "room_ended", "banned", "rate_limited"]),
         // Admin.
         route(Method::GET, "/api/v1/admin/rooms", Admin, || web::route().to(admin::list_rooms))
             .doc("admin", "Every room, any status, newest first.")
@@ -203,7 +207,7 @@ pub fn table() -> Vec<RouteDef> {
             .ok(200, page_of::<RoomView>)
             .errors(&["unauthorized", "forbidden", "invalid_cursor", "validation_failed"]),
         route(Method::POST, "/api/v1/admin/rooms/{id}/close", Admin, || web::route().to(admin::close_room))
-            .doc("admin", "Ends a room: it leaves the catalogue and tickets are refused (409 room_ended).")
+            .doc("admin", "Ends a room: it leaves the catalogue, tickets are refused (409 room_ended), a live show ends on the room-server, and ranked acts ending later are refused.")
             .ok(200, schema::<RoomView>)
             .errors(&["unauthorized", "forbidden", "room_not_found"]),
         route(Method::POST, "/api/v1/admin/users/{id}/ban", Admin, || web::route().to(admin::ban))
@@ -211,9 +215,9 @@ pub fn table() -> Vec<RouteDef> {
             .ok(200, schema::<BanStatus>)
             .errors(&["unauthorized", "forbidden", "user_not_found", "cannot_ban_self"]),
         route(Method::POST, "/api/v1/admin/users/{id}/unban", Admin, || web::route().to(admin::unban))
-            .doc("admin", "Lifts a ban.")
+            .doc("admin", "Lifts a ban (not one's own).")
             .ok(200, schema::<BanStatus>)
-            .errors(&["unauthorized", "forbidden", "user_not_found"]),
+            .errors(&["unauthorized", "forbidden", "user_not_found", "cannot_ban_self"]),
         // Internal (room-server).
         route(Method::GET, "/internal/v1/rooms/{room}", Service, || web::route().to(internal::get_room))
             .doc("internal", "Room metadata for the room-server.")
@@ -228,7 +232,12 @@ pub fn table() -> Vec<RouteDef> {
             .doc("internal", "Records a closed round of a ranked room once: 201 the first time, 200 (nothing changed) for a repeat.")
             .body(schema::<RankedRoundReport>)
             .ok(201, schema::<RoundRecorded>)
-            .errors(&["unauthorized", "internal_disabled", "room_not_found", "not_ranked", "validation_failed", "round_conflict"]),
+            .errors(&["unauthorized", "internal_disabled", "room_not_found", "not_ranked", "validation_failed", "round_conflict", "room_closed"]),
+        route(Method::GET, "/internal/v1/moderation", Service, || web::route().to(internal::moderation))
+            .doc("internal", "Bans, unbans and room closings after ?after=<id>, oldest first (without it: the last five minutes), for the room-servers to act on.")
+            .query(params::<internal::ModerationQuery>)
+            .ok(200, schema::<ModerationFeed>)
+            .errors(&["unauthorized", "internal_disabled", "validation_failed"]),
     ]
 }
 

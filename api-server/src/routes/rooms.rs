@@ -1,14 +1,15 @@
 use crate::auth::AuthUser;
 use crate::db;
-use crate::db::models::{NewRoom, Room, RoomFilter, User};
+use crate::db::models::{Created, NewRoom, Room, RoomFilter, User};
 use crate::error::ApiError;
+use crate::limits::Action;
 use crate::{unix_now, AppState};
 use actix_web::http::header::LOCATION;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use onair_shared::api::{CreateRoomRequest, RoomList, RoomView};
 use onair_shared::room::{
-    validate_description, validate_member_limit, validate_title, Category, Mode, RoomStatus,
-    DEFAULT_MEMBER_LIMIT,
+    validate_description, validate_member_limit, validate_title, Category, CloseReason, Mode,
+    RoomStatus, DEFAULT_MEMBER_LIMIT,
 };
 use onair_shared::RoomId;
 use serde::Deserialize;
@@ -101,19 +102,20 @@ pub async fn list_rooms(
     Ok(web::Json(RoomList { rooms }))
 }
 
-/// `POST /rooms`: the signed-in user opens a room and becomes its host.
+/// `POST /rooms`: the signed-in user opens a room and becomes its host. One open room per
+/// host at a time, and a bounded rate per user and per client address, so nobody floods the
+/// lobby.
 pub async fn create_room(
     state: web::Data<AppState>,
+    req: HttpRequest,
     auth: AuthUser,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
+    state.limit_address(Action::CreateRoom, &req)?;
+    state.limits.check_user(Action::CreateRoom, auth.id)?;
     let request = parse_create_room(body.into_inner())?;
+    // Control, bidi and zero-width characters are removed (as from names and chat).
     let title = validate_title(&request.title).map_err(|m| ApiError::Validation(m.into()))?;
-    if title.chars().any(char::is_control) {
-        return Err(ApiError::Validation(
-            "title must not contain line breaks or tabs".into(),
-        ));
-    }
     let description =
         validate_description(&request.description).map_err(|m| ApiError::Validation(m.into()))?;
     if description
@@ -135,7 +137,7 @@ pub async fn create_room(
         if host.banned {
             return Err(ApiError::Banned);
         }
-        let room = Room::create(
+        let created = Room::create_for(
             conn,
             &NewRoom {
                 title: &title,
@@ -146,9 +148,13 @@ pub async fn create_room(
                 member_limit: i32::from(member_limit),
                 status: RoomStatus::Open.as_str(),
                 created_at: now,
+                last_active_at: now,
             },
         )?;
-        Ok((room, host))
+        match created {
+            Created::New(room) => Ok((room, host)),
+            Created::AlreadyOpen(open) => Err(ApiError::RoomAlreadyOpen(open)),
+        }
     })
     .await?;
     let view = room.to_view(&host)?;
@@ -161,6 +167,28 @@ pub async fn create_room(
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/rooms/{}", view.id)))
         .json(view))
+}
+
+/// `POST /rooms/{id}/close`: the room's creator closes it for good (an admin uses the admin
+/// route). The room-servers end a live show and tell its members why; tickets are refused.
+/// Closing a room that has ended already changes nothing.
+pub async fn close_room(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<RoomId>,
+) -> Result<web::Json<RoomView>, ApiError> {
+    let id = path.into_inner();
+    let now = unix_now();
+    let (room, host) = db::run(&state.pool, move |conn| {
+        let room = Room::find(conn, id)?.ok_or(ApiError::RoomNotFound)?;
+        if room.host_id != auth.id.0 {
+            return Err(ApiError::NotRoomHost);
+        }
+        Room::close(conn, id, CloseReason::Host, now)?.ok_or(ApiError::RoomNotFound)
+    })
+    .await?;
+    tracing::info!("user {} closed their room {id}", host.id);
+    Ok(web::Json(room.to_view(&host)?))
 }
 
 /// Reads the body of `POST /rooms`. A member limit such as 300 or -1 does not fit the wire

@@ -22,7 +22,7 @@ fn checks(conn: &DbConn, references: bool) -> Vec<(String, String)> {
         (
             "users' score_centi and acts_count are the sums of their acts",
             "SELECT COUNT(*) AS n FROM users u LEFT JOIN \
-             (SELECT performer_id, COUNT(*) AS c, SUM(average_centi) AS s FROM acts GROUP BY performer_id) a \
+             (SELECT performer_id, COUNT(*) AS c, SUM(average_centi) AS s FROM acts WHERE counted GROUP BY performer_id) a \
              ON a.performer_id = u.id \
              WHERE u.acts_count <> COALESCE(a.c, 0) OR COALESCE(u.score_centi, -1) <> COALESCE(a.s, -1)"
                 .to_owned(),

@@ -129,9 +129,14 @@ backend_test!(
         assert_eq!(profile(&srv, star.user.id).await.follower_count, 11);
         assert_eq!(profile(&srv, people[0].user.id).await.following_count, 2);
 
-        // Everybody unfollows at once, some twice; the reply carries the count after the call.
+        // The banned one can do nothing any more, unfollowing included (their follow stays).
+        srv.delete_auth(&star_path, Some(&people[0].token))
+            .await
+            .assert_error(403, "banned");
+        // Everybody else unfollows at once, some twice; the reply carries the count after it.
         let unfollows = people
             .iter()
+            .skip(1)
             .chain(people.iter().skip(5))
             .map(|p| srv.delete_auth(&star_path, Some(&p.token)));
         let replies = futures_util::future::join_all(unfollows).await;
@@ -141,10 +146,10 @@ backend_test!(
             last.json::<FollowStatus>(),
             FollowStatus {
                 following: false,
-                follower_count: 0
+                follower_count: 1
             }
         );
-        assert_eq!(profile(&srv, star.user.id).await.follower_count, 0);
+        assert_eq!(profile(&srv, star.user.id).await.follower_count, 1);
         assert_counts_match_lists(&srv, &everyone).await;
         srv.check_invariants();
     }
@@ -202,6 +207,8 @@ async fn assert_ranking(srv: &TestServer, scores: &HashMap<UserId, i64>, everyon
 backend_test!(ranks_follow_acts_bans_and_unbans, config = admins, |srv| {
     let boss = srv.login("Boss").await;
     let judge = srv.login("Judge").await;
+    // A ranked act counts with two scores: a second judge always agrees with the first.
+    let judge2 = srv.login("Judge 2").await.user.id;
     let mut people = Vec::new();
     for i in 0..8 {
         people.push(srv.login(&format!("P{i}")).await.user.id);
@@ -229,7 +236,13 @@ backend_test!(ranks_follow_acts_bans_and_unbans, config = admins, |srv| {
     ];
     for (round, performer, value) in acts {
         let reply = srv
-            .report_round(room.id, round, performer, &[(judge.user.id, value)], T0)
+            .report_round(
+                room.id,
+                round,
+                performer,
+                &[(judge.user.id, value), (judge2, value)],
+                T0,
+            )
             .await;
         assert_eq!(reply.status, 201, "{}", reply.body);
         *scores.entry(performer).or_default() += i64::from(value) * 100;
@@ -266,7 +279,13 @@ backend_test!(ranks_follow_acts_bans_and_unbans, config = admins, |srv| {
 
     // A banned performer's act still counts for their score, out of sight.
     let reply = srv
-        .report_round(room.id, 50, people[0], &[(judge.user.id, 5)], T0)
+        .report_round(
+            room.id,
+            50,
+            people[0],
+            &[(judge.user.id, 5), (judge2, 5)],
+            T0,
+        )
         .await;
     assert_eq!(reply.status, 201);
     *scores.get_mut(&people[0]).unwrap() += 500;
@@ -281,16 +300,18 @@ backend_test!(ranks_follow_acts_bans_and_unbans, config = admins, |srv| {
     // Acts of one performer recorded at once (different rooms) all count.
     let mut rooms = Vec::new();
     for i in 0..6 {
+        // One open room per host: each heat has its own.
+        let host = srv.login(&format!("Heat host {i}")).await;
         rooms.push(
             srv.create_room(
-                &judge.token,
+                &host.token,
                 json!({ "title": format!("Heat {i}"), "mode": "rank" }),
             )
             .await
             .id,
         );
     }
-    let judged = [(judge.user.id, 60)];
+    let judged = [(judge.user.id, 60), (judge2, 60)];
     let sends = rooms
         .iter()
         .map(|room| srv.report_round(*room, 1, people[6], &judged, T0));

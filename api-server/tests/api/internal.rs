@@ -132,7 +132,8 @@ backend_test!(
             RoundRecorded {
                 room: show.room.id,
                 round: onair_shared::RoundId(1),
-                recorded: true
+                recorded: true,
+                counted: true
             }
         );
         let host = profile(&srv, show.host).await;
@@ -219,37 +220,50 @@ backend_test!(concurrent_duplicates_record_one_act, |srv| {
     srv.check_invariants();
 });
 
-backend_test!(an_unscored_act_is_recorded_and_adds_nothing, |srv| {
-    let show = ranked_show(&srv).await;
-    let reply = srv
-        .report_round(show.room.id, 1, show.host, &[], CLOSED_AT)
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    let host = profile(&srv, show.host).await;
-    assert_eq!(host.acts, 1);
-    assert_eq!(host.cumulative_score, 0.0);
-    assert_eq!(host.rank, None, "never scored: not in the ranking");
-    let history: Value = srv
-        .get(&format!("/api/v1/users/{}/scores", show.host))
-        .await
-        .json();
-    assert_eq!(history["items"][0]["average"], Value::Null);
-    assert_eq!(history["items"][0]["count"], 0);
-    // A zero average still enters the ranking: scored, badly.
-    let reply = srv
-        .report_round(
-            show.room.id,
-            2,
-            show.host,
-            &[(show.guests[0], 0)],
-            CLOSED_AT + 1,
-        )
-        .await;
-    assert_eq!(reply.status, 201);
-    let host = profile(&srv, show.host).await;
-    assert_eq!(host.rank, Some(1));
-    assert_eq!(host.acts, 2);
-});
+backend_test!(
+    an_act_with_fewer_than_two_scores_is_recorded_and_adds_nothing,
+    |srv| {
+        let show = ranked_show(&srv).await;
+        for (round, scores) in [(1, vec![]), (2, vec![(show.guests[0], 100)])] {
+            let reply = srv
+                .report_round(show.room.id, round, show.host, &scores, CLOSED_AT)
+                .await;
+            assert_eq!(reply.status, 201, "{}", reply.body);
+            assert!(!reply.json::<RoundRecorded>().counted);
+            // Kept, so a repeat is still recognised (and still counts nothing).
+            let again = srv
+                .report_round(show.room.id, round, show.host, &scores, CLOSED_AT)
+                .await;
+            assert_eq!(again.status, 200);
+            assert!(!again.json::<RoundRecorded>().counted);
+        }
+        let host = profile(&srv, show.host).await;
+        assert_eq!(host.acts, 0);
+        assert_eq!(host.cumulative_score, 0.0);
+        assert_eq!(host.rank, None, "nothing counted: not in the ranking");
+        let history: Value = srv
+            .get(&format!("/api/v1/users/{}/scores", show.host))
+            .await
+            .json();
+        assert_eq!(history["items"], json!([]));
+        // A zero average with two scores enters the ranking: scored, badly.
+        let reply = srv
+            .report_round(
+                show.room.id,
+                3,
+                show.host,
+                &[(show.guests[0], 0), (show.guests[1], 0)],
+                CLOSED_AT + 1,
+            )
+            .await;
+        assert_eq!(reply.status, 201);
+        assert!(reply.json::<RoundRecorded>().counted);
+        let host = profile(&srv, show.host).await;
+        assert_eq!(host.rank, Some(1));
+        assert_eq!(host.acts, 1);
+        srv.check_invariants();
+    }
+);
 
 backend_test!(bad_round_reports_are_refused_for_good, |srv| {
     let show = ranked_show(&srv).await;
@@ -340,10 +354,10 @@ backend_test!(bad_round_reports_are_refused_for_good, |srv| {
     srv.report_round(RoomId(999_999), 1, show.host, &[], CLOSED_AT)
         .await
         .assert_error(404, "room_not_found");
-    let host_login = srv.login("Host").await;
+    let other_host = srv.login("Other host").await;
     let normal = srv
         .create_room(
-            &host_login.token,
+            &other_host.token,
             json!({ "title": "Just for fun", "mode": "normal" }),
         )
         .await;

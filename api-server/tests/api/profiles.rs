@@ -161,6 +161,11 @@ backend_test!(score_history_is_newest_first_and_pages, |srv| {
     let room_a = srv
         .create_room(&host.token, json!({ "title": "Room A", "mode": "rank" }))
         .await;
+    // One open room per host: the first room's show is over when the second opens.
+    srv.sql(&format!(
+        "UPDATE rooms SET status = 'ended' WHERE id = {}",
+        room_a.id
+    ));
     let room_b = srv
         .create_room(&host.token, json!({ "title": "Room B", "mode": "rank" }))
         .await;
@@ -171,18 +176,17 @@ backend_test!(score_history_is_newest_first_and_pages, |srv| {
     assert!(empty.items.is_empty());
     assert_eq!(empty.next_cursor, None);
 
-    // Five acts, reported out of order (as retries can be); two share a closing time.
+    // Five counted acts (two scores each), reported out of order (as retries can be); two
+    // share a closing time. Two more do not count (fewer than two scores): not in the history.
+    let (f, o) = (fan.user.id, other.user.id);
     let acts = [
-        (room_a.id, 1, T0, vec![(fan.user.id, 50)]),
-        (
-            room_a.id,
-            3,
-            T0 + 2_000,
-            vec![(fan.user.id, 70), (other.user.id, 71)],
-        ),
-        (room_b.id, 1, T0 + 2_000, vec![]),
-        (room_a.id, 2, T0 + 1_000, vec![(fan.user.id, 60)]),
-        (room_b.id, 2, T0 + 3_000, vec![(fan.user.id, 90)]),
+        (room_a.id, 1, T0, vec![(f, 50), (o, 50)]),
+        (room_a.id, 3, T0 + 2_000, vec![(f, 70), (o, 71)]),
+        (room_b.id, 1, T0 + 2_000, vec![(f, 40), (o, 60)]),
+        (room_b.id, 3, T0 + 2_500, vec![]),
+        (room_a.id, 2, T0 + 1_000, vec![(f, 60), (o, 60)]),
+        (room_b.id, 4, T0 + 2_600, vec![(f, 99)]),
+        (room_b.id, 2, T0 + 3_000, vec![(f, 90), (o, 90)]),
     ];
     for (room, round, at, scores) in &acts {
         let reply = srv.report_round(*room, *round, h, scores, *at).await;
@@ -202,12 +206,12 @@ backend_test!(score_history_is_newest_first_and_pages, |srv| {
     assert_eq!(
         summary,
         vec![
-            (room_b.id, 2, (T0 + 3_000) / 1000, Some(90.0), 1),
+            (room_b.id, 2, (T0 + 3_000) / 1000, Some(90.0), 2),
             // Same closing time: the later-recorded act first.
-            (room_b.id, 1, (T0 + 2_000) / 1000, None, 0),
+            (room_b.id, 1, (T0 + 2_000) / 1000, Some(50.0), 2),
             (room_a.id, 3, (T0 + 2_000) / 1000, Some(70.5), 2),
-            (room_a.id, 2, (T0 + 1_000) / 1000, Some(60.0), 1),
-            (room_a.id, 1, T0 / 1000, Some(50.0), 1),
+            (room_a.id, 2, (T0 + 1_000) / 1000, Some(60.0), 2),
+            (room_a.id, 1, T0 / 1000, Some(50.0), 2),
         ]
     );
     assert_eq!(all.items[0].room_title, "Room B");

@@ -8,7 +8,8 @@ use serde_json::json;
 
 const T0: i64 = 1_750_000_000_000;
 
-/// Gives each performer one ranked act scored `value` by a judge.
+/// Gives each performer one ranked act scored `value` by a judge (and a second judge who
+/// always agrees: a ranked act counts with two scores).
 async fn score(
     srv: &TestServer,
     room: RoomId,
@@ -17,12 +18,13 @@ async fn score(
     judge: UserId,
     value: u8,
 ) {
+    let second = srv.login("Second judge").await.user.id;
     let reply = srv
         .report_round(
             room,
             round,
             performer,
-            &[(judge, value)],
+            &[(judge, value), (second, value)],
             T0 + i64::from(round),
         )
         .await;

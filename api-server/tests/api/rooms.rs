@@ -39,9 +39,11 @@ backend_test!(a_new_room_has_sensible_defaults_and_its_host, |srv| {
     assert_eq!(detail.status, 200, "{}", detail.body);
     assert_eq!(detail.json::<RoomView>(), room);
 
+    // One open room per host: Bob opens the second.
+    let bob = srv.login("Bob").await;
     let full = srv
         .create_room(
-            &alice.token,
+            &bob.token,
             json!({
                 "title": "노래방 대결",
                 "description": "  한 곡씩\n부릅니다  ",
@@ -89,7 +91,12 @@ backend_test!(room_settings_are_validated, |srv| {
             "validation_failed",
             "at most 60",
         ),
-        (json!({ "title": "a\nb" }), "validation_failed", "title"),
+        // Nothing visible left once control, bidi and zero-width characters are removed.
+        (
+            json!({ "title": "\u{7}\u{202E}\u{200B}" }),
+            "validation_failed",
+            "title must not be empty",
+        ),
         (
             json!({ "title": "t", "description": "d".repeat(501) }),
             "validation_failed",
@@ -177,15 +184,18 @@ backend_test!(
                 json!({ "title": "Tricks", "category": "magic" }),
             )
             .await;
+        // One open room per host: the other two rooms have hosts of their own.
+        let carol = srv.login("Carol").await;
+        let dave = srv.login("Dave").await;
         let ended = srv
             .create_room(
-                &bob.token,
+                &carol.token,
                 json!({ "title": "Over", "category": "singing" }),
             )
             .await;
         let live = srv
             .create_room(
-                &alice.token,
+                &dave.token,
                 json!({ "title": "On now", "category": "dance", "mode": "rank" }),
             )
             .await;
@@ -211,7 +221,7 @@ backend_test!(
         let on_now = &all.rooms[0];
         assert_eq!(on_now.status, RoomStatus::Live);
         assert_eq!(on_now.member_count, 3);
-        assert_eq!(on_now.host.name, "Alice");
+        assert_eq!(on_now.host.name, "Dave");
         assert_eq!(all.rooms[1].host.name, "Bob");
         assert_eq!(all.rooms[1], magic);
 

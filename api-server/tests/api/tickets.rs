@@ -129,8 +129,9 @@ backend_test!(
         ];
     },
     |srv| {
-        let host = srv.login("Host").await;
-        for _ in 0..4 {
+        for i in 0..4 {
+            // One open room per host: a host per room.
+            let host = srv.login(&format!("Host {i}")).await;
             let room = srv.create_room(&host.token, json!({ "title": "r" })).await;
             let expected = if room.id.0 % 2 == 0 {
                 "ws://127.0.0.2:9001"

@@ -160,6 +160,9 @@ impl TestServer {
         // A path that is never there, so tests see the "not built" page unless they set one.
         config.web_dist = PathBuf::from("/nonexistent/onair-web-dist");
         config.db_pool_size = 4;
+        // Tests log in dozens of people from one address within seconds; the rate-limit tests
+        // set their own limits.
+        config.rate_limits = onair_api_server::config::RateLimits::generous();
         tweak(&mut config);
         let running = onair_api_server::start(config.clone()).expect("api-server starts");
         actix_web::rt::spawn(running.server);

@@ -4,6 +4,7 @@
 //! as the owner serialised them once for all sessions, so relays forward them untouched.
 
 use crate::session::ConnId;
+use onair_shared::auth::RankedStanding;
 use onair_shared::protocol::{ClientMsg, ErrorCode};
 use onair_shared::UserId;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,8 @@ pub enum ToOwner {
     Join {
         user: UserId,
         name: String,
+        #[serde(default)]
+        standing: Option<RankedStanding>,
         conn: ConnId,
     },
     Frame {
@@ -45,6 +48,9 @@ pub enum FromOwner {
         #[serde(default)]
         kind: String,
     },
+    /// A WebRTC signal for one connection: dropped when that reader is already far behind, so
+    /// it never makes the reader one to cut off.
+    Signal { user: UserId, conn: ConnId },
     /// Close that connection (left, kicked, replaced).
     Close { user: UserId, conn: ConnId },
     /// The owner refused the seat.

@@ -25,6 +25,17 @@ pub fn state_key(room: RoomId) -> String {
     format!("onair:room:{room}:state")
 }
 
+/// Set when a room ends (closed, or its show over and everyone gone), so that no instance
+/// opens it again, whatever ticket is presented.
+pub fn ended_key(room: RoomId) -> String {
+    format!("onair:room:{room}:ended")
+}
+
+/// A room ticket's `jti`, remembered until the ticket expires: a ticket opens one socket.
+pub fn ticket_key(jti: &str) -> String {
+    format!("onair:ticket:{jti}")
+}
+
 /// Relays -> owner: members' joins, frames and disconnects.
 pub fn up_channel(room: RoomId) -> String {
     format!("onair:room:{room}:up")

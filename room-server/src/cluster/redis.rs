@@ -5,7 +5,7 @@
 //! task, in order, pipelined, so a room's state is always written before the events it
 //! explains are published.
 
-use super::{owner_key, state_key};
+use super::{ended_key, owner_key, state_key, ticket_key};
 use crate::metrics::Metrics;
 use actix::prelude::*;
 use bytes::Bytes;
@@ -149,6 +149,32 @@ impl RedisCluster {
             .invoke_async(&mut conn)
             .await?;
         Ok(())
+    }
+
+    /// Remembers that the room ended (for a day: long past any ticket issued before).
+    pub async fn mark_ended(&self, room: RoomId) -> redis::RedisResult<()> {
+        let mut conn = self.conn.clone();
+        conn.set_ex(ended_key(room), 1, STATE_TTL_SECS).await
+    }
+
+    pub async fn is_ended(&self, room: RoomId) -> redis::RedisResult<bool> {
+        let mut conn = self.conn.clone();
+        conn.exists(ended_key(room)).await
+    }
+
+    /// Marks a ticket used until `exp_unix` (seconds); false when it was used already, here
+    /// or on any other instance.
+    pub async fn claim_ticket(&self, jti: &str, exp_unix: i64) -> redis::RedisResult<bool> {
+        let mut conn = self.conn.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(ticket_key(jti))
+            .arg(1)
+            .arg("NX")
+            .arg("EXAT")
+            .arg(exp_unix.max(1))
+            .query_async(&mut conn)
+            .await?;
+        Ok(set.is_some())
     }
 
     pub async fn load_state(&self, room: RoomId) -> redis::RedisResult<Option<Vec<u8>>> {

@@ -4,7 +4,7 @@
 use super::{Settings, Show};
 use onair_shared::auth::TicketRoom;
 use onair_shared::protocol::{mean_two_decimals, EventKind, Phase, ReactionKind, RoomSnapshot};
-use onair_shared::room::{Category, Mode};
+use onair_shared::room::{Category, CloseReason, Mode};
 use onair_shared::{RoomId, RoundId, UserId};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, HashSet};
@@ -24,6 +24,9 @@ enum Action {
     Score(i64, bool, i64),
     EndShow(i64),
     Wait(i64),
+    /// The host's or an admin's close (from outside the room).
+    Close(bool),
+    Ban(i64),
 }
 
 fn user() -> impl Strategy<Value = i64> {
@@ -45,6 +48,8 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(a, open, v)| Action::Score(a, open, v)),
         1 => user().prop_map(Action::EndShow),
         2 => (0..40_000i64).prop_map(Action::Wait),
+        1 => proptest::bool::weighted(0.2).prop_map(Action::Close),
+        1 => user().prop_map(Action::Ban),
     ]
 }
 
@@ -107,7 +112,9 @@ proptest! {
             category: Category::Free,
             host: UserId(1),
             member_limit: 5,
+            created_at: 0,
         };
+        let creator = UserId(1);
         let mut show = Show::new(info, Settings::default());
         let mut ledger = Ledger::default();
         let mut now = 0i64;
@@ -116,7 +123,7 @@ proptest! {
             let before = show.snapshot();
             let open_round = before.round.as_ref().map(|r| r.id);
             let result = match action.clone() {
-                Action::Join(u) => show.join(UserId(u), &format!("u{u}"), now),
+                Action::Join(u) => show.join(UserId(u), &format!("u{u}"), None, now),
                 Action::Disconnect(u) => Ok(show.disconnect(UserId(u), now)),
                 Action::Leave(u) => show.leave(UserId(u), now),
                 Action::Kick(a, b) => show.kick(UserId(a), UserId(b), now),
@@ -141,6 +148,11 @@ proptest! {
                     now += ms;
                     Ok(show.tick(now))
                 }
+                Action::Close(admin) => Ok(show.close(
+                    if admin { CloseReason::Admin } else { CloseReason::Host },
+                    now,
+                )),
+                Action::Ban(u) => Ok(show.ban(UserId(u), now)),
             };
             match result {
                 // A refused action changes nothing at all.
@@ -161,13 +173,27 @@ proptest! {
                         _ => true,
                     };
                     prop_assert!(actor_ok, "{:?} should have been refused in {:?}", action, before.phase);
+                    if let Action::Kick(_, target) = action {
+                        prop_assert!(UserId(target) != creator, "the creator was kicked");
+                    }
                     check_events(&events, &mut ledger)?;
                 }
             }
             let snap = show.snapshot();
-            // The host is always a member while anyone is present.
-            if !snap.members.is_empty() {
-                prop_assert!(snap.members.iter().any(|m| m.id == snap.host));
+            // The creator hosts whenever present (and before arriving: nobody else becomes host
+            // by arriving first); while the creator is away, the host is someone present.
+            let present = |u: UserId| snap.members.iter().any(|m| m.id == u);
+            if present(creator) {
+                prop_assert_eq!(snap.host, creator);
+            }
+            prop_assert!(snap.host == creator || present(snap.host));
+            // Nobody can keep the creator out of their own room.
+            if show.closed().is_none() {
+                let mut probe = show.clone();
+                prop_assert!(!matches!(
+                    probe.join(creator, "u1", None, now),
+                    Err(onair_shared::protocol::ErrorCode::Kicked)
+                ));
             }
             prop_assert!(snap.members.len() <= 5);
             // An open round never waits on someone who is gone, nor on a score it already has.

@@ -1,10 +1,10 @@
 use onair_shared::api::{RankedRoundReport, ScoreEntry};
-use onair_shared::auth::TicketRoom;
+use onair_shared::auth::{RankedStanding, TicketRoom};
 use onair_shared::protocol::{
     mean_two_decimals, ActResult, ChatLine, ErrorCode, EventKind, LeaveReason, MemberView, Phase,
     ReactionKind, RoomSnapshot, RoundView, CHAT_MAX_CHARS, SCORE_MAX, SCORE_MIN,
 };
-use onair_shared::room::Mode;
+use onair_shared::room::{CloseReason, Mode};
 use onair_shared::{RoundId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
@@ -18,6 +18,9 @@ pub struct Settings {
     pub reconnect_grace_ms: i64,
     /// Chat lines kept for the snapshot a (re)joining member receives.
     pub chat_history: usize,
+    /// How long a room may stand empty, or wait for its creator's first arrival, before it
+    /// closes.
+    pub idle_ms: i64,
 }
 
 impl Default for Settings {
@@ -26,8 +29,13 @@ impl Default for Settings {
             score_deadline_ms: 30_000,
             reconnect_grace_ms: 30_000,
             chat_history: 50,
+            idle_ms: 600_000,
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +46,12 @@ struct Member {
     offline_since: Option<i64>,
     performed: bool,
     score: Option<f64>,
+    /// Ranked rooms: the member's act would count (under today's limit), as of their ticket.
+    #[serde(default = "yes")]
+    act_counts: bool,
+    /// Ranked rooms: the member's scores count toward others' acts, as of their ticket.
+    #[serde(default = "yes")]
+    scores_count: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,6 +64,34 @@ struct Round {
     /// Members present when the act ended, minus the performer; shrinks when one leaves.
     eligible: BTreeSet<UserId>,
     scores: BTreeMap<UserId, i64>,
+    /// Ranked rooms: whether the performer's act can count at all (their daily limit).
+    #[serde(default)]
+    performer_counts: bool,
+    /// The eligible members whose scores count toward the ranking.
+    #[serde(default)]
+    counting: BTreeSet<UserId>,
+}
+
+impl Round {
+    /// Ranked acts count with at least this many scores that count.
+    const MIN_COUNTED_SCORES: usize = 2;
+
+    /// Whether the act can still count: enough counting scorers are given or awaited.
+    fn can_count(&self) -> bool {
+        self.performer_counts
+            && self.eligible.intersection(&self.counting).count() >= Self::MIN_COUNTED_SCORES
+    }
+
+    /// Whether the act, closed now, counts.
+    fn counts(&self) -> bool {
+        self.performer_counts
+            && self
+                .scores
+                .keys()
+                .filter(|u| self.counting.contains(u))
+                .count()
+                >= Self::MIN_COUNTED_SCORES
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,6 +121,8 @@ pub struct Show {
     info: TicketRoom,
     #[serde(skip)]
     settings: Settings,
+    /// The creator while present (or never yet arrived); while the creator is away, the
+    /// longest-present member stands in, and the creator takes the role back on return.
     host: UserId,
     /// In the order they joined: the host hand-over order.
     members: Vec<Member>,
@@ -91,6 +135,16 @@ pub struct Show {
     chat: VecDeque<ChatLine>,
     /// Closed rounds of a ranked room, waiting for the actor to send them to the api-server.
     ranked_outbox: Vec<RankedRound>,
+    /// Whether the creator has ever been in the room: one whose creator never comes closes
+    /// after the idle time.
+    #[serde(default)]
+    creator_seen: bool,
+    /// Since when nobody has held a seat (unix ms); a new room is empty from its creation.
+    #[serde(default)]
+    empty_since: Option<i64>,
+    /// Set once the room has closed for good: no seats, no show.
+    #[serde(default)]
+    closed: Option<CloseReason>,
 }
 
 /// A ranked act to record, exactly once, under `(room, round)`.
@@ -106,6 +160,9 @@ impl Show {
     pub fn new(info: TicketRoom, settings: Settings) -> Show {
         Show {
             host: info.host,
+            empty_since: Some(info.created_at.saturating_mul(1000)),
+            creator_seen: false,
+            closed: None,
             info,
             settings,
             members: Vec::new(),
@@ -136,6 +193,22 @@ impl Show {
         self.host
     }
 
+    /// The room's creator (its host whenever present).
+    pub fn creator(&self) -> UserId {
+        self.info.host
+    }
+
+    /// Why the room closed for good, once it has.
+    pub fn closed(&self) -> Option<CloseReason> {
+        self.closed
+    }
+
+    /// Nothing more can happen here: the room closed, or its show is over and everyone left.
+    /// (An empty room whose show has not started waits for the idle time.)
+    pub fn is_finished(&self) -> bool {
+        self.closed.is_some() || (matches!(self.stage, Stage::Ended) && self.members.is_empty())
+    }
+
     pub fn is_member(&self, user: UserId) -> bool {
         self.member(user).is_some()
     }
@@ -164,11 +237,26 @@ impl Show {
     // -----------------------------------------------------------------------------------------
 
     /// A connection for `user` opened: a new seat, or a returning member taking theirs back.
-    pub fn join(&mut self, user: UserId, name: &str, _now: i64) -> Outcome {
+    /// `standing` is what their ticket says about the ranking (ranked rooms).
+    pub fn join(
+        &mut self,
+        user: UserId,
+        name: &str,
+        standing: Option<RankedStanding>,
+        _now: i64,
+    ) -> Outcome {
+        if self.closed.is_some() {
+            return Err(ErrorCode::RoomClosed);
+        }
         if self.kicked.contains(&user) {
             return Err(ErrorCode::Kicked);
         }
         if let Some(m) = self.member_mut(user) {
+            // A fresh ticket says where they stand now.
+            if let Some(st) = standing {
+                m.act_counts = st.act_counts;
+                m.scores_count = st.scores_count;
+            }
             if m.offline_since.take().is_some() {
                 return Ok(vec![EventKind::MemberOnline { user }]);
             }
@@ -190,15 +278,21 @@ impl Show {
             offline_since: None,
             performed: self.performed.contains(&user),
             score,
+            act_counts: standing.is_none_or(|s| s.act_counts),
+            scores_count: standing.is_none_or(|s| s.scores_count),
         };
-        let view = member_view(&member);
+        let view = self.member_view(&member);
         self.members.push(member);
+        self.empty_since = None;
         let mut events = vec![EventKind::MemberJoined { member: view }];
-        // The creator is the host, but a room must always have one present: whoever enters a
-        // room whose host is not in it takes the role.
-        if !self.is_member(self.host) || (self.members.len() == 1 && self.host != user) {
-            self.host = user;
-            events.push(EventKind::HostChanged { host: user });
+        // The creator is the host from the start: nobody becomes host by arriving first. A
+        // creator coming back takes the role back from whoever stood in.
+        if user == self.creator() {
+            self.creator_seen = true;
+            if self.host != user {
+                self.host = user;
+                events.push(EventKind::HostChanged { host: user });
+            }
         }
         Ok(events)
     }
@@ -222,11 +316,15 @@ impl Show {
         Ok(self.remove_member(user, LeaveReason::Left, now))
     }
 
-    /// Host moderation: `target` loses the seat and may not come back.
+    /// Host moderation: `target` loses the seat and may not come back. Nobody can kick the
+    /// creator out of their own room (not even a member standing in as host).
     pub fn kick(&mut self, by: UserId, target: UserId, now: i64) -> Outcome {
         self.require_host(by)?;
         if by == target {
             return Err(ErrorCode::CannotKickSelf);
+        }
+        if target == self.creator() {
+            return Err(ErrorCode::CannotKickCreator);
         }
         if !self.is_member(target) {
             return Err(ErrorCode::NotAMember);
@@ -241,12 +339,9 @@ impl Show {
 
     pub fn chat(&mut self, from: UserId, text: &str, now: i64) -> Outcome {
         let name = self.member(from).ok_or(ErrorCode::NotAMember)?.name.clone();
-        // Control characters would let one member garble everyone's chat; newlines become spaces.
-        let text: String = text
-            .trim()
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+        // Control, bidi and zero-width characters would let one member garble or disguise
+        // everyone's chat: removed, then trimmed; nothing left is refused.
+        let text = onair_shared::text::normalize_line(text);
         let len = text.chars().count();
         if len == 0 || len > CHAT_MAX_CHARS {
             return Err(ErrorCode::InvalidChat);
@@ -275,14 +370,15 @@ impl Show {
     // The show
     // -----------------------------------------------------------------------------------------
 
-    /// Host only, in the lobby, with at least two members; `first` defaults to the host.
+    /// Host only, in the lobby, with at least two members (three in a ranked room, so that
+    /// every ranked act can have two scorers); `first` defaults to the host.
     pub fn start(&mut self, by: UserId, first: Option<UserId>) -> Outcome {
         self.require_member(by)?;
         if !matches!(self.stage, Stage::Lobby) {
             return Err(ErrorCode::AlreadyStarted);
         }
         self.require_host(by)?;
-        if self.members.len() < 2 {
+        if self.members.len() < self.min_members() {
             return Err(ErrorCode::NotEnoughMembers);
         }
         let first = first.unwrap_or(self.host);
@@ -374,16 +470,64 @@ impl Show {
         let mut events = Vec::new();
         match self.stage {
             Stage::Lobby | Stage::Ended => return Err(ErrorCode::WrongPhase),
-            Stage::Scoring { .. } => events.extend(self.close_round_without_advancing(now)),
+            Stage::Scoring { .. } => events.extend(self.close_round_without_advancing(now, true)),
             Stage::OnAir { .. } | Stage::Nominating { .. } => {}
         }
         events.extend(self.finish(true));
         Ok(events)
     }
 
-    /// Advances the clock: closes a round past its deadline and removes members whose grace
-    /// period has run out.
+    /// Closes the room for good: a running show ends early (an open round's scores count,
+    /// except when an admin closes it: the api-server refuses that room's acts anyway), then
+    /// `room_closed` tells everyone why. Nothing is accepted afterwards.
+    pub fn close(&mut self, reason: CloseReason, now: i64) -> Vec<EventKind> {
+        if self.closed.is_some() {
+            return vec![];
+        }
+        let mut events = Vec::new();
+        match self.stage {
+            Stage::Lobby | Stage::Ended => {}
+            Stage::Scoring { .. } => {
+                events
+                    .extend(self.close_round_without_advancing(now, reason != CloseReason::Admin));
+                events.extend(self.finish(true));
+            }
+            Stage::OnAir { .. } | Stage::Nominating { .. } => events.extend(self.finish(true)),
+        }
+        self.stage = Stage::Ended;
+        self.closed = Some(reason);
+        events.push(EventKind::RoomClosed { reason });
+        events
+    }
+
+    /// An admin banned `user`: they lose their seat at once, like a kick.
+    pub fn ban(&mut self, user: UserId, now: i64) -> Vec<EventKind> {
+        self.remove_member(user, LeaveReason::Banned, now)
+    }
+
+    /// When the room closes for standing idle, if nothing changes: empty for the idle time,
+    /// or the idle time after its creation without its creator ever coming.
+    fn idle_deadline(&self) -> Option<i64> {
+        if self.closed.is_some() || matches!(self.stage, Stage::Ended) {
+            return None;
+        }
+        let empty = self
+            .members
+            .is_empty()
+            .then_some(self.empty_since)
+            .flatten()
+            .map(|t| t + self.settings.idle_ms);
+        let no_creator = (!self.creator_seen)
+            .then(|| self.info.created_at.saturating_mul(1000) + self.settings.idle_ms);
+        empty.into_iter().chain(no_creator).min()
+    }
+
+    /// Advances the clock: closes a round past its deadline, removes members whose grace
+    /// period has run out, and closes a room that has stood idle.
     pub fn tick(&mut self, now: i64) -> Vec<EventKind> {
+        if self.closed.is_some() {
+            return vec![];
+        }
         let mut events = Vec::new();
         let expired: Vec<UserId> = self
             .members
@@ -402,11 +546,17 @@ impl Show {
                 events.extend(self.close_round(now));
             }
         }
+        if self.idle_deadline().is_some_and(|at| now >= at) {
+            events.extend(self.close(CloseReason::Idle, now));
+        }
         events
     }
 
     /// When `tick` next has something to do (unix ms), so the actor can sleep until then.
     pub fn next_wakeup(&self) -> Option<i64> {
+        if self.closed.is_some() {
+            return None;
+        }
         let grace = self.members.iter().filter_map(|m| {
             m.offline_since
                 .map(|t| t + self.settings.reconnect_grace_ms)
@@ -415,7 +565,7 @@ impl Show {
             Stage::Scoring { round, .. } => Some(round.deadline),
             _ => None,
         };
-        grace.chain(deadline).min()
+        grace.chain(deadline).chain(self.idle_deadline()).min()
     }
 
     /// Ranked rounds closed since the last call, oldest first.
@@ -443,7 +593,7 @@ impl Show {
             performer,
             round,
             nominee,
-            members: self.members.iter().map(member_view).collect(),
+            members: self.members.iter().map(|m| self.member_view(m)).collect(),
             chat: self.chat.iter().cloned().collect(),
             results: self.results.clone(),
         }
@@ -466,6 +616,24 @@ impl Show {
             Ok(())
         } else {
             Err(ErrorCode::NotAMember)
+        }
+    }
+
+    fn min_members(&self) -> usize {
+        match self.info.mode {
+            Mode::Rank => 3,
+            Mode::Normal => 2,
+        }
+    }
+
+    fn member_view(&self, m: &Member) -> MemberView {
+        MemberView {
+            id: m.id,
+            name: m.name.clone(),
+            online: m.offline_since.is_none(),
+            performed: m.performed,
+            score: m.score,
+            ranked_limit_reached: self.info.mode == Mode::Rank && !m.act_counts,
         }
     }
 
@@ -497,18 +665,18 @@ impl Show {
 
     fn open_round(&mut self, performer: UserId, name: String, now: i64) -> Vec<EventKind> {
         self.last_round += 1;
+        let ranked = self.info.mode == Mode::Rank;
+        let others = self.members.iter().filter(|m| m.id != performer);
         let round = Round {
             id: RoundId(self.last_round),
             performer,
             performer_name: name,
             deadline: now + self.settings.score_deadline_ms,
-            eligible: self
-                .members
-                .iter()
-                .map(|m| m.id)
-                .filter(|&id| id != performer)
-                .collect(),
+            eligible: others.clone().map(|m| m.id).collect(),
             scores: BTreeMap::new(),
+            // A performer who left mid-act was present when it started; as of their ticket.
+            performer_counts: ranked && self.member(performer).is_none_or(|m| m.act_counts),
+            counting: others.filter(|m| m.scores_count).map(|m| m.id).collect(),
         };
         let mut events = vec![EventKind::PerformanceEnded {
             round: round_view(&round),
@@ -524,13 +692,15 @@ impl Show {
         events
     }
 
-    /// Closes the open round and records its result, leaving the stage at `Nominating`.
-    fn close_round_without_advancing(&mut self, now: i64) -> Vec<EventKind> {
+    /// Closes the open round and records its result (sent to the api-server when `record`
+    /// and the room is ranked), leaving the stage at `Nominating`.
+    fn close_round_without_advancing(&mut self, now: i64, record: bool) -> Vec<EventKind> {
         let Stage::Scoring { round, .. } = &self.stage else {
             return vec![];
         };
+        let counts = round.counts();
         // Normal-mode scores are shown and then discarded; only ranked acts are recorded.
-        if self.info.mode == Mode::Rank {
+        if self.info.mode == Mode::Rank && record {
             self.ranked_outbox.push(RankedRound {
                 round: round.id,
                 report: RankedRoundReport {
@@ -563,6 +733,7 @@ impl Show {
             name,
             average,
             count,
+            counts,
         });
         self.stage = Stage::Nominating { performer };
         vec![EventKind::RoundClosed {
@@ -570,6 +741,7 @@ impl Show {
             performer,
             average,
             count,
+            counts,
         }]
     }
 
@@ -580,7 +752,7 @@ impl Show {
             Stage::Scoring { nominee, .. } => *nominee,
             _ => return vec![],
         };
-        let mut events = self.close_round_without_advancing(now);
+        let mut events = self.close_round_without_advancing(now, true);
         events.extend(self.advance(nominee));
         events
     }
@@ -612,14 +784,19 @@ impl Show {
         let name = self.members.remove(pos).name;
         let mut events = vec![EventKind::MemberLeft { user, reason }];
         if self.members.is_empty() {
-            // Nobody is left to see anything: the room closes, and a running show is over.
+            // Nobody is left to see anything: a running show is over. A room whose show has
+            // not started stays open for the idle time (a stranger who comes and goes does not
+            // end it), and its creator is its host again.
             if !matches!(self.stage, Stage::Lobby) {
                 self.stage = Stage::Ended;
             }
+            self.empty_since = Some(now);
+            self.host = self.creator();
             return events;
         }
         if self.host == user {
-            // The longest-present member: members are kept in join order.
+            // The creator is away: the longest-present member stands in (members are kept in
+            // join order) until the creator comes back.
             self.host = self.members[0].id;
             events.push(EventKind::HostChanged { host: self.host });
         }
@@ -655,16 +832,6 @@ impl Show {
     }
 }
 
-fn member_view(m: &Member) -> MemberView {
-    MemberView {
-        id: m.id,
-        name: m.name.clone(),
-        online: m.offline_since.is_none(),
-        performed: m.performed,
-        score: m.score,
-    }
-}
-
 fn round_view(r: &Round) -> RoundView {
     RoundView {
         id: r.id,
@@ -672,5 +839,6 @@ fn round_view(r: &Round) -> RoundView {
         deadline: r.deadline,
         scored: r.scores.keys().copied().collect(),
         eligible: r.eligible.len() as u32,
+        counts: r.can_count(),
     }
 }

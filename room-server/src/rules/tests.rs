@@ -1,9 +1,9 @@
 //! One test per rule of DESIGN.md §3, driving the engine directly with explicit times.
 
 use super::{Settings, Show};
-use onair_shared::auth::TicketRoom;
+use onair_shared::auth::{RankedStanding, TicketRoom};
 use onair_shared::protocol::{ErrorCode, EventKind, LeaveReason, Phase, ReactionKind};
-use onair_shared::room::{Category, Mode};
+use onair_shared::room::{Category, CloseReason, Mode};
 use onair_shared::{RoomId, RoundId, UserId};
 
 const HOST: UserId = UserId(1);
@@ -11,28 +11,52 @@ const B: UserId = UserId(2);
 const C: UserId = UserId(3);
 const D: UserId = UserId(4);
 
-fn room(limit: u8) -> Show {
+/// Ten minutes: the default idle time.
+const IDLE: i64 = 600_000;
+
+fn room_in(mode: Mode, limit: u8) -> Show {
     Show::new(
         TicketRoom {
             id: RoomId(9),
             title: "Friday".into(),
-            mode: Mode::Rank,
+            mode,
             category: Category::Singing,
             host: HOST,
             member_limit: limit,
+            created_at: 0,
         },
         Settings::default(),
     )
 }
 
+/// A normal room (scores shown, not kept), nobody in it yet.
+fn room(limit: u8) -> Show {
+    room_in(Mode::Normal, limit)
+}
+
 /// A room with the host and `others` joined, in that order.
-fn room_with(others: &[UserId]) -> Show {
-    let mut show = room(8);
-    show.join(HOST, "host", 0).unwrap();
+fn room_with_in(mode: Mode, others: &[UserId]) -> Show {
+    let mut show = room_in(mode, 8);
+    show.join(HOST, "host", None, 0).unwrap();
     for &u in others {
-        show.join(u, &format!("user{}", u.0), 0).unwrap();
+        show.join(u, &format!("user{}", u.0), None, 0).unwrap();
     }
     show
+}
+
+fn room_with(others: &[UserId]) -> Show {
+    room_with_in(Mode::Normal, others)
+}
+
+fn ranked_with(others: &[UserId]) -> Show {
+    room_with_in(Mode::Rank, others)
+}
+
+fn standing(act_counts: bool, scores_count: bool) -> Option<RankedStanding> {
+    Some(RankedStanding {
+        act_counts,
+        scores_count,
+    })
 }
 
 fn types(events: &[EventKind]) -> Vec<&'static str> {
@@ -47,10 +71,10 @@ fn started_and_ended(show: &mut Show) -> RoundId {
 }
 
 #[test]
-fn only_the_host_starts_and_only_with_two_members() {
+fn only_the_host_starts_and_only_with_two_members_in_a_normal_room() {
     let mut show = room_with(&[]);
     assert_eq!(show.start(HOST, None), Err(ErrorCode::NotEnoughMembers));
-    show.join(B, "b", 0).unwrap();
+    show.join(B, "b", None, 0).unwrap();
     assert_eq!(show.start(B, None), Err(ErrorCode::NotHost));
     assert_eq!(
         show.phase(),
@@ -92,9 +116,18 @@ fn reactions_and_chat_reach_everyone_with_real_names() {
     };
     assert_eq!(
         (line.name.as_str(), line.text.as_str(), line.at),
-        ("user2", "bravo !", 5)
+        ("user2", "bravo!", 5)
     );
     assert_eq!(show.chat(B, "   ", 5), Err(ErrorCode::InvalidChat));
+    // Control characters alone are nothing, not blank spaces; bidi overrides and zero-width
+    // characters are taken out.
+    assert_eq!(show.chat(B, "\u{0}\u{7}", 5), Err(ErrorCode::InvalidChat));
+    assert_eq!(
+        show.chat(B, "\u{200B}\u{FEFF}", 5),
+        Err(ErrorCode::InvalidChat)
+    );
+    let ev = show.chat(B, "\u{202E}olleh\u{200D}", 6).unwrap();
+    assert!(matches!(&ev[0], EventKind::Chat { line } if line.text == "olleh"));
     assert_eq!(
         show.chat(B, &"a".repeat(501), 5),
         Err(ErrorCode::InvalidChat)
@@ -104,7 +137,7 @@ fn reactions_and_chat_reach_everyone_with_real_names() {
         "the limit counts characters"
     );
     assert_eq!(show.chat(D, "hi", 5), Err(ErrorCode::NotAMember));
-    assert_eq!(show.snapshot().chat.len(), 2);
+    assert_eq!(show.snapshot().chat.len(), 3);
 }
 
 #[test]
@@ -148,7 +181,8 @@ fn scoring_rules() {
             round: r,
             performer: HOST,
             average: Some(90.5),
-            count: 2
+            count: 2,
+            counts: false
         }
     );
     assert_eq!(show.score(C, r, 10, 5), Err(ErrorCode::RoundClosed));
@@ -165,7 +199,7 @@ fn scoring_rules() {
 fn a_late_joiner_cannot_score_the_open_round_but_can_be_nominated() {
     let mut show = room_with(&[B]);
     let r = started_and_ended(&mut show);
-    show.join(C, "late", 2).unwrap();
+    show.join(C, "late", None, 2).unwrap();
     assert_eq!(show.score(C, r, 70, 3), Err(ErrorCode::NotEligible));
     show.nominate(HOST, C).unwrap();
     show.score(B, r, 70, 4).unwrap();
@@ -187,7 +221,8 @@ fn the_deadline_closes_the_round_with_the_scores_received() {
             round: r,
             performer: HOST,
             average: Some(80.0),
-            count: 1
+            count: 1,
+            counts: false
         }
     );
 }
@@ -203,7 +238,8 @@ fn a_round_nobody_scored_has_no_mean() {
             round: r,
             performer: HOST,
             average: None,
-            count: 0
+            count: 0,
+            counts: false
         }
     );
     assert_eq!(show.snapshot().members[0].score, None);
@@ -268,7 +304,7 @@ fn the_host_can_end_the_show_early_and_open_scores_count() {
 }
 
 #[test]
-fn the_host_role_passes_to_the_longest_present_member() {
+fn the_host_role_passes_to_the_longest_present_member_until_the_creator_returns() {
     let mut show = room_with(&[B, C]);
     let ev = show.leave(HOST, 0).unwrap();
     assert_eq!(
@@ -282,6 +318,9 @@ fn the_host_role_passes_to_the_longest_present_member() {
         ]
     );
     assert_eq!(show.host(), B);
+    let ev = show.join(HOST, "host", None, 1).unwrap();
+    assert_eq!(types(&ev), ["member_joined", "host_changed"]);
+    assert_eq!(show.host(), HOST, "the creator takes the role back");
 }
 
 #[test]
@@ -295,7 +334,7 @@ fn a_disconnected_member_keeps_the_seat_for_the_grace_period() {
     assert_eq!(show.next_wakeup(), Some(31_000));
     assert!(show.tick(30_999).is_empty());
     assert_eq!(
-        show.join(B, "user2", 2_000).unwrap(),
+        show.join(B, "user2", None, 2_000).unwrap(),
         vec![EventKind::MemberOnline { user: B }]
     );
     assert_eq!(show.next_wakeup(), None);
@@ -353,26 +392,74 @@ fn the_host_can_kick_and_the_kicked_cannot_return() {
             reason: LeaveReason::Kicked
         }]
     );
-    assert_eq!(show.join(C, "c", 1), Err(ErrorCode::Kicked));
+    assert_eq!(show.join(C, "c", None, 1), Err(ErrorCode::Kicked));
 }
 
 #[test]
 fn a_full_room_refuses_new_members_but_not_returning_ones() {
     let mut show = room(2);
-    show.join(HOST, "h", 0).unwrap();
-    show.join(B, "b", 0).unwrap();
-    assert_eq!(show.join(C, "c", 0), Err(ErrorCode::RoomFull));
+    show.join(HOST, "h", None, 0).unwrap();
+    show.join(B, "b", None, 0).unwrap();
+    assert_eq!(show.join(C, "c", None, 0), Err(ErrorCode::RoomFull));
     show.disconnect(B, 1);
-    assert!(show.join(B, "b", 2).is_ok());
+    assert!(show.join(B, "b", None, 2).is_ok());
 }
 
 #[test]
-fn an_empty_room_closes() {
+fn an_empty_room_closes_after_the_idle_time() {
     let mut show = room_with(&[B]);
     show.leave(HOST, 0).unwrap();
     assert!(!show.is_empty());
-    show.leave(B, 0).unwrap();
+    show.leave(B, 1_000).unwrap();
     assert!(show.is_empty());
+    assert!(!show.is_finished(), "an empty room waits for the idle time");
+    assert_eq!(show.next_wakeup(), Some(1_000 + IDLE));
+    assert!(show.tick(IDLE).is_empty());
+    // Someone coming back in time keeps it open, and the clock starts again when they go.
+    show.join(C, "c", None, IDLE).unwrap();
+    assert_eq!(show.next_wakeup(), None);
+    show.leave(C, IDLE + 5).unwrap();
+    assert!(show.tick(2 * IDLE).is_empty());
+    assert_eq!(
+        show.tick(2 * IDLE + 5),
+        vec![EventKind::RoomClosed {
+            reason: CloseReason::Idle
+        }]
+    );
+    assert!(show.is_finished());
+    assert_eq!(
+        show.join(HOST, "h", None, 3 * IDLE),
+        Err(ErrorCode::RoomClosed)
+    );
+}
+
+#[test]
+fn a_strangers_join_and_leave_never_ends_a_new_room() {
+    let mut show = room(8);
+    show.join(B, "stranger", None, 1).unwrap();
+    show.leave(B, 2).unwrap();
+    assert_eq!(show.phase(), Phase::Lobby);
+    assert!(!show.is_finished());
+    assert_eq!(show.host(), HOST);
+    // The creator arrives and hosts as planned.
+    show.join(HOST, "creator", None, 3).unwrap();
+    show.join(C, "c", None, 4).unwrap();
+    assert!(show.start(HOST, None).is_ok());
+}
+
+#[test]
+fn a_room_whose_creator_never_comes_closes_after_the_idle_time() {
+    let mut show = room(8);
+    show.join(B, "b", None, 1).unwrap();
+    show.join(C, "c", None, 2).unwrap();
+    assert_eq!(
+        show.next_wakeup(),
+        Some(IDLE),
+        "counted from the room's creation"
+    );
+    assert!(show.tick(IDLE - 1).is_empty());
+    assert_eq!(types(&show.tick(IDLE)), ["room_closed"]);
+    assert_eq!(show.phase(), Phase::Ended);
 }
 
 #[test]
@@ -386,18 +473,167 @@ fn everyone_leaving_but_performers_ends_the_show_while_nominating() {
 }
 
 #[test]
-fn whoever_enters_a_room_without_its_host_becomes_host() {
+fn nobody_becomes_host_by_arriving_before_the_creator() {
     let mut show = room(8);
-    let ev = show.join(B, "b", 0).unwrap();
-    assert_eq!(types(&ev), ["member_joined", "host_changed"]);
-    assert_eq!(show.host(), B);
-    let ev = show.join(HOST, "creator", 1).unwrap();
+    let ev = show.join(B, "b", None, 0).unwrap();
+    assert_eq!(types(&ev), ["member_joined"]);
     assert_eq!(
-        types(&ev),
-        ["member_joined"],
-        "the role does not bounce back"
+        show.host(),
+        HOST,
+        "the creator hosts from the start, absent or not"
     );
-    assert_eq!(show.start(B, None).map(|e| e.len()), Ok(2));
+    show.join(C, "c", None, 0).unwrap();
+    assert_eq!(show.start(B, None), Err(ErrorCode::NotHost));
+    assert_eq!(show.kick(B, C, 0), Err(ErrorCode::NotHost));
+    assert_eq!(show.kick(B, HOST, 0), Err(ErrorCode::NotHost));
+    let ev = show.join(HOST, "creator", None, 1).unwrap();
+    assert_eq!(types(&ev), ["member_joined"]);
+    assert_eq!(show.start(HOST, None).map(|e| e.len()), Ok(2));
+}
+
+#[test]
+fn nobody_can_kick_the_creator_not_even_a_stand_in_host() {
+    let mut show = room_with(&[B, C]);
+    show.leave(HOST, 0).unwrap();
+    assert_eq!(show.host(), B, "B stands in while the creator is away");
+    assert_eq!(show.kick(B, HOST, 1), Err(ErrorCode::CannotKickCreator));
+    show.join(HOST, "host", None, 2).unwrap();
+    assert_eq!(show.kick(B, HOST, 3), Err(ErrorCode::NotHost));
+    assert_eq!(show.host(), HOST);
+}
+
+#[test]
+fn closing_ends_a_live_show_and_refuses_every_seat_after() {
+    let mut show = ranked_with(&[B, C]);
+    let r = started_and_ended(&mut show);
+    show.score(B, r, 80, 2).unwrap();
+    let ev = show.close(CloseReason::Host, 3);
+    assert_eq!(types(&ev), ["round_closed", "show_ended", "room_closed"]);
+    assert_eq!(
+        show.take_ranked_rounds().len(),
+        1,
+        "the host's close keeps the scores given"
+    );
+    assert!(show.is_finished());
+    assert_eq!(show.close(CloseReason::Admin, 4), vec![]);
+    assert_eq!(show.join(D, "d", None, 5), Err(ErrorCode::RoomClosed));
+    assert_eq!(show.join(B, "b", None, 5), Err(ErrorCode::RoomClosed));
+    assert_eq!(show.next_wakeup(), None);
+}
+
+#[test]
+fn an_admin_close_records_nothing_more() {
+    let mut show = ranked_with(&[B, C]);
+    let r = started_and_ended(&mut show);
+    show.score(B, r, 80, 2).unwrap();
+    let ev = show.close(CloseReason::Admin, 3);
+    assert_eq!(
+        ev.last(),
+        Some(&EventKind::RoomClosed {
+            reason: CloseReason::Admin
+        })
+    );
+    assert!(show.take_ranked_rounds().is_empty());
+    // In the lobby it is just the closing.
+    let mut lobby = room_with(&[B]);
+    assert_eq!(types(&lobby.close(CloseReason::Admin, 0)), ["room_closed"]);
+}
+
+#[test]
+fn a_banned_member_loses_the_seat_at_once() {
+    let mut show = room_with(&[B]);
+    assert_eq!(
+        show.ban(B, 1),
+        vec![EventKind::MemberLeft {
+            user: B,
+            reason: LeaveReason::Banned
+        }]
+    );
+    assert!(show.ban(D, 1).is_empty());
+}
+
+#[test]
+fn a_ranked_show_needs_three_members() {
+    let mut show = ranked_with(&[B]);
+    assert_eq!(show.start(HOST, None), Err(ErrorCode::NotEnoughMembers));
+    show.join(C, "c", None, 0).unwrap();
+    assert!(show.start(HOST, None).is_ok());
+}
+
+#[test]
+fn a_ranked_act_counts_only_with_two_scores_that_count() {
+    let mut show = ranked_with(&[B, C]);
+    let r = started_and_ended(&mut show);
+    assert!(show.snapshot().round.unwrap().counts);
+    show.score(B, r, 100, 2).unwrap();
+    // C leaves without scoring: one score cannot count, and the round says so at once.
+    let ev = show.leave(C, 3).unwrap();
+    assert!(matches!(
+        ev.last(),
+        Some(EventKind::RoundClosed {
+            counts: false,
+            count: 1,
+            ..
+        })
+    ));
+    assert!(!show.snapshot().results[0].counts);
+    // Still recorded (the api-server keeps it, counting nothing).
+    assert_eq!(show.take_ranked_rounds().len(), 1);
+
+    // Two scores: it counts.
+    let mut show = ranked_with(&[B, C]);
+    let r = started_and_ended(&mut show);
+    show.score(B, r, 10, 2).unwrap();
+    let ev = show.score(C, r, 20, 2).unwrap();
+    assert!(matches!(ev[1], EventKind::RoundClosed { counts: true, .. }));
+}
+
+#[test]
+fn the_room_says_in_advance_when_a_ranked_act_will_not_count() {
+    // The performer is over today's limit.
+    let mut show = room_in(Mode::Rank, 8);
+    show.join(HOST, "h", standing(false, true), 0).unwrap();
+    show.join(B, "b", standing(true, true), 0).unwrap();
+    show.join(C, "c", standing(true, true), 0).unwrap();
+    assert!(show.snapshot().members[0].ranked_limit_reached);
+    assert!(!show.snapshot().members[1].ranked_limit_reached);
+    let r = started_and_ended(&mut show);
+    assert!(!show.snapshot().round.unwrap().counts);
+    show.score(B, r, 90, 1).unwrap();
+    let ev = show.score(C, r, 90, 1).unwrap();
+    assert!(matches!(
+        ev[1],
+        EventKind::RoundClosed {
+            counts: false,
+            count: 2,
+            ..
+        }
+    ));
+
+    // Only one scorer whose scores count (C's account is too new).
+    let mut show = room_in(Mode::Rank, 8);
+    show.join(HOST, "h", standing(true, true), 0).unwrap();
+    show.join(B, "b", standing(true, true), 0).unwrap();
+    show.join(C, "c", standing(true, false), 0).unwrap();
+    started_and_ended(&mut show);
+    assert!(!show.snapshot().round.unwrap().counts);
+    assert!(
+        !show.snapshot().members[2].ranked_limit_reached,
+        "who scores with a new account is nobody else's business"
+    );
+
+    // A fresh ticket updates the standing of a returning member.
+    show.disconnect(HOST, 2);
+    show.join(HOST, "h", standing(false, true), 3).unwrap();
+    assert!(show.snapshot().members[0].ranked_limit_reached);
+
+    // Normal rooms never count and never say so.
+    let mut show = room_in(Mode::Normal, 8);
+    show.join(HOST, "h", standing(false, true), 0).unwrap();
+    show.join(B, "b", None, 0).unwrap();
+    assert!(!show.snapshot().members[0].ranked_limit_reached);
+    started_and_ended(&mut show);
+    assert!(!show.snapshot().round.unwrap().counts);
 }
 
 #[test]
@@ -405,7 +641,7 @@ fn leaving_and_coming_back_does_not_give_a_second_turn() {
     let mut show = room_with(&[B]);
     show.start(HOST, Some(B)).unwrap();
     show.leave(B, 0).unwrap();
-    show.join(B, "b", 1).unwrap();
+    show.join(B, "b", None, 1).unwrap();
     assert!(show.snapshot().members[1].performed);
     // Back in the room, B is the one who nominates next, but not themself again.
     assert_eq!(show.nominate(B, B), Err(ErrorCode::AlreadyPerformed));
@@ -413,7 +649,7 @@ fn leaving_and_coming_back_does_not_give_a_second_turn() {
 
 #[test]
 fn ranked_rounds_are_queued_for_recording_with_every_score() {
-    let mut show = room_with(&[B, C]);
+    let mut show = ranked_with(&[B, C]);
     let r = started_and_ended(&mut show);
     show.score(B, r, 90, 2).unwrap();
     assert!(
@@ -446,11 +682,12 @@ fn normal_mode_scores_are_never_queued() {
             category: Category::Free,
             host: HOST,
             member_limit: 8,
+            created_at: 0,
         },
         Settings::default(),
     );
-    show.join(HOST, "h", 0).unwrap();
-    show.join(B, "b", 0).unwrap();
+    show.join(HOST, "h", None, 0).unwrap();
+    show.join(B, "b", None, 0).unwrap();
     let r = started_and_ended(&mut show);
     show.score(B, r, 50, 2).unwrap();
     assert_eq!(show.phase(), Phase::Nominating);
@@ -459,7 +696,7 @@ fn normal_mode_scores_are_never_queued() {
 
 #[test]
 fn a_show_survives_serialisation_exactly() {
-    let mut show = room_with(&[B, C]);
+    let mut show = ranked_with(&[B, C]);
     let r = started_and_ended(&mut show);
     show.score(B, r, 64, 2).unwrap();
     show.disconnect(C, 3);

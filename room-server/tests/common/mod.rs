@@ -57,6 +57,20 @@ pub fn metric(text: &str, series: &str) -> f64 {
         .unwrap_or_else(|e| panic!("{series}: {e}"))
 }
 
+/// The sum of every series of `name`, whatever their labels (a per-thread histogram's counts).
+pub fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix(name)?;
+            let value = match rest.strip_prefix('{') {
+                Some(labelled) => labelled.split_once("} ")?.1,
+                None => rest.strip_prefix(' ')?,
+            };
+            value.parse::<f64>().ok()
+        })
+        .sum()
+}
+
 /// How many series of `name` there are (the lines `name{...} value` or `name value`).
 pub fn series_count(text: &str, name: &str) -> usize {
     text.lines()
@@ -82,7 +96,20 @@ pub fn room(id: i64, host: i64) -> TicketRoom {
         category: Category::Free,
         host: UserId(host),
         member_limit: 8,
+        created_at: now(),
     }
+}
+
+/// A fresh `jti` for every ticket: tickets are single-use.
+pub fn new_jti() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!(
+        "t{}-{}-{}",
+        std::process::id(),
+        now(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Signs a ticket the way the api-server does.
@@ -92,6 +119,8 @@ pub fn ticket_for(user: i64, room: &TicketRoom, exp_in: i64, kind: TokenKind) ->
         sub: UserId(user),
         name: format!("user{user}"),
         room: room.clone(),
+        ranked: None,
+        jti: new_jti(),
         iat: now(),
         exp: now() + exp_in,
         rid: None,
@@ -168,6 +197,27 @@ impl Client {
                         ServerMsg::Direct(_) => {}
                     }
                     return msg;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("user {}: expected a text frame, got {other:?}", self.user),
+            }
+        }
+    }
+
+    /// The next frame if one comes within `patience` (the connection must stay open).
+    pub async fn try_recv(&mut self, patience: Duration) -> Option<ServerMsg> {
+        loop {
+            let next = tokio::time::timeout(patience, self.ws.next()).await.ok()?;
+            match next {
+                Some(Ok(Message::Text(t))) => {
+                    let msg: ServerMsg = serde_json::from_str(&t)
+                        .unwrap_or_else(|e| panic!("undecodable frame {t}: {e}"));
+                    match &msg {
+                        ServerMsg::Event(e) => self.last_seq = e.seq,
+                        ServerMsg::Direct(Direct::Welcome { seq, .. }) => self.last_seq = *seq,
+                        ServerMsg::Direct(_) => {}
+                    }
+                    return Some(msg);
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                 other => panic!("user {}: expected a text frame, got {other:?}", self.user),

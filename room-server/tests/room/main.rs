@@ -7,6 +7,9 @@ mod common;
 
 mod cluster;
 mod deploy;
+mod fair_play;
+mod hostile;
 mod ranked;
 mod show;
+mod stack;
 mod websocket;

@@ -94,7 +94,8 @@ async fn three_members_play_a_whole_show() {
             round: r1,
             performer: UserId(1),
             average: Some(80.5),
-            count: 2
+            count: 2,
+            counts: false
         }
     );
     assert_eq!(
@@ -225,7 +226,8 @@ async fn the_deadline_closes_a_round_with_the_scores_in() {
             round,
             performer: UserId(1),
             average: Some(33.0),
-            count: 1
+            count: 1,
+            counts: false
         }
     );
     c.send(json!({"type":"score","round":round,"value":90}))

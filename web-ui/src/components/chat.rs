@@ -18,14 +18,16 @@ pub enum ChatDraft {
     Send(String),
 }
 
+/// The server's rules for a chat line ([`onair_shared::text::normalize_line`]): control, bidi
+/// and zero-width characters removed, trimmed; nothing left is nothing to send.
 pub fn check_draft(text: &str) -> ChatDraft {
-    let t = text.trim();
+    let t = onair_shared::text::normalize_line(text);
     if t.is_empty() {
         ChatDraft::Empty
     } else if t.chars().count() > CHAT_MAX_CHARS {
         ChatDraft::TooLong
     } else {
-        ChatDraft::Send(t.to_owned())
+        ChatDraft::Send(t)
     }
 }
 
@@ -177,6 +179,9 @@ mod tests {
         assert_eq!(check_draft(""), ChatDraft::Empty);
         assert_eq!(check_draft("   \n "), ChatDraft::Empty);
         assert_eq!(check_draft("  hi  "), ChatDraft::Send("hi".into()));
+        // What the server would refuse or strip, the form does too.
+        assert_eq!(check_draft("\u{0}\u{7}\u{200B}"), ChatDraft::Empty);
+        assert_eq!(check_draft("\u{202E}hi"), ChatDraft::Send("hi".into()));
         let max = "가".repeat(CHAT_MAX_CHARS);
         assert_eq!(check_draft(&max), ChatDraft::Send(max.clone()));
         assert_eq!(check_draft(&format!("{max}a")), ChatDraft::TooLong);

@@ -1,4 +1,5 @@
-use crate::context::{use_lang, use_session, use_toaster, SessionAction};
+use crate::app::Route;
+use crate::context::{use_lang, use_session, use_toaster, SessionAction, ToastText};
 use crate::i18n::Key;
 use crate::services::api;
 use onair_shared::api::{CreateRoomRequest, RoomView};
@@ -7,8 +8,10 @@ use onair_shared::room::{
     DEFAULT_MEMBER_LIMIT, DESCRIPTION_MAX_CHARS, MAX_MEMBER_LIMIT, MIN_MEMBER_LIMIT,
     TITLE_MAX_CHARS,
 };
+use onair_shared::RoomId;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
+use yew_router::prelude::*;
 
 /// The form as typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,7 +103,9 @@ pub fn create_room_form(props: &CreateRoomFormProps) -> Html {
     // Field errors show after the first submit, then follow the typing.
     let submitted = use_state(|| false);
     let busy = use_state(|| false);
-    let server_error = use_state(|| None::<String>);
+    let server_error = use_state(|| None::<ToastText>);
+    // `room_already_open`: the host's room that is still open, to go back to.
+    let open_room = use_state(|| None::<RoomId>);
 
     let errors = if *submitted {
         validate(&form).err().unwrap_or_default()
@@ -150,6 +155,7 @@ pub fn create_room_form(props: &CreateRoomFormProps) -> Html {
         let busy = busy.clone();
         let submitted = submitted.clone();
         let server_error = server_error.clone();
+        let open_room = open_room.clone();
         let on_created = props.on_created.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -163,6 +169,7 @@ pub fn create_room_form(props: &CreateRoomFormProps) -> Html {
             busy.set(true);
             let busy = busy.clone();
             let server_error = server_error.clone();
+            let open_room = open_room.clone();
             let on_created = on_created.clone();
             let toaster = toaster.clone();
             let session = session.clone();
@@ -180,7 +187,8 @@ pub fn create_room_form(props: &CreateRoomFormProps) -> Html {
                         if err.is_unauthorized() {
                             session.dispatch(SessionAction::LoggedOut);
                         } else {
-                            server_error.set(Some(err.message.clone()));
+                            open_room.set(err.room.filter(|_| err.code == "room_already_open"));
+                            server_error.set(Some(ToastText::from_api(&err)));
                         }
                     }
                 }
@@ -255,7 +263,12 @@ pub fn create_room_form(props: &CreateRoomFormProps) -> Html {
                 <p class="char-count">{ format!("{}/{DESCRIPTION_MAX_CHARS}", form.description.chars().count()) }</p>
             }
             if let Some(msg) = (*server_error).clone() {
-                <p class="form-error">{ msg }</p>
+                <p id="create-room-error" class="form-error" role="alert">{ msg.render(lang) }</p>
+            }
+            if let Some(room) = *open_room {
+                <Link<Route> to={Route::Room { id: room }} classes="btn btn-ghost btn-block open-room-link">
+                    <span id="go-to-open-room">{ lang.t(Key::GoToOpenRoom) }</span>
+                </Link<Route>>
             }
             <button id="create-room-submit" type="submit" class="btn btn-primary btn-block" disabled={*busy}>
                 { lang.t(if *busy { Key::Creating } else { Key::CreateSubmit }) }

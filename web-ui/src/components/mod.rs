@@ -7,6 +7,7 @@ pub mod create_room_form;
 pub mod header;
 pub mod member_list;
 pub mod nominate_dialog;
+pub mod ranked_notice;
 pub mod results_board;
 pub mod room_list;
 pub mod score_dialog;

@@ -351,6 +351,7 @@ mod tests {
             online: true,
             performed,
             score: None,
+            ranked_limit_reached: false,
         };
         RoomSnapshot {
             id: RoomId(1),
@@ -398,6 +399,7 @@ mod tests {
             deadline: 0,
             scored: vec![UserId(3)],
             eligible: 2,
+            counts: true,
         });
         let nominees: Vec<_> = abilities(&r, Some(UserId(2)))
             .nominate
@@ -436,6 +438,7 @@ mod tests {
             name: "Gone".into(),
             average: None,
             count: 0,
+            counts: false,
         });
         assert_eq!(name_of(&r, UserId(9)), "Gone");
         assert_eq!(name_of(&r, UserId(10)), "#10");

@@ -8,8 +8,11 @@
 //! 4. on a dropped connection shows "Reconnecting…", waits (exponential backoff with jitter,
 //!    0.5 s doubling up to 10 s), fetches a fresh ticket and connects again; the server's fresh
 //!    `welcome` then replaces the state,
-//! 5. stops for good on `kicked`, `replaced` or `room_full`, when the room is gone (a 4xx on
-//!    the ticket), on a `401` (back to login), after `leave`, or when the page goes away.
+//! 5. stops for good on `kicked`, `replaced`, `room_full` or `banned`, when the room closes
+//!    (`room_closed`: its host, an admin, or idleness closed it) or is gone (a 4xx on the
+//!    ticket), on a `401` or a ban (back to login), after `leave`, or when the page goes away.
+//!    A `429` on the ticket waits as long as the api-server says before asking again. Every
+//!    (re)connection asks for a fresh ticket: tickets are single-use.
 //!
 //! WebRTC `signal` frames from other members go to whoever registered on
 //! [`RoomSocket::signals`] (the video mesh); our own signals are sent like any other
@@ -28,6 +31,7 @@ use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, WebSocketError};
 use gloo_timers::future::TimeoutFuture;
 use onair_shared::protocol::{ClientMsg, ErrorCode, EventKind, ReactionKind, RoomSnapshot};
+use onair_shared::room::CloseReason;
 use onair_shared::{RoomId, UserId};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -62,6 +66,10 @@ pub enum StopReason {
     Refused(String),
     /// The login is no longer valid.
     Unauthorized,
+    /// The account was banned.
+    Banned,
+    /// The room closed for good, for this reason.
+    Closed(CloseReason),
 }
 
 /// A reaction being animated: `n` numbers them so each burst is its own element.
@@ -290,6 +298,12 @@ impl Task {
 
             let ticket = match api::ticket(self.room).await {
                 Ok(t) => t,
+                Err(e) if e.is_banned() => {
+                    self.toaster.api(&e);
+                    self.stop(StopReason::Banned);
+                    self.session.dispatch(SessionAction::LoggedOut);
+                    return;
+                }
                 Err(e) if e.is_unauthorized() => {
                     self.stop(StopReason::Unauthorized);
                     self.session.dispatch(SessionAction::LoggedOut);
@@ -307,8 +321,17 @@ impl Task {
                     self.stop(reason);
                     return;
                 }
-                Err(_) => {
+                Err(e) => {
                     failures += 1;
+                    // Asked too often: wait as long as the api-server says (on top of the
+                    // backoff that follows).
+                    if let Some(secs) = e.retry_after {
+                        self.status(ConnStatus::Reconnecting { attempt: failures });
+                        let wait = u32::try_from(secs.min(600) * 1000).unwrap_or(600_000);
+                        if !self.wait(wait, &mut rx).await {
+                            return;
+                        }
+                    }
                     continue;
                 }
             };
@@ -368,13 +391,15 @@ impl Task {
                             self.publish_welcome(tracker, true);
                             self.status(ConnStatus::Live);
                         }
-                        Ingest::Applied(kind) => {
-                            if let EventKind::Reaction { from, kind } = kind {
-                                self.burst(from, kind);
-                            } else {
+                        Ingest::Applied(kind) => match kind {
+                            EventKind::Reaction { from, kind } => self.burst(from, kind),
+                            EventKind::RoomClosed { reason } => {
                                 self.publish(tracker);
+                                let _ = ws.close(Some(1000), None);
+                                return Ended::Stop(StopReason::Closed(reason));
                             }
-                        }
+                            _ => self.publish(tracker),
+                        },
                         Ingest::Gap { since } => {
                             if send(&mut ws, &ClientMsg::Resync { since }).await.is_err() {
                                 return Ended::Dropped;
@@ -392,6 +417,11 @@ impl Task {
                                 ErrorCode::Kicked => Some(StopReason::Kicked),
                                 ErrorCode::Replaced => Some(StopReason::Replaced),
                                 ErrorCode::RoomFull => Some(StopReason::RoomFull),
+                                ErrorCode::Banned => {
+                                    self.session.dispatch(SessionAction::LoggedOut);
+                                    Some(StopReason::Banned)
+                                }
+                                ErrorCode::RoomClosed => Some(StopReason::RoomEnded),
                                 _ => None,
                             };
                             if let Some(reason) = stop {

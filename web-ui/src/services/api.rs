@@ -72,6 +72,11 @@ pub async fn create_room(req: &CreateRoomRequest) -> Result<RoomView, ApiError> 
     post("/rooms", req).await
 }
 
+/// The room's host closes it for good (the room-server tells everyone in it).
+pub async fn close_room(id: RoomId) -> Result<RoomView, ApiError> {
+    request::<_, ()>(Method::POST, &format!("/rooms/{id}/close"), None).await
+}
+
 pub async fn ticket(id: RoomId) -> Result<TicketResponse, ApiError> {
     request::<_, ()>(Method::POST, &format!("/rooms/{id}/ticket"), None).await
 }

@@ -22,6 +22,10 @@ pub struct ApiError {
     pub code: String,
     /// The server's `error.message`, fit to show a user.
     pub message: String,
+    /// `rate_limited`: seconds before a retry can succeed.
+    pub retry_after: Option<u64>,
+    /// `room_already_open`: the caller's open room.
+    pub room: Option<onair_shared::RoomId>,
 }
 
 impl ApiError {
@@ -30,6 +34,8 @@ impl ApiError {
             status: 0,
             code: "network".into(),
             message: message.into(),
+            retry_after: None,
+            room: None,
         }
     }
 
@@ -37,8 +43,13 @@ impl ApiError {
         self.status == 0
     }
 
+    /// The login is over: expired or invalid (401), or the account was banned (403 `banned`).
     pub fn is_unauthorized(&self) -> bool {
-        self.status == 401
+        self.status == 401 || self.is_banned()
+    }
+
+    pub fn is_banned(&self) -> bool {
+        self.code == "banned"
     }
 
     /// Worth retrying later: the server is unreachable, overloaded or failed.
@@ -53,9 +64,13 @@ impl ApiError {
                 status,
                 code: error.code,
                 message: error.message,
+                retry_after: error.retry_after,
+                room: error.room,
             },
             Err(_) => ApiError {
                 status,
+                retry_after: None,
+                room: None,
                 code: "http_error".into(),
                 message: if body.trim().is_empty() || body.len() > 300 {
                     format!("request failed with status {status}")
@@ -111,6 +126,8 @@ where
         };
         return serde_json::from_str(text).map_err(|e| ApiError {
             status,
+            retry_after: None,
+            room: None,
             code: "bad_response".into(),
             message: format!("unexpected response from the server: {e}"),
         });
@@ -147,6 +164,22 @@ mod tests {
         assert_eq!(e.code, "validation_failed");
         assert_eq!(e.message, "name must not be empty");
         assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn rate_limits_bans_and_open_rooms_carry_what_the_ui_needs() {
+        let e = ApiError::from_response(
+            429,
+            r#"{"error":{"code":"rate_limited","message":"too many","retry_after":17}}"#,
+        );
+        assert_eq!((e.retry_after, e.is_transient()), (Some(17), true));
+        let e = ApiError::from_response(
+            409,
+            r#"{"error":{"code":"room_already_open","message":"open","room":5}}"#,
+        );
+        assert_eq!(e.room, Some(onair_shared::RoomId(5)));
+        let e = ApiError::from_response(403, r#"{"error":{"code":"banned","message":"x"}}"#);
+        assert!(e.is_banned() && e.is_unauthorized(), "a ban ends the login");
     }
 
     #[test]

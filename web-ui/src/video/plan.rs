@@ -178,6 +178,7 @@ mod tests {
                     online,
                     performed: false,
                     score: None,
+                    ranked_limit_reached: false,
                 })
                 .collect(),
             chat: vec![],

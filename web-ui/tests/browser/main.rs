@@ -6,6 +6,7 @@
 mod common;
 
 mod chat;
+mod fair_play;
 mod profile;
 mod reload;
 mod screens;

@@ -33,6 +33,19 @@ async fn login_errors_lobby_filters_navigation_and_korean() {
     b.click("#create-room-submit").await;
     b.wait_for_text("#room-title", "Sing Night").await;
     b.click("#nav-lobby").await;
+    // One open room per host: a second one is refused, with a way back to the first.
+    b.type_into("#create-room-title", "Magic Hour").await;
+    b.click("#create-room-submit").await;
+    b.wait_for_text("#create-room-error", "You already have an open room")
+        .await;
+    b.wait_for_text("#go-to-open-room", "Go to your open room")
+        .await;
+    b.screenshot("room-already-open").await;
+    b.click("#go-to-open-room").await;
+    b.wait_for_text("#room-title", "Sing Night").await;
+    // Someone else opens the second room.
+    b.log_out().await;
+    b.log_in("Finn").await;
     b.type_into("#create-room-title", "Magic Hour").await;
     b.select("#create-room-category", "magic").await;
     b.click("#create-room-submit").await;

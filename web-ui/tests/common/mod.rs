@@ -27,6 +27,8 @@ pub struct Options {
     pub stun_urls: Option<Vec<String>>,
     /// A TURN relay for `GET /config` (see [`Turn`]).
     pub turn: Option<onair_api_server::config::TurnConfig>,
+    /// Any other change to the api-server's configuration (limits, fair play).
+    pub api: Option<fn(&mut onair_api_server::config::ApiConfig)>,
 }
 
 impl Default for Options {
@@ -37,6 +39,7 @@ impl Default for Options {
             kakao: false,
             stun_urls: None,
             turn: None,
+            api: None,
         }
     }
 }
@@ -95,6 +98,9 @@ impl Stack {
                     config.stun_urls = stun.clone();
                 }
                 config.turn = options.turn.clone();
+                if let Some(tweak) = options.api {
+                    tweak(config);
+                }
                 if options.kakao {
                     let (base, handle) = fake_kakao();
                     config.kakao = Some(onair_api_server::config::KakaoConfig::at(

@@ -21,6 +21,9 @@ pub struct Act {
     pub closed_at: i64,
     /// Unix seconds.
     pub recorded_at: i64,
+    /// Whether it counts toward the ranking ([`CountRules`]); one that does not is kept (so a
+    /// repeat is recognised) but adds nothing.
+    pub counted: bool,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -33,6 +36,30 @@ pub struct NewAct {
     pub score_count: i32,
     pub closed_at: i64,
     pub recorded_at: i64,
+    /// Decided by [`Act::record`].
+    pub counted: bool,
+}
+
+/// When a ranked act counts toward the ranking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountRules {
+    /// At most this many counted acts per performer in any 24 hours.
+    pub per_day: u32,
+    /// Scores count only from accounts at least this old (seconds).
+    pub min_account_age_secs: i64,
+    /// Now, unix seconds.
+    pub now: i64,
+}
+
+impl CountRules {
+    /// Counted acts need this many scores from accounts whose scores count.
+    pub const MIN_SCORES: usize = 2;
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+
+    /// Accounts created at or before this (unix seconds) have scores that count.
+    pub fn account_cutoff(&self) -> i64 {
+        self.now - self.min_account_age_secs
+    }
 }
 
 #[derive(Debug, Clone, Copy, Insertable)]
@@ -104,11 +131,27 @@ impl Act {
             .optional()
     }
 
-    /// Records a ranked act exactly once. In one transaction: the performer's act count and
-    /// cumulative score, the act row (unique by room and round), its scores, and the
-    /// performer's place in `ranking_counts` when they are ranked.
+    /// Counted acts of the performer closed in the last 24 hours (before `now`).
+    pub fn counted_today(
+        conn: &mut DbConn,
+        performer: UserId,
+        rules: &CountRules,
+    ) -> QueryResult<i64> {
+        acts::table
+            .filter(acts::performer_id.eq(performer.0))
+            .filter(acts::counted.eq(true))
+            .filter(acts::closed_at.gt(rules.now * 1000 - CountRules::DAY_MS))
+            .count()
+            .get_result(conn)
+    }
+
+    /// Records a ranked act exactly once. In one transaction: whether it counts (enough
+    /// scores from accounts old enough, the performer under the daily limit), then for a
+    /// counted act the performer's act count and cumulative score and their place in
+    /// `ranking_counts`; the act row (unique by room and round) and its scores always.
     ///
-    /// The performer's row is updated first. On MySQL that locks it before anything reads it
+    /// The performer's row is updated (locked) first, so two acts of one performer recorded at
+    /// once are decided one after the other against the daily limit. On MySQL that locks it before anything reads it
     /// (and before the foreign key checks of the inserts take shared locks on it, which two
     /// concurrent acts of one performer would each hold while waiting to update it: a
     /// deadlock), so two acts of one performer recorded at once are applied one after the
@@ -120,19 +163,36 @@ impl Act {
         conn: &mut DbConn,
         new: &NewAct,
         scores: &[(UserId, u8)],
+        rules: &CountRules,
     ) -> QueryResult<Recorded> {
         let rows: Vec<(i64, i32)> = scores
             .iter()
             .map(|(scorer, value)| (scorer.0, i32::from(*value)))
             .collect();
+        let scorer_ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
         let inserted = retry_deadlocks(|| {
             conn.transaction::<Act, DieselError, _>(|conn| {
                 let performer = users::table.find(new.performer_id);
-                diesel::update(performer)
-                    .set(users::acts_count.eq(users::acts_count + 1))
-                    .execute(conn)?;
+                super::User::lock(conn, UserId(new.performer_id))?;
+                let established: i64 = users::table
+                    .filter(users::id.eq_any(&scorer_ids))
+                    .filter(users::created_at.le(rules.account_cutoff()))
+                    .count()
+                    .get_result(conn)?;
+                let today = Self::counted_today(conn, UserId(new.performer_id), rules)?;
+                let counted = established as usize >= CountRules::MIN_SCORES
+                    && today < i64::from(rules.per_day);
+                let new = NewAct {
+                    counted,
+                    ..new.clone()
+                };
                 let mut moved = None;
-                if let Some(average) = new.average_centi {
+                if counted {
+                    diesel::update(performer)
+                        .set(users::acts_count.eq(users::acts_count + 1))
+                        .execute(conn)?;
+                }
+                if let Some(average) = new.average_centi.filter(|_| counted) {
                     let (old, banned): (Option<i64>, bool) = performer
                         .select((users::score_centi, users::banned))
                         .first(conn)?;
@@ -144,7 +204,9 @@ impl Act {
                         moved = Some((old, score));
                     }
                 }
-                diesel::insert_into(acts::table).values(new).execute(conn)?;
+                diesel::insert_into(acts::table)
+                    .values(&new)
+                    .execute(conn)?;
                 let id = last_insert_id(conn)?;
                 for (scorer_id, value) in &rows {
                     diesel::insert_into(act_scores::table)
@@ -185,6 +247,7 @@ impl Act {
         let mut query = acts::table
             .inner_join(rooms::table)
             .filter(acts::performer_id.eq(performer.0))
+            .filter(acts::counted.eq(true))
             .select((Act::as_select(), rooms::title))
             .order((acts::closed_at.desc(), acts::id.desc()))
             .limit(limit)

@@ -1,11 +1,11 @@
-use super::User;
+use super::{ModerationEvent, User};
 use crate::db::schema::{rooms, users};
-use crate::db::{last_insert_id, DbConn};
+use crate::db::{last_insert_id, retry_deadlocks, DbConn};
 use crate::error::ApiError;
 use diesel::prelude::*;
 use onair_shared::api::RoomView;
 use onair_shared::auth::TicketRoom;
-use onair_shared::room::{Category, Mode, RoomStatus};
+use onair_shared::room::{Category, CloseReason, Mode, RoomStatus};
 use onair_shared::{RoomId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, Associations)]
@@ -22,6 +22,12 @@ pub struct Room {
     pub status: String,
     pub member_count: i32,
     pub created_at: i64,
+    /// Unix seconds; set when the room ends.
+    pub ended_at: Option<i64>,
+    /// Why it was closed (`host`, `admin`, `idle`); `None` when its show ended by itself.
+    pub end_reason: Option<String>,
+    /// The last status report from the room-server, or the creation (unix seconds).
+    pub last_active_at: i64,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -35,6 +41,15 @@ pub struct NewRoom<'a> {
     pub member_limit: i32,
     pub status: &'a str,
     pub created_at: i64,
+    pub last_active_at: i64,
+}
+
+/// What [`Room::create_for`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    New(Room),
+    /// The host already has this room open (open or live): one at a time.
+    AlreadyOpen(RoomId),
 }
 
 /// Catalogue filters; `None` means any (for `status`: any joinable one, open or live).
@@ -119,7 +134,13 @@ impl Room {
             category: self.category()?,
             host: UserId(self.host_id),
             member_limit: self.member_limit()?,
+            created_at: self.created_at,
         })
+    }
+
+    /// Why the room was closed, if it was.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.end_reason.as_deref().and_then(CloseReason::parse)
     }
 
     pub fn create(conn: &mut DbConn, new: &NewRoom<'_>) -> QueryResult<Room> {
@@ -129,6 +150,40 @@ impl Room {
                 .execute(conn)?;
             let id = last_insert_id(conn)?;
             rooms::table.find(id).select(Room::as_select()).first(conn)
+        })
+    }
+
+    /// The host's room that is still open or live, if any.
+    pub fn open_room_of(conn: &mut DbConn, host: UserId) -> QueryResult<Option<RoomId>> {
+        rooms::table
+            .filter(rooms::host_id.eq(host.0))
+            .filter(rooms::status.eq_any([RoomStatus::Open.as_str(), RoomStatus::Live.as_str()]))
+            .select(rooms::id)
+            .first::<i64>(conn)
+            .optional()
+            .map(|id| id.map(RoomId))
+    }
+
+    /// Creates the room unless its host already has one open. The host's row is locked first
+    /// (a write on MySQL and SQLite alike), so two concurrent creations by one host are checked
+    /// one after the other.
+    pub fn create_for(conn: &mut DbConn, new: &NewRoom<'_>) -> QueryResult<Created> {
+        retry_deadlocks(|| {
+            conn.transaction(|conn| {
+                User::lock(conn, UserId(new.host_id))?;
+                if let Some(open) = Self::open_room_of(conn, UserId(new.host_id))? {
+                    return Ok(Created::AlreadyOpen(open));
+                }
+                diesel::insert_into(rooms::table)
+                    .values(new)
+                    .execute(conn)?;
+                let id = last_insert_id(conn)?;
+                rooms::table
+                    .find(id)
+                    .select(Room::as_select())
+                    .first(conn)
+                    .map(Created::New)
+            })
         })
     }
 
@@ -208,9 +263,13 @@ impl Room {
         id: RoomId,
         status: RoomStatus,
         member_count: i32,
+        now: i64,
     ) -> QueryResult<Option<Room>> {
         let found = diesel::update(rooms::table.find(id.0))
-            .set(rooms::member_count.eq(member_count))
+            .set((
+                rooms::member_count.eq(member_count),
+                rooms::last_active_at.eq(now),
+            ))
             .execute(conn)?;
         if found == 0 {
             // MySQL counts changed rows, not matched ones: an identical count reports 0.
@@ -224,19 +283,77 @@ impl Room {
             .map(RoomStatus::as_str)
             .collect();
         if !behind.is_empty() {
+            let ended_at = (status == RoomStatus::Ended).then_some(now);
             diesel::update(rooms::table.find(id.0))
                 .filter(rooms::status.eq_any(behind))
-                .set(rooms::status.eq(status.as_str()))
+                .set((
+                    rooms::status.eq(status.as_str()),
+                    rooms::ended_at.eq(ended_at),
+                ))
                 .execute(conn)?;
         }
         Self::find(conn, id)
     }
 
-    /// Ends a room (admin): tickets are refused from now on. `None` when there is no such room.
-    pub fn close(conn: &mut DbConn, id: RoomId) -> QueryResult<Option<(Room, User)>> {
-        diesel::update(rooms::table.find(id.0))
-            .set(rooms::status.eq(RoomStatus::Ended.as_str()))
-            .execute(conn)?;
-        Self::find_with_host(conn, id)
+    /// Closes a room (its host, an admin, or the idle sweeper): tickets are refused from now
+    /// on, and the room-servers are told through a moderation event written in the same
+    /// transaction, so they end a live show. Closing an ended room changes nothing. `None`
+    /// when there is no such room.
+    pub fn close(
+        conn: &mut DbConn,
+        id: RoomId,
+        reason: CloseReason,
+        now: i64,
+    ) -> QueryResult<Option<(Room, User)>> {
+        conn.transaction(|conn| {
+            let changed = diesel::update(rooms::table.find(id.0))
+                .filter(rooms::status.ne(RoomStatus::Ended.as_str()))
+                .set((
+                    rooms::status.eq(RoomStatus::Ended.as_str()),
+                    rooms::ended_at.eq(now),
+                    rooms::end_reason.eq(reason.as_str()),
+                ))
+                .execute(conn)?;
+            if changed > 0 {
+                ModerationEvent::room_closed(conn, id, reason, now)?;
+            }
+            Self::find_with_host(conn, id)
+        })
+    }
+
+    /// Closes every room that has had nobody in it for `idle_secs` (including rooms never
+    /// opened on a room-server, whose creator never came); returns them.
+    pub fn sweep_idle(conn: &mut DbConn, now: i64, idle_secs: i64) -> QueryResult<Vec<RoomId>> {
+        let idle: Vec<i64> = rooms::table
+            .filter(rooms::status.eq_any([RoomStatus::Open.as_str(), RoomStatus::Live.as_str()]))
+            .filter(rooms::member_count.eq(0))
+            .filter(rooms::last_active_at.lt(now - idle_secs))
+            .select(rooms::id)
+            .limit(1000)
+            .load(conn)?;
+        let mut closed = Vec::new();
+        for id in idle {
+            let done = conn.transaction(|conn| {
+                // Still idle (a report may have come in meanwhile).
+                let changed = diesel::update(rooms::table.find(id))
+                    .filter(rooms::status.ne(RoomStatus::Ended.as_str()))
+                    .filter(rooms::member_count.eq(0))
+                    .filter(rooms::last_active_at.lt(now - idle_secs))
+                    .set((
+                        rooms::status.eq(RoomStatus::Ended.as_str()),
+                        rooms::ended_at.eq(now),
+                        rooms::end_reason.eq(CloseReason::Idle.as_str()),
+                    ))
+                    .execute(conn)?;
+                if changed > 0 {
+                    ModerationEvent::room_closed(conn, RoomId(id), CloseReason::Idle, now)?;
+                }
+                QueryResult::Ok(changed > 0)
+            })?;
+            if done {
+                closed.push(RoomId(id));
+            }
+        }
+        Ok(closed)
     }
 }

@@ -206,6 +206,37 @@ impl User {
         Self::find(conn, user.user_id())?.ok_or(DieselError::NotFound)
     }
 
+    /// Locks the user's row until the transaction ends (a write that changes nothing: MySQL
+    /// locks the row, SQLite takes the database's write lock), so decisions about this user
+    /// (one open room, today's ranked acts) are taken one at a time.
+    pub fn lock(conn: &mut DbConn, id: UserId) -> QueryResult<()> {
+        diesel::update(users::table.find(id.0))
+            .set(users::acts_count.eq(users::acts_count))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Applies `ONAIR_ADMIN_USERS` to every account at start-up: the listed identities are
+    /// admins, every other admin is demoted. Roles are read from the database on every
+    /// request, so a demotion takes effect at once, not at the next login.
+    pub fn sync_admins(conn: &mut DbConn, admins: &[(String, String)]) -> QueryResult<()> {
+        conn.transaction(|conn| {
+            diesel::update(users::table.filter(users::role.eq("admin")))
+                .set(users::role.eq("user"))
+                .execute(conn)?;
+            for (provider, provider_id) in admins {
+                diesel::update(
+                    users::table
+                        .filter(users::provider.eq(provider))
+                        .filter(users::provider_id.eq(provider_id)),
+                )
+                .set(users::role.eq("admin"))
+                .execute(conn)?;
+            }
+            Ok(())
+        })
+    }
+
     pub fn update_intro(conn: &mut DbConn, id: UserId, intro: &str) -> QueryResult<Option<User>> {
         diesel::update(users::table.find(id.0))
             .set(users::intro.eq(intro))
@@ -214,8 +245,14 @@ impl User {
     }
 
     /// Sets the ban flag; `None` when there is no such user. A banned user leaves the ranking
-    /// (and an unbanned one returns) in the same transaction.
-    pub fn set_banned(conn: &mut DbConn, id: UserId, banned: bool) -> QueryResult<Option<User>> {
+    /// (and an unbanned one returns) in the same transaction, and the room-servers are told
+    /// (a moderation event, also in it).
+    pub fn set_banned(
+        conn: &mut DbConn,
+        id: UserId,
+        banned: bool,
+        now: i64,
+    ) -> QueryResult<Option<User>> {
         retry_deadlocks(|| {
             conn.transaction(|conn| {
                 // The update comes first: it locks the row (MySQL) or the database (SQLite), so the
@@ -231,6 +268,9 @@ impl User {
                     } else {
                         RankingCounts::moved(conn, None, Some(score))?;
                     }
+                }
+                if changed == 1 {
+                    super::ModerationEvent::banned(conn, id, banned, now)?;
                 }
                 Ok(user)
             })

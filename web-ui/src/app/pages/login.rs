@@ -1,6 +1,6 @@
 use crate::app::return_route;
-use crate::context::{use_lang, use_session, use_toaster, SessionAction};
-use crate::i18n::{login_error_key, Key};
+use crate::context::{use_lang, use_session, use_toaster, SessionAction, ToastText};
+use crate::i18n::{login_error_key, name_error_key, Key};
 use crate::services::api;
 use onair_shared::api::ClientConfig;
 use serde::Deserialize;
@@ -27,7 +27,8 @@ pub fn login() -> Html {
     let location = use_location();
     let name = use_state(String::new);
     let busy = use_state(|| false);
-    let error = use_state(|| None::<String>);
+    // `None`: no error; an empty text: one the toast already explains (network).
+    let error = use_state(|| None::<ToastText>);
     let config = use_state(|| None::<ClientConfig>);
     let input_ref = use_node_ref();
 
@@ -90,23 +91,31 @@ pub fn login() -> Html {
             if *busy {
                 return;
             }
+            // The same rules as the server's (control, bidi and zero-width characters removed,
+            // then 1 to 30 characters), so the name shown is the name stored.
+            let name = match onair_shared::text::validate_display_name(&name) {
+                Ok(name) => name,
+                Err(e) => {
+                    error.set(Some(ToastText::Key(name_error_key(e))));
+                    return;
+                }
+            };
             busy.set(true);
             error.set(None);
-            let name = (*name).clone();
             let busy = busy.clone();
             let error = error.clone();
             let session = session.clone();
             let toaster = toaster.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match api::dev_login(name.trim()).await {
+                match api::dev_login(&name).await {
                     // The effect above navigates once the session is set.
                     Ok(resp) => session.dispatch(SessionAction::LoggedIn(resp)),
                     Err(err) => {
                         toaster.api(&err);
                         error.set(Some(if err.is_network() {
-                            String::new()
+                            ToastText::Plain(String::new())
                         } else {
-                            err.message.clone()
+                            ToastText::from_api(&err)
                         }));
                     }
                 }
@@ -142,12 +151,12 @@ pub fn login() -> Html {
                         <label class="field">
                             <span class="label">{ lang.t(Key::LoginNameLabel) }</span>
                             <input id="login-name" ref={input_ref} type="text" autocomplete="nickname"
-                                class={classes!(error.as_ref().is_some_and(|e| !e.is_empty()).then_some("invalid"))}
+                                class={classes!(error.as_ref().is_some_and(|e| e != &ToastText::Plain(String::new())).then_some("invalid"))}
                                 placeholder={lang.t(Key::LoginNamePlaceholder)}
                                 value={(*name).clone()} oninput={on_input} />
                         </label>
-                        if let Some(msg) = error.as_ref().filter(|m| !m.is_empty()) {
-                            <p class="form-error" role="alert">{ msg.clone() }</p>
+                        if let Some(msg) = error.as_ref().map(|m| m.render(lang)).filter(|m| !m.is_empty()) {
+                            <p id="login-form-error" class="form-error" role="alert">{ msg }</p>
                         }
                         <button id="login-submit" type="submit" class="btn btn-primary btn-block" disabled={*busy}>
                             { lang.t(if *busy { Key::LoginWorking } else { Key::LoginSubmit }) }

@@ -3,17 +3,18 @@ use crate::components::chat::Chat;
 use crate::components::connection_banner::ConnectionBanner;
 use crate::components::member_list::MemberList;
 use crate::components::nominate_dialog::NominateDialog;
+use crate::components::ranked_notice::RankedNotice;
 use crate::components::results_board::ResultsBoard;
 use crate::components::score_dialog::ScoreDialog;
 use crate::components::stage::{phase_code, Stage};
 use crate::components::video::{MediaControls, RemoteAudio};
-use crate::context::use_lang;
+use crate::context::{use_lang, use_toaster};
 use crate::hooks::{use_room_socket, use_video, ConnStatus, StopReason};
 use crate::i18n::{Key, Lang};
 use crate::services::api;
 use onair_shared::api::RoomView;
 use onair_shared::protocol::{ClientMsg, Phase};
-use onair_shared::room::Mode;
+use onair_shared::room::{CloseReason, Mode};
 use onair_shared::RoomId;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -53,6 +54,31 @@ pub fn room_page(props: &RoomPageProps) -> Html {
             if let Some(nav) = &navigator {
                 nav.push(&Route::Lobby);
             }
+        })
+    };
+    // The room's creator may close it for everyone (asked twice: it cannot be undone).
+    let toaster = use_toaster();
+    let confirming = use_state(|| false);
+    let is_creator = info
+        .as_ref()
+        .zip(socket.view.you)
+        .is_some_and(|(i, you)| i.host.id == you);
+    let ask_close = {
+        let confirming = confirming.clone();
+        Callback::from(move |_: MouseEvent| confirming.set(!*confirming))
+    };
+    let close_room = {
+        let confirming = confirming.clone();
+        let id = props.id;
+        Callback::from(move |_: MouseEvent| {
+            confirming.set(false);
+            let toaster = toaster.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                // Success shows as the room's own `room_closed`.
+                if let Err(e) = api::close_room(id).await {
+                    toaster.api(&e);
+                }
+            });
         })
     };
     let on_chat = {
@@ -119,7 +145,20 @@ pub fn room_page(props: &RoomPageProps) -> Html {
                 <button id="leave-room" type="button" class="btn btn-ghost" onclick={leave}>
                     <span aria-hidden="true">{ "← " }</span>{ lang.t(Key::Leave) }
                 </button>
+                if is_creator && !matches!(view.status, ConnStatus::Stopped(_)) {
+                    <button id="close-room" type="button" class="btn btn-ghost" onclick={ask_close}>
+                        { lang.t(Key::CloseRoom) }
+                    </button>
+                }
             </div>
+            if *confirming {
+                <div class="panel notice" role="alertdialog">
+                    <p>{ lang.t(Key::CloseRoomConfirm) }</p>
+                    <button id="close-room-yes" type="button" class="btn btn-primary" onclick={close_room}>
+                        { lang.t(Key::CloseRoom) }
+                    </button>
+                </div>
+            }
 
             if let ConnStatus::Stopped(reason) = &view.status {
                 <div class="panel notice stopped" role="alert">
@@ -131,6 +170,7 @@ pub fn room_page(props: &RoomPageProps) -> Html {
             if let Some(room) = room {
                 <div class="room-grid">
                     <div class="room-main">
+                        <RankedNotice room={room.clone()} />
                         <Stage room={room.clone()} you={view.you} on_send={socket.send.clone()}
                             reactions={view.reactions.clone()} video={stage_video}>
                             { controls }
@@ -176,6 +216,10 @@ fn stop_text(lang: Lang, reason: &StopReason) -> String {
         StopReason::Refused(msg) if !msg.is_empty() => msg.clone(),
         StopReason::Refused(_) => lang.t(Key::Disconnected).into(),
         StopReason::Unauthorized => lang.t(Key::SessionExpired).into(),
+        StopReason::Banned => lang.t(Key::BannedNotice).into(),
+        StopReason::Closed(CloseReason::Host) => lang.t(Key::RoomClosedByHost).into(),
+        StopReason::Closed(CloseReason::Admin) => lang.t(Key::RoomClosedByAdmin).into(),
+        StopReason::Closed(CloseReason::Idle) => lang.t(Key::RoomClosedIdle).into(),
     }
 }
 
