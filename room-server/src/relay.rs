@@ -171,7 +171,7 @@ impl Relay {
     /// Drops a reader that stopped reading: the owner sees it go, as for any dropped connection.
     fn cut_off(&mut self, user: UserId) {
         if let Some(local) = self.locals.remove(&user) {
-            tracing::warn!(parent: &self.span, "cutting off user {user} (too much queued)");
+            tracing::warn!(parent: &self.span, "cutting off user {user}: it stopped reading");
             self.metrics.cut_off(CutOff::SlowReader);
             local.session.control(ToSession::Close);
             self.to_owner(&ToOwner::Gone {
@@ -200,6 +200,18 @@ impl Actor for Relay {
             })
             .wait(ctx);
         ctx.run_interval(OWNER_CHECK, |relay, ctx| relay.check_owner(ctx));
+        ctx.run_interval(crate::room::STALL_CHECK_EVERY, |relay, _| {
+            let now = crate::clock::now_ms();
+            let stalled: Vec<UserId> = relay
+                .locals
+                .iter()
+                .filter(|(_, l)| l.session.is_stalled(now))
+                .map(|(&user, _)| user)
+                .collect();
+            for user in stalled {
+                relay.cut_off(user);
+            }
+        });
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {

@@ -154,6 +154,8 @@ const COALESCE_SAVES: Duration = Duration::from_secs(1);
 /// Signal bytes one member may send one other member each second, and saved up: far above a
 /// video call's setup (a few offers, answers and ICE candidates of a few KiB), far below what
 /// would make a reader on a slow link fall behind.
+/// How often the room looks for sessions that stopped running (see `Outlet::is_stalled`).
+pub const STALL_CHECK_EVERY: Duration = Duration::from_secs(1);
 const SIGNAL_BYTES_PER_SEC: usize = 32 * 1024;
 const SIGNAL_BYTES_BURST: usize = 128 * 1024;
 
@@ -288,7 +290,7 @@ impl Room {
         let Some(conn) = self.conns.remove(&user) else {
             return vec![];
         };
-        tracing::warn!(parent: &self.span, "cutting off user {user}, too much queued");
+        tracing::warn!(parent: &self.span, "cutting off user {user}: it stopped reading");
         self.metrics.cut_off(CutOff::SlowReader);
         self.close(user, conn, None);
         self.show.disconnect(user, crate::clock::now_ms())
@@ -316,6 +318,21 @@ impl Room {
             None => false,
         };
         if lagging {
+            let events = self.cut_off(user);
+            self.publish(events);
+        }
+    }
+
+    /// Cuts off local readers whose sessions have not run for longer than the client timeout.
+    fn cut_off_stalled(&mut self) {
+        let now = crate::clock::now_ms();
+        let stalled: Vec<UserId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| matches!(&c.target, Target::Local(o) if o.is_stalled(now)))
+            .map(|(&user, _)| user)
+            .collect();
+        for user in stalled {
             let events = self.cut_off(user);
             self.publish(events);
         }
@@ -689,6 +706,7 @@ impl Actor for Room {
                 .wait(ctx);
             ctx.run_interval(cluster::RENEW_EVERY, |room, ctx| room.renew_lease(ctx));
         }
+        ctx.run_interval(STALL_CHECK_EVERY, |room, _| room.cut_off_stalled());
         // A fresh room is empty until its first member's join arrives; a resumed one has
         // events to send and deadlines to keep.
         self.flush();

@@ -13,7 +13,7 @@ use onair_shared::protocol::{
     ClientMsg, ErrorCode, CLIENT_MSG_TYPES, MAX_FRAME_BYTES, MAX_SIGNAL_BYTES,
 };
 use onair_shared::UserId;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -72,6 +72,11 @@ pub struct Outlet {
     queued: Arc<AtomicUsize>,
     /// [`MAX_QUEUED_BYTES`].
     limit: usize,
+    /// When the session last ran (unix ms, stamped by its heartbeat). A session whose socket
+    /// is full is not run at all (actix stops polling it until the client reads), so its
+    /// heartbeat cannot time it out: the room does, when this grows older than the timeout.
+    last_ran: Arc<AtomicI64>,
+    stall_after_ms: i64,
 }
 
 impl Outlet {
@@ -93,6 +98,13 @@ impl Outlet {
         }
         self.send(frame);
         true
+    }
+
+    /// True when the session has not run for longer than the client timeout: its client
+    /// stopped reading with data still owed (a vanished phone, a stuck tab), and nothing
+    /// else will notice until more than [`MAX_QUEUED_BYTES`] is owed.
+    pub fn is_stalled(&self, now_ms: i64) -> bool {
+        now_ms - self.last_ran.load(Ordering::Relaxed) > self.stall_after_ms
     }
 
     /// Close or rebind: control messages are not counted.
@@ -125,6 +137,8 @@ pub struct Session {
     budget: Budget,
     /// Bytes the room has handed us that we have not yet passed to the socket.
     queued: Arc<AtomicUsize>,
+    /// When this session last ran (see [`Outlet::is_stalled`]).
+    last_ran: Arc<AtomicI64>,
     metrics: Arc<Metrics>,
     /// `session{room user request_id}`: what this connection logs goes under it.
     span: tracing::Span,
@@ -156,6 +170,7 @@ impl Session {
             partial: None,
             budget: Budget::new(),
             queued: Arc::default(),
+            last_ran: Arc::new(AtomicI64::new(crate::clock::now_ms())),
             metrics: setup.metrics,
             span: setup.span,
         }
@@ -260,6 +275,9 @@ impl Actor for Session {
     fn started(&mut self, ctx: &mut Self::Context) {
         self.metrics.connection_opened();
         ctx.run_interval(self.heartbeat_interval, |session, ctx| {
+            session
+                .last_ran
+                .store(crate::clock::now_ms(), Ordering::Relaxed);
             if session.last_heard.elapsed() > session.client_timeout {
                 tracing::debug!(parent: &session.span, "timed out");
                 ctx.stop();
@@ -292,6 +310,8 @@ impl Session {
                 recipient: ctx.address().recipient(),
                 queued: self.queued.clone(),
                 limit: MAX_QUEUED_BYTES,
+                last_ran: self.last_ran.clone(),
+                stall_after_ms: self.client_timeout.as_millis() as i64,
             },
         };
         self.room
