@@ -1,4 +1,4 @@
-//! What both OnAir servers share for being operated (DESIGN.md §11):
+//! What both OnAir servers share for being operated (docs/OPERATIONS.md):
 //!
 //! - [`logs`]: one `tracing` subscriber per process, human-readable lines by default or JSON
 //!   lines (`ONAIR_LOG_FORMAT=json`), `log` records of dependencies bridged in, and an optional

@@ -3,7 +3,7 @@
 use crate::backend_test;
 use serde_json::Value;
 
-/// Every route the contract (DESIGN.md §6 and the issue) names.
+/// Every route the REST contract names (docs/ARCHITECTURE.md and the route table).
 const EXPECTED: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),

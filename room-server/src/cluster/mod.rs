@@ -1,4 +1,4 @@
-//! Running as one of many room-server instances (DESIGN.md §5).
+//! Running as one of many room-server instances (docs/ARCHITECTURE.md, "The cluster").
 //!
 //! Each live room has exactly one owner in the cluster: the instance holding the room's lease
 //! in Redis runs its `Room` actor. Other instances with members of that room run a `Relay`

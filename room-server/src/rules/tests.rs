@@ -1,4 +1,4 @@
-//! One test per rule of DESIGN.md §3, driving the engine directly with explicit times.
+//! One test per rule of the show (docs/ARCHITECTURE.md, "The rules of the show"), driving the engine directly with explicit times.
 
 use super::{Settings, Show};
 use onair_shared::auth::{RankedStanding, TicketRoom};

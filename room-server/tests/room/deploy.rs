@@ -2,7 +2,8 @@
 //! monitoring files in `deploy/`: the alert rules and the Grafana dashboard name
 //! only series the servers really export, the Prometheus files pass `promtool` (its rule unit
 //! tests included) and every YAML file passes `yamllint`, and the Kubernetes PrometheusRule
-//! carries exactly the rules of `deploy/prometheus/alerts.yml`.
+//! carries exactly the rules of `deploy/prometheus/alerts.yml`; and the docs and code point only
+//! inside the repository.
 //!
 //! `promtool` (Debian package `prometheus`) and `yamllint` are installed by `cargo xtask
 //! test`; without them those checks are skipped with a notice, except under `CI=true`.
@@ -128,4 +129,72 @@ fn the_settings_table_is_what_help_lists() {
     {
         panic!("docs/CONFIGURATION.md and --help disagree:\n{problems}");
     }
+}
+
+/// Everything a newcomer reads is in the repository: no source file or document points at a
+/// design file beside it, and every relative link in a Markdown file leads to a file that exists.
+#[test]
+fn docs_and_code_point_only_inside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    collect(&root, &mut files);
+    let outside = ["DESIGN.md", "../shared/", "/work/"];
+    let mut problems = Vec::new();
+    for file in &files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue; // binary
+        };
+        for needle in outside {
+            if text.contains(needle) && !file.ends_with("deploy.rs") {
+                problems.push(format!("{} names {needle}", file.display()));
+            }
+        }
+        if file.extension().is_some_and(|e| e == "md") {
+            for link in markdown_links(&text) {
+                let path = link.split('#').next().unwrap_or_default();
+                if path.is_empty() || link.contains("://") || link.starts_with("mailto:") {
+                    continue;
+                }
+                if !file.parent().unwrap().join(path).exists() {
+                    problems.push(format!("{} links to missing {link}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Source and documentation files, without build output and tool caches.
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path.is_dir() {
+            if !matches!(
+                name.as_ref(),
+                "target" | ".git" | "node_modules" | "dist" | "data"
+            ) {
+                collect(&path, out);
+            }
+        } else if ["rs", "md", "toml", "yaml", "yml"]
+            .iter()
+            .any(|e| name.ends_with(&format!(".{e}")))
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// The targets of `[text](target)` links.
+fn markdown_links(text: &str) -> Vec<&str> {
+    text.match_indices("](")
+        .filter_map(|(i, _)| {
+            let rest = &text[i + 2..];
+            rest.find(')').map(|end| &rest[..end])
+        })
+        .collect()
 }
