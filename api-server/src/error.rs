@@ -6,7 +6,7 @@
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use onair_shared::api::{ErrorBody, ErrorDetail};
+use onair_shared::api::{ApiErrorCode, ErrorBody, ErrorDetail};
 
 /// Request bodies are small JSON objects; anything bigger is a mistake or abuse.
 pub const JSON_BODY_LIMIT: usize = 16 * 1024;
@@ -82,35 +82,35 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ApiErrorCode {
         match self {
-            ApiError::BadRequest(_) => "bad_request",
-            ApiError::Validation(_) => "validation_failed",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Banned => "banned",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::DevLoginDisabled => "dev_login_disabled",
-            ApiError::RoomNotFound => "room_not_found",
-            ApiError::RoomEnded => "room_ended",
-            ApiError::Conflict(_) => "conflict",
-            ApiError::UserNotFound => "user_not_found",
-            ApiError::InvalidCursor => "invalid_cursor",
-            ApiError::CannotFollowSelf => "cannot_follow_self",
-            ApiError::CannotBanSelf => "cannot_ban_self",
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::RoomAlreadyOpen(_) => "room_already_open",
-            ApiError::NotRoomHost => "not_room_host",
-            ApiError::RoomClosed => "room_closed",
-            ApiError::RequestTimeout => "request_timeout",
-            ApiError::NotRanked => "not_ranked",
-            ApiError::RoundConflict(_) => "round_conflict",
-            ApiError::InvalidLoginCode => "invalid_login_code",
-            ApiError::InternalDisabled => "internal_disabled",
-            ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::PayloadTooLarge(_) => "payload_too_large",
-            ApiError::DatabaseUnavailable => "database_unavailable",
-            ApiError::Internal(_) => "internal",
+            ApiError::BadRequest(_) => ApiErrorCode::BadRequest,
+            ApiError::Validation(_) => ApiErrorCode::ValidationFailed,
+            ApiError::Unauthorized(_) => ApiErrorCode::Unauthorized,
+            ApiError::Banned => ApiErrorCode::Banned,
+            ApiError::Forbidden(_) => ApiErrorCode::Forbidden,
+            ApiError::NotFound(_) => ApiErrorCode::NotFound,
+            ApiError::DevLoginDisabled => ApiErrorCode::DevLoginDisabled,
+            ApiError::RoomNotFound => ApiErrorCode::RoomNotFound,
+            ApiError::RoomEnded => ApiErrorCode::RoomEnded,
+            ApiError::Conflict(_) => ApiErrorCode::Conflict,
+            ApiError::UserNotFound => ApiErrorCode::UserNotFound,
+            ApiError::InvalidCursor => ApiErrorCode::InvalidCursor,
+            ApiError::CannotFollowSelf => ApiErrorCode::CannotFollowSelf,
+            ApiError::CannotBanSelf => ApiErrorCode::CannotBanSelf,
+            ApiError::RateLimited { .. } => ApiErrorCode::RateLimited,
+            ApiError::RoomAlreadyOpen(_) => ApiErrorCode::RoomAlreadyOpen,
+            ApiError::NotRoomHost => ApiErrorCode::NotRoomHost,
+            ApiError::RoomClosed => ApiErrorCode::RoomClosed,
+            ApiError::RequestTimeout => ApiErrorCode::RequestTimeout,
+            ApiError::NotRanked => ApiErrorCode::NotRanked,
+            ApiError::RoundConflict(_) => ApiErrorCode::RoundConflict,
+            ApiError::InvalidLoginCode => ApiErrorCode::InvalidLoginCode,
+            ApiError::InternalDisabled => ApiErrorCode::InternalDisabled,
+            ApiError::MethodNotAllowed => ApiErrorCode::MethodNotAllowed,
+            ApiError::PayloadTooLarge(_) => ApiErrorCode::PayloadTooLarge,
+            ApiError::DatabaseUnavailable => ApiErrorCode::DatabaseUnavailable,
+            ApiError::Internal(_) => ApiErrorCode::Internal,
         }
     }
 
@@ -157,11 +157,7 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(detail) = self {
             tracing::error!("internal error: {detail}");
         }
-        let mut detail = ErrorDetail {
-            code: self.code().to_owned(),
-            message: self.to_string(),
-            ..ErrorDetail::default()
-        };
+        let mut detail = ErrorDetail::new(self.code(), self.to_string());
         let mut response = HttpResponse::build(self.status_code());
         match self {
             ApiError::Unauthorized(_) => {

@@ -12,7 +12,7 @@ use crate::ticket::{TicketError, TicketVerifier};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use actix_web_actors::ws;
-use onair_shared::api::{ErrorBody, ErrorDetail};
+use onair_shared::api::{ApiErrorCode, ErrorBody, ErrorDetail};
 use onair_shared::protocol::MAX_FRAME_BYTES;
 use onair_shared::RoomId;
 use onair_telemetry::http::{RootSpan, RootSpanBuilder};
@@ -82,22 +82,18 @@ impl ResponseError for HttpError {
 
     fn error_response(&self) -> HttpResponse {
         let code = match self {
-            HttpError::Ticket(TicketError::Expired) => "ticket_expired",
-            HttpError::Ticket(TicketError::Invalid) => "invalid_ticket",
-            HttpError::WrongRoom { .. } => "wrong_room",
-            HttpError::BadRequest(_) => "bad_request",
-            HttpError::Refused(Refusal::Unavailable(_)) => "room_unavailable",
-            HttpError::Refused(Refusal::Used) => "ticket_used",
-            HttpError::Refused(Refusal::Banned) => "banned",
-            HttpError::Refused(Refusal::Ended) => "room_ended",
-            HttpError::Draining => "draining",
+            HttpError::Ticket(TicketError::Expired) => ApiErrorCode::TicketExpired,
+            HttpError::Ticket(TicketError::Invalid) => ApiErrorCode::InvalidTicket,
+            HttpError::WrongRoom { .. } => ApiErrorCode::WrongRoom,
+            HttpError::BadRequest(_) => ApiErrorCode::BadRequest,
+            HttpError::Refused(Refusal::Unavailable(_)) => ApiErrorCode::RoomUnavailable,
+            HttpError::Refused(Refusal::Used) => ApiErrorCode::TicketUsed,
+            HttpError::Refused(Refusal::Banned) => ApiErrorCode::Banned,
+            HttpError::Refused(Refusal::Ended) => ApiErrorCode::RoomEnded,
+            HttpError::Draining => ApiErrorCode::Draining,
         };
         HttpResponse::build(self.status_code()).json(ErrorBody {
-            error: ErrorDetail {
-                code: code.into(),
-                message: self.to_string(),
-                ..ErrorDetail::default()
-            },
+            error: ErrorDetail::new(code, self.to_string()),
         })
     }
 }

@@ -12,6 +12,116 @@ pub const INTRO_MAX_CHARS: usize = 150;
 pub const MAX_PAGE_LIMIT: u32 = 100;
 pub const DEFAULT_PAGE_LIMIT: u32 = 20;
 
+/// Declares an enum of wire codes: each variant with its string, once; plus `Unknown` for a
+/// code this build does not know (a newer server), `ALL` (what a server sends), `as_str` and
+/// `parse`.
+macro_rules! wire_codes {
+    ($(#[$meta:meta])* $name:ident { $($(#[$doc:meta])* $variant:ident = $code:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name {
+            $($(#[$doc])* #[serde(rename = $code)] $variant,)*
+            /// A code this build does not know (a newer server): treat it as a generic error.
+            #[serde(other, rename = "unknown")]
+            Unknown,
+        }
+
+        impl $name {
+            /// Every code a server sends (not `Unknown`).
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)*
+                    $name::Unknown => "unknown",
+                }
+            }
+
+            /// The code for a wire string; `Unknown` for anything else.
+            pub fn parse(s: &str) -> $name {
+                match s {
+                    $($code => $name::$variant,)*
+                    _ => $name::Unknown,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_codes! {
+    /// Every `code` an HTTP error body can carry, from the api-server or the room-server's
+    /// HTTP side. Clients match on it (exhaustively); `message` is for people.
+    ApiErrorCode {
+    /// The request could not be read: malformed JSON, wrong types, bad path or query.
+    BadRequest = "bad_request",
+    /// A value breaks a rule; the message names the field.
+    ValidationFailed = "validation_failed",
+    Unauthorized = "unauthorized",
+    Banned = "banned",
+    Forbidden = "forbidden",
+    NotFound = "not_found",
+    DevLoginDisabled = "dev_login_disabled",
+    RoomNotFound = "room_not_found",
+    RoomEnded = "room_ended",
+    Conflict = "conflict",
+    UserNotFound = "user_not_found",
+    InvalidCursor = "invalid_cursor",
+    CannotFollowSelf = "cannot_follow_self",
+    CannotBanSelf = "cannot_ban_self",
+    /// 429, with `retry_after`.
+    RateLimited = "rate_limited",
+    /// 409, with `room`: the caller's room that is still open.
+    RoomAlreadyOpen = "room_already_open",
+    NotRoomHost = "not_room_host",
+    RoomClosed = "room_closed",
+    RequestTimeout = "request_timeout",
+    NotRanked = "not_ranked",
+    RoundConflict = "round_conflict",
+    InvalidLoginCode = "invalid_login_code",
+    InternalDisabled = "internal_disabled",
+    MethodNotAllowed = "method_not_allowed",
+    PayloadTooLarge = "payload_too_large",
+    DatabaseUnavailable = "database_unavailable",
+    Internal = "internal",
+    // The room-server's HTTP side (`GET /ws` before the upgrade).
+    TicketExpired = "ticket_expired",
+    InvalidTicket = "invalid_ticket",
+    TicketUsed = "ticket_used",
+    WrongRoom = "wrong_room",
+    RoomUnavailable = "room_unavailable",
+    /// The room-server is shutting down: connect again (to another instance).
+    Draining = "draining",
+}}
+
+wire_codes! {
+    /// Why a Kakao sign-in failed: the api-server redirects to `/login?error=<code>`.
+    LoginErrorCode {
+    /// The user declined on Kakao's consent page.
+    AccessDenied = "access_denied",
+    /// Kakao sent another `error=` value.
+    KakaoError = "kakao_error",
+    /// The state is missing, forged, expired, or not this browser's.
+    InvalidState = "invalid_state",
+    /// No code in the callback.
+    InvalidRequest = "invalid_request",
+    /// Kakao refused the code (bad, used or expired) or our app credentials.
+    KakaoRejected = "kakao_rejected",
+    /// Kakao did not answer (down, timeout, 5xx, garbage).
+    KakaoUnavailable = "kakao_unavailable",
+    Banned = "banned",
+    /// Our side failed (database down).
+    ServerError = "server_error",
+    /// Kakao login is not configured on this server.
+    KakaoDisabled = "kakao_disabled",
+}}
+
 /// Every error response: `{"error":{"code":"snake_case","message":"..."}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -19,10 +129,10 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
-    pub code: String,
+    pub code: ApiErrorCode,
     pub message: String,
     /// `rate_limited` (429): seconds until a retry can succeed (also in `Retry-After`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -30,6 +140,17 @@ pub struct ErrorDetail {
     /// `room_already_open` (409): the caller's room that is still open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub room: Option<RoomId>,
+}
+
+impl ErrorDetail {
+    pub fn new(code: ApiErrorCode, message: impl Into<String>) -> ErrorDetail {
+        ErrorDetail {
+            code,
+            message: message.into(),
+            retry_after: None,
+            room: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -338,4 +459,30 @@ pub struct RoomStatusAck {
     pub room: RoomId,
     pub status: RoomStatus,
     pub member_count: u32,
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn each_code_has_one_wire_string_both_ways() {
+        for &code in ApiErrorCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(serde_json::from_str::<ApiErrorCode>(&json).unwrap(), code);
+            assert_eq!(ApiErrorCode::parse(code.as_str()), code);
+        }
+        for &code in LoginErrorCode::ALL {
+            assert_eq!(LoginErrorCode::parse(code.as_str()), code);
+        }
+    }
+
+    #[test]
+    fn a_code_from_a_newer_server_is_unknown_not_an_error() {
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"error":{"code":"brand_new","message":"m"}}"#).unwrap();
+        assert_eq!(body.error.code, ApiErrorCode::Unknown);
+        assert_eq!(LoginErrorCode::parse("brand_new"), LoginErrorCode::Unknown);
+    }
 }

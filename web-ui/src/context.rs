@@ -146,9 +146,9 @@ impl ToastText {
     pub fn from_api(err: &ApiError) -> Self {
         if err.is_network() {
             ToastText::Key(Key::NetworkError)
-        } else if err.code == "rate_limited" {
+        } else if err.code == onair_shared::api::ApiErrorCode::RateLimited {
             ToastText::RetryAfter(err.retry_after.unwrap_or(1))
-        } else if let Some(key) = crate::i18n::api_error_key(&err.code) {
+        } else if let Some(key) = crate::i18n::api_error_key(err.code) {
             ToastText::Key(key)
         } else if err.is_unauthorized() {
             ToastText::Key(Key::SessionExpired)

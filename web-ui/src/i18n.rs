@@ -4,6 +4,7 @@
 //! both translations, so a key cannot exist in one language only. The chosen language is kept
 //! in localStorage (`onair.lang`); English is the default.
 
+use onair_shared::api::{ApiErrorCode, LoginErrorCode};
 use onair_shared::protocol::{ErrorCode, Phase};
 use onair_shared::room::{Category, Mode, RoomStatus};
 
@@ -363,31 +364,31 @@ strings! {
 }
 
 /// The message for `/login?error=<code>` (where a failed Kakao sign-in lands).
-pub fn login_error_key(code: &str) -> Key {
+pub fn login_error_key(code: LoginErrorCode) -> Key {
     match code {
-        "access_denied" => Key::LoginErrAccessDenied,
-        "invalid_state" => Key::LoginErrInvalidState,
-        "invalid_request" => Key::LoginErrInvalidRequest,
-        "kakao_rejected" => Key::LoginErrKakaoRejected,
-        "kakao_unavailable" => Key::LoginErrKakaoUnavailable,
-        "kakao_error" => Key::LoginErrKakaoError,
-        "banned" => Key::LoginErrBanned,
-        "server_error" => Key::LoginErrServer,
-        "kakao_disabled" => Key::LoginErrKakaoDisabled,
-        _ => Key::LoginErrUnknown,
+        LoginErrorCode::AccessDenied => Key::LoginErrAccessDenied,
+        LoginErrorCode::InvalidState => Key::LoginErrInvalidState,
+        LoginErrorCode::InvalidRequest => Key::LoginErrInvalidRequest,
+        LoginErrorCode::KakaoRejected => Key::LoginErrKakaoRejected,
+        LoginErrorCode::KakaoUnavailable => Key::LoginErrKakaoUnavailable,
+        LoginErrorCode::KakaoError => Key::LoginErrKakaoError,
+        LoginErrorCode::Banned => Key::LoginErrBanned,
+        LoginErrorCode::ServerError => Key::LoginErrServer,
+        LoginErrorCode::KakaoDisabled => Key::LoginErrKakaoDisabled,
+        LoginErrorCode::Unknown => Key::LoginErrUnknown,
     }
 }
 
 /// Our words for an api-server error code, where we have better ones than its message
 /// (`rate_limited` is drawn with its wait, see `ToastText`).
-pub fn api_error_key(code: &str) -> Option<Key> {
+pub fn api_error_key(code: ApiErrorCode) -> Option<Key> {
     Some(match code {
-        "banned" => Key::LoginErrBanned,
-        "room_already_open" => Key::ApiRoomAlreadyOpen,
-        "not_room_host" => Key::ApiNotRoomHost,
-        "request_timeout" => Key::ApiRequestTimeout,
-        "room_ended" => Key::RoomEnded,
-        "room_not_found" => Key::RoomNotFound,
+        ApiErrorCode::Banned => Key::LoginErrBanned,
+        ApiErrorCode::RoomAlreadyOpen => Key::ApiRoomAlreadyOpen,
+        ApiErrorCode::NotRoomHost => Key::ApiNotRoomHost,
+        ApiErrorCode::RequestTimeout => Key::ApiRequestTimeout,
+        ApiErrorCode::RoomEnded => Key::RoomEnded,
+        ApiErrorCode::RoomNotFound => Key::RoomNotFound,
         _ => return None,
     })
 }
@@ -503,35 +504,28 @@ mod tests {
 
     #[test]
     fn every_login_error_code_has_its_own_message() {
-        let codes = [
-            "access_denied",
-            "invalid_state",
-            "invalid_request",
-            "kakao_rejected",
-            "kakao_unavailable",
-            "kakao_error",
-            "banned",
-            "server_error",
-            "kakao_disabled",
-        ];
-        let keys: HashSet<Key> = codes.iter().map(|c| login_error_key(c)).collect();
+        let codes = LoginErrorCode::ALL;
+        let keys: HashSet<Key> = codes.iter().map(|&c| login_error_key(c)).collect();
         assert_eq!(keys.len(), codes.len());
         assert!(!keys.contains(&Key::LoginErrUnknown));
-        assert_eq!(login_error_key("whatever"), Key::LoginErrUnknown);
+        assert_eq!(
+            login_error_key(LoginErrorCode::parse("whatever")),
+            Key::LoginErrUnknown
+        );
     }
 
     #[test]
     fn new_api_errors_have_words_in_both_languages() {
         for code in [
-            "banned",
-            "room_already_open",
-            "not_room_host",
-            "request_timeout",
+            ApiErrorCode::Banned,
+            ApiErrorCode::RoomAlreadyOpen,
+            ApiErrorCode::NotRoomHost,
+            ApiErrorCode::RequestTimeout,
         ] {
             let key = api_error_key(code).unwrap();
             assert_ne!(t(Lang::En, key), t(Lang::Ko, key));
         }
-        assert_eq!(api_error_key("validation_failed"), None);
+        assert_eq!(api_error_key(ApiErrorCode::ValidationFailed), None);
         assert_eq!(
             retry_after_text(Lang::En, 42),
             "Too many attempts. Try again in 42 s."

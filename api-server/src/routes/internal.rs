@@ -313,7 +313,11 @@ mod tests {
             report(&[(2, 50)], Some(f64::NAN)),
         ] {
             let err = validate_report(&bad).unwrap_err();
-            assert_eq!(err.code(), "validation_failed", "{bad:?}");
+            assert_eq!(
+                err.code(),
+                onair_shared::api::ApiErrorCode::ValidationFailed,
+                "{bad:?}"
+            );
         }
         let mut old = report(&[], None);
         old.closed_at = 0;

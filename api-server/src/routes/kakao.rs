@@ -28,42 +28,7 @@ use serde::Deserialize;
 const COOKIE_PATH: &str = "/api/v1/auth/kakao";
 
 /// Where a failed login lands: `/login?error=<code>`. The codes are part of the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoginError {
-    /// The user declined on Kakao's consent page.
-    AccessDenied,
-    /// Kakao sent another `error=` value.
-    KakaoError,
-    /// The state is missing, forged, expired, or not this browser's.
-    InvalidState,
-    /// No code in the callback.
-    InvalidRequest,
-    /// Kakao refused the code (bad, used or expired) or our app credentials.
-    KakaoRejected,
-    /// Kakao did not answer (down, timeout, 5xx, garbage).
-    KakaoUnavailable,
-    Banned,
-    /// Our side failed (database down).
-    ServerError,
-    /// Kakao login is not configured on this server.
-    KakaoDisabled,
-}
-
-impl LoginError {
-    pub fn code(self) -> &'static str {
-        match self {
-            LoginError::AccessDenied => "access_denied",
-            LoginError::KakaoError => "kakao_error",
-            LoginError::InvalidState => "invalid_state",
-            LoginError::InvalidRequest => "invalid_request",
-            LoginError::KakaoRejected => "kakao_rejected",
-            LoginError::KakaoUnavailable => "kakao_unavailable",
-            LoginError::Banned => "banned",
-            LoginError::ServerError => "server_error",
-            LoginError::KakaoDisabled => "kakao_disabled",
-        }
-    }
-}
+pub use onair_shared::api::LoginErrorCode as LoginError;
 
 /// `GET /auth/kakao`.
 pub async fn start(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -205,7 +170,7 @@ async fn finish(
 
 fn fail(error: LoginError, secure: bool) -> HttpResponse {
     HttpResponse::Found()
-        .insert_header((LOCATION, format!("/login?error={}", error.code())))
+        .insert_header((LOCATION, format!("/login?error={}", error.as_str())))
         .insert_header((SET_COOKIE, state_cookie("", 0, secure)))
         .insert_header((CACHE_CONTROL, "no-store"))
         .finish()

@@ -28,10 +28,10 @@ use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use health::Status;
 use onair_shared::api::{
-    BanStatus, ClientConfig, CreateRoomRequest, DevLoginRequest, ExchangeCodeRequest, FollowStatus,
-    LoginResponse, Me, ModerationFeed, Page, RankedRoundReport, RankingPage, RoomList,
-    RoomStatusAck, RoomStatusReport, RoomView, RoundRecorded, ScoreHistoryItem, TicketResponse,
-    UpdateMeRequest, UserProfile, UserSummary,
+    ApiErrorCode, BanStatus, ClientConfig, CreateRoomRequest, DevLoginRequest, ExchangeCodeRequest,
+    FollowStatus, LoginResponse, Me, ModerationFeed, Page, RankedRoundReport, RankingPage,
+    RoomList, RoomStatusAck, RoomStatusReport, RoomView, RoundRecorded, ScoreHistoryItem,
+    TicketResponse, UpdateMeRequest, UserProfile, UserSummary,
 };
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::openapi::{RefOr, Schema};
@@ -72,7 +72,7 @@ pub struct RouteDef {
     /// Success status and the type of its JSON body (`None`: no JSON body).
     pub ok: (u16, Option<SchemaFn>),
     /// Error codes this route can answer with, besides `internal` and `database_unavailable`.
-    pub errors: &'static [&'static str],
+    pub errors: &'static [ApiErrorCode],
     handler: fn() -> actix_web::Route,
 }
 
@@ -108,7 +108,7 @@ pub fn table() -> Vec<RouteDef> {
         route(Method::GET, "/readyz", Public, || web::route().to(health::readyz))
             .doc("ops", "Readiness: 200 when the database answers a trivial query within a second, else 503.")
             .ok(200, schema::<Status>)
-            .errors(&["database_unavailable"]),
+            .errors(&[ApiErrorCode::DatabaseUnavailable]),
         route(Method::GET, "/metrics", Public, || web::route().to(health::metrics))
             .doc("ops", "Prometheus text: requests by route pattern, method and status with their durations, database pool, logins, tickets, ranked rounds."),
         route(Method::GET, "/api/v1/openapi.json", Public, || web::route().to(openapi::openapi_json))
@@ -121,7 +121,7 @@ pub fn table() -> Vec<RouteDef> {
             .doc("auth", "Dev login by name alone (ONAIR_DEV_MODE only).")
             .body(schema::<DevLoginRequest>)
             .ok(200, schema::<LoginResponse>)
-            .errors(&["dev_login_disabled", "validation_failed", "banned", "rate_limited"]),
+            .errors(&[ApiErrorCode::DevLoginDisabled, ApiErrorCode::ValidationFailed, ApiErrorCode::Banned, ApiErrorCode::RateLimited]),
         route(Method::GET, "/api/v1/auth/kakao", Public, || web::route().to(kakao::start))
             .doc("auth", "Starts a Kakao login: 302 to Kakao's consent page with a signed state (also set as an HttpOnly cookie). Not configured: 302 to /login?error=kakao_disabled.")
             .status(302),
@@ -133,111 +133,111 @@ pub fn table() -> Vec<RouteDef> {
             .doc("auth", "Trades the one-time code that ends an OAuth login (60 s, single use) for a login token.")
             .body(schema::<ExchangeCodeRequest>)
             .ok(200, schema::<LoginResponse>)
-            .errors(&["invalid_login_code", "banned", "rate_limited"]),
+            .errors(&[ApiErrorCode::InvalidLoginCode, ApiErrorCode::Banned, ApiErrorCode::RateLimited]),
         // The signed-in user.
         route(Method::GET, "/api/v1/me", User, || web::route().to(me::get_me))
             .doc("users", "The signed-in user.")
             .ok(200, schema::<Me>)
-            .errors(&["unauthorized"]),
+            .errors(&[ApiErrorCode::Unauthorized]),
         route(Method::PATCH, "/api/v1/me", User, || web::route().to(me::patch_me))
             .doc("users", "Edits the one-line intro (trimmed, at most 150 characters, no control characters).")
             .body(schema::<UpdateMeRequest>)
             .ok(200, schema::<Me>)
-            .errors(&["unauthorized", "validation_failed"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::ValidationFailed]),
         // Profiles and follows.
         route(Method::GET, "/api/v1/users/{id}", OptionalUser, || web::route().to(users::get_profile))
             .doc("users", "A public profile; with a login token, followed_by_me says whether the caller follows them.")
             .ok(200, schema::<UserProfile>)
-            .errors(&["user_not_found", "unauthorized"]),
+            .errors(&[ApiErrorCode::UserNotFound, ApiErrorCode::Unauthorized]),
         route(Method::GET, "/api/v1/users/{id}/scores", Public, || web::route().to(users::score_history))
             .doc("users", "The user's ranked acts, newest first (score trend).")
             .query(params::<users::HistoryQuery>)
             .ok(200, page_of::<ScoreHistoryItem>)
-            .errors(&["user_not_found", "invalid_cursor", "validation_failed"]),
+            .errors(&[ApiErrorCode::UserNotFound, ApiErrorCode::InvalidCursor, ApiErrorCode::ValidationFailed]),
         route(Method::GET, "/api/v1/users/{id}/followers", Public, || web::route().to(follows::followers))
             .doc("follows", "Who follows the user, newest first.")
             .query(params::<paging::PageQuery>)
             .ok(200, page_of::<UserSummary>)
-            .errors(&["user_not_found", "invalid_cursor", "validation_failed"]),
+            .errors(&[ApiErrorCode::UserNotFound, ApiErrorCode::InvalidCursor, ApiErrorCode::ValidationFailed]),
         route(Method::GET, "/api/v1/users/{id}/following", Public, || web::route().to(follows::following))
             .doc("follows", "Whom the user follows, newest first.")
             .query(params::<paging::PageQuery>)
             .ok(200, page_of::<UserSummary>)
-            .errors(&["user_not_found", "invalid_cursor", "validation_failed"]),
+            .errors(&[ApiErrorCode::UserNotFound, ApiErrorCode::InvalidCursor, ApiErrorCode::ValidationFailed]),
         route(Method::PUT, "/api/v1/users/{id}/follow", User, || web::route().to(follows::follow))
             .doc("follows", "Follow (idempotent).")
             .ok(200, schema::<FollowStatus>)
-            .errors(&["unauthorized", "user_not_found", "cannot_follow_self"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::UserNotFound, ApiErrorCode::CannotFollowSelf]),
         route(Method::DELETE, "/api/v1/users/{id}/follow", User, || web::route().to(follows::unfollow))
             .doc("follows", "Unfollow (idempotent).")
             .ok(200, schema::<FollowStatus>)
-            .errors(&["unauthorized", "user_not_found", "cannot_follow_self"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::UserNotFound, ApiErrorCode::CannotFollowSelf]),
         route(Method::GET, "/api/v1/rankings", Public, || web::route().to(rankings::rankings))
             .doc("rankings", "Global ranking by cumulative ranked score; ties share a rank (1, 1, 3).")
             .query(params::<rankings::RankingQuery>)
             .ok(200, schema::<RankingPage>)
-            .errors(&["validation_failed"]),
+            .errors(&[ApiErrorCode::ValidationFailed]),
         // Rooms.
         route(Method::GET, "/api/v1/rooms", Public, || web::route().to(rooms::list_rooms))
             .doc("rooms", "The room catalogue with live member counts, newest first (at most 100).")
             .query(params::<rooms::RoomQuery>)
             .ok(200, schema::<RoomList>)
-            .errors(&["validation_failed"]),
+            .errors(&[ApiErrorCode::ValidationFailed]),
         route(Method::POST, "/api/v1/rooms", User, || web::route().to(rooms::create_room))
             .doc("rooms", "Opens a room; the caller hosts it. One open room per host at a time (409 room_already_open names it in error.room); rate-limited per user and per client address.")
             .body(schema::<CreateRoomRequest>)
             .ok(201, schema::<RoomView>)
-            .errors(&["unauthorized", "validation_failed", "banned", "room_already_open", "rate_limited"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::ValidationFailed, ApiErrorCode::Banned, ApiErrorCode::RoomAlreadyOpen, ApiErrorCode::RateLimited]),
         route(Method::GET, "/api/v1/rooms/{id}", Public, || web::route().to(rooms::get_room))
             .doc("rooms", "One room, in any status.")
             .ok(200, schema::<RoomView>)
-            .errors(&["room_not_found"]),
+            .errors(&[ApiErrorCode::RoomNotFound]),
         route(Method::POST, "/api/v1/rooms/{id}/close", User, || web::route().to(rooms::close_room))
             .doc("rooms", "The room's host closes it for good: a live show ends, members see why, tickets are refused (idempotent).")
             .ok(200, schema::<RoomView>)
-            .errors(&["unauthorized", "banned", "room_not_found", "not_room_host"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::Banned, ApiErrorCode::RoomNotFound, ApiErrorCode::NotRoomHost]),
         route(Method::POST, "/api/v1/rooms/{id}/ticket", User, || web::route().to(tickets::issue_ticket))
             .doc("rooms", "A 60-second, single-use room ticket and the room-server's WebSocket URL; rate-limited per user and per client address.")
             .ok(200, schema::<TicketResponse>)
-            .errors(&["unauthorized", "room_not_found", "room_ended", "banned", "rate_limited"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::RoomNotFound, ApiErrorCode::RoomEnded, ApiErrorCode::Banned, ApiErrorCode::RateLimited]),
         // Admin.
         route(Method::GET, "/api/v1/admin/rooms", Admin, || web::route().to(admin::list_rooms))
             .doc("admin", "Every room, any status, newest first.")
             .query(params::<admin::AdminRoomQuery>)
             .ok(200, page_of::<RoomView>)
-            .errors(&["unauthorized", "forbidden", "invalid_cursor", "validation_failed"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::Forbidden, ApiErrorCode::InvalidCursor, ApiErrorCode::ValidationFailed]),
         route(Method::POST, "/api/v1/admin/rooms/{id}/close", Admin, || web::route().to(admin::close_room))
             .doc("admin", "Ends a room: it leaves the catalogue, tickets are refused (409 room_ended), a live show ends on the room-server, and ranked acts ending later are refused.")
             .ok(200, schema::<RoomView>)
-            .errors(&["unauthorized", "forbidden", "room_not_found"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::Forbidden, ApiErrorCode::RoomNotFound]),
         route(Method::POST, "/api/v1/admin/users/{id}/ban", Admin, || web::route().to(admin::ban))
             .doc("admin", "Bans a user: no login, no room creation, no tickets, out of the ranking.")
             .ok(200, schema::<BanStatus>)
-            .errors(&["unauthorized", "forbidden", "user_not_found", "cannot_ban_self"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::Forbidden, ApiErrorCode::UserNotFound, ApiErrorCode::CannotBanSelf]),
         route(Method::POST, "/api/v1/admin/users/{id}/unban", Admin, || web::route().to(admin::unban))
             .doc("admin", "Lifts a ban (not one's own).")
             .ok(200, schema::<BanStatus>)
-            .errors(&["unauthorized", "forbidden", "user_not_found", "cannot_ban_self"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::Forbidden, ApiErrorCode::UserNotFound, ApiErrorCode::CannotBanSelf]),
         // Internal (room-server).
         route(Method::GET, "/internal/v1/rooms/{room}", Service, || web::route().to(internal::get_room))
             .doc("internal", "Room metadata for the room-server.")
             .ok(200, schema::<RoomView>)
-            .errors(&["unauthorized", "internal_disabled", "room_not_found"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::InternalDisabled, ApiErrorCode::RoomNotFound]),
         route(Method::PUT, "/internal/v1/rooms/{room}/status", Service, || web::route().to(internal::put_status))
             .doc("internal", "Room status and live member count; status only moves forward (open, live, ended).")
             .body(schema::<RoomStatusReport>)
             .ok(200, schema::<RoomStatusAck>)
-            .errors(&["unauthorized", "internal_disabled", "room_not_found"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::InternalDisabled, ApiErrorCode::RoomNotFound]),
         route(Method::PUT, "/internal/v1/rooms/{room}/rounds/{round}", Service, || web::route().to(internal::put_round))
             .doc("internal", "Records a closed round of a ranked room once: 201 the first time, 200 (nothing changed) for a repeat.")
             .body(schema::<RankedRoundReport>)
             .ok(201, schema::<RoundRecorded>)
-            .errors(&["unauthorized", "internal_disabled", "room_not_found", "not_ranked", "validation_failed", "round_conflict", "room_closed"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::InternalDisabled, ApiErrorCode::RoomNotFound, ApiErrorCode::NotRanked, ApiErrorCode::ValidationFailed, ApiErrorCode::RoundConflict, ApiErrorCode::RoomClosed]),
         route(Method::GET, "/internal/v1/moderation", Service, || web::route().to(internal::moderation))
             .doc("internal", "Bans, unbans and room closings after ?after=<id>, oldest first (without it: the last five minutes), for the room-servers to act on.")
             .query(params::<internal::ModerationQuery>)
             .ok(200, schema::<ModerationFeed>)
-            .errors(&["unauthorized", "internal_disabled", "validation_failed"]),
+            .errors(&[ApiErrorCode::Unauthorized, ApiErrorCode::InternalDisabled, ApiErrorCode::ValidationFailed]),
     ]
 }
 
@@ -301,7 +301,7 @@ impl RouteDef {
         }
     }
 
-    fn errors(self, errors: &'static [&'static str]) -> RouteDef {
+    fn errors(self, errors: &'static [ApiErrorCode]) -> RouteDef {
         RouteDef { errors, ..self }
     }
 }

@@ -5,7 +5,7 @@
 
 use super::{table, Access};
 use actix_web::HttpResponse;
-use onair_shared::api::ErrorBody;
+use onair_shared::api::{ApiErrorCode, ErrorBody};
 use onair_shared::{RoundId, UserId};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -77,8 +77,15 @@ pub fn document() -> OpenApi {
             // The document itself: any JSON object.
             None => ok.content("application/json", Content::new(Some(Object::new()))),
         };
-        let mut codes: Vec<&str> = route.errors.to_vec();
-        codes.extend(["bad_request", "database_unavailable", "internal"]);
+        let mut codes: Vec<&str> = route.errors.iter().map(|c| c.as_str()).collect();
+        codes.extend(
+            [
+                ApiErrorCode::BadRequest,
+                ApiErrorCode::DatabaseUnavailable,
+                ApiErrorCode::Internal,
+            ]
+            .map(ApiErrorCode::as_str),
+        );
         let error = ResponseBuilder::new()
             .description(format!(
                 "Error; `error.code` is one of: {}",

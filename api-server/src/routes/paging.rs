@@ -74,7 +74,7 @@ mod tests {
         for bad in ["0", "101", "-1", "ten", "1.5"] {
             assert_eq!(
                 parse_limit(Some(bad)).unwrap_err().code(),
-                "validation_failed"
+                onair_shared::api::ApiErrorCode::ValidationFailed
             );
         }
         assert_eq!(parse_id_cursor(None).unwrap(), None);
@@ -82,7 +82,7 @@ mod tests {
         for bad in ["0", "-3", "abc", "1_2"] {
             assert_eq!(
                 parse_id_cursor(Some(bad)).unwrap_err().code(),
-                "invalid_cursor"
+                onair_shared::api::ApiErrorCode::InvalidCursor
             );
         }
         assert_eq!(split_page(vec![1, 2, 3], 3, |n| *n), (vec![1, 2, 3], None));

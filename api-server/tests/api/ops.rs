@@ -299,3 +299,82 @@ fn the_settings_table_is_what_help_lists() {
         panic!("docs/CONFIGURATION.md and --help disagree:\n{problems}");
     }
 }
+
+// The route table's `Access` column is what the server does: every route that is not public,
+// called with no token, with a user's login token, with an admin's and with the service token,
+// refuses exactly the callers its access excludes (401 `unauthorized` without the right kind of
+// token, 403 `forbidden` for a user on an admin route) and lets the others through to the
+// handler (which may still refuse on its own terms, e.g. `room_not_found` for room 999999).
+backend_test!(
+    every_route_lets_in_exactly_the_callers_its_access_names,
+    config = |c| c.admin_users = vec![onair_api_server::config::Identity {
+        provider: "dev".into(),
+        provider_id: "boss".into(),
+    }],
+    |srv| {
+        use onair_api_server::routes::Access;
+        let user = srv.login("Walker").await.token;
+        let admin = srv.login("Boss").await.token;
+        let service = srv.service_token();
+        let table = onair_api_server::routes::table();
+        let mut checked = 0;
+        for route in table.iter().filter(|r| r.access != Access::Public) {
+            // Ids nobody has, so that a call that gets through changes nothing.
+            let path = route
+                .path
+                .replace("{id}", "999999")
+                .replace("{room}", "999999")
+                .replace("{round}", "1");
+            let callers: [(&str, Option<&str>); 4] = [
+                ("nobody", None),
+                ("a user", Some(&user)),
+                ("an admin", Some(&admin)),
+                ("the room-server", Some(&service)),
+            ];
+            for (who, token) in callers {
+                let method = reqwest::Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
+                let mut request = srv.http.request(method, srv.url(&path));
+                if matches!(route.method.as_str(), "POST" | "PUT" | "PATCH") {
+                    request = request.json(&serde_json::json!({}));
+                }
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                let reply = srv.send(request).await;
+                let code = serde_json::from_str::<Value>(&reply.body)
+                    .ok()
+                    .and_then(|b| b["error"]["code"].as_str().map(str::to_owned));
+                let expected = match (route.access, who) {
+                    (Access::OptionalUser, "the room-server") => Some("unauthorized"),
+                    (Access::OptionalUser, _) => None,
+                    (Access::User, "a user" | "an admin") => None,
+                    (Access::Admin, "an admin") => None,
+                    (Access::Admin, "a user") => Some("forbidden"),
+                    (Access::Service, "the room-server") => None,
+                    _ => Some("unauthorized"),
+                };
+                match expected {
+                    Some(refusal) => assert_eq!(
+                        code.as_deref(),
+                        Some(refusal),
+                        "{} {} by {who}: {} {}",
+                        route.method,
+                        route.path,
+                        reply.status,
+                        reply.body
+                    ),
+                    None => assert!(
+                        !matches!(code.as_deref(), Some("unauthorized" | "forbidden")),
+                        "{} {} by {who} was refused: {} {}",
+                        route.method,
+                        route.path,
+                        reply.status,
+                        reply.body
+                    ),
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 4 * 15, "only {checked} calls checked");
+    }
+);

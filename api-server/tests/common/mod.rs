@@ -132,7 +132,8 @@ impl Reply {
         );
         let body: ErrorBody = self.json();
         assert_eq!(
-            body.error.code, code,
+            body.error.code.as_str(),
+            code,
             "unexpected code; message: {}",
             body.error.message
         );

@@ -187,7 +187,9 @@ pub fn create_room_form(props: &CreateRoomFormProps) -> Html {
                         if err.is_unauthorized() {
                             session.dispatch(SessionAction::LoggedOut);
                         } else {
-                            open_room.set(err.room.filter(|_| err.code == "room_already_open"));
+                            open_room.set(err.room.filter(|_| {
+                                err.code == onair_shared::api::ApiErrorCode::RoomAlreadyOpen
+                            }));
                             server_error.set(Some(ToastText::from_api(&err)));
                         }
                     }

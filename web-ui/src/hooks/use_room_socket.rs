@@ -30,6 +30,7 @@ use futures_util::{pin_mut, SinkExt, StreamExt};
 use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, WebSocketError};
 use gloo_timers::future::TimeoutFuture;
+use onair_shared::api::ApiErrorCode;
 use onair_shared::protocol::{ClientMsg, ErrorCode, EventKind, ReactionKind, RoomSnapshot};
 use onair_shared::room::CloseReason;
 use onair_shared::{RoomId, UserId};
@@ -310,9 +311,9 @@ impl Task {
                     return;
                 }
                 Err(e) if !e.is_transient() => {
-                    let reason = match e.code.as_str() {
-                        "room_ended" => StopReason::RoomEnded,
-                        "room_not_found" => StopReason::RoomNotFound,
+                    let reason = match e.code {
+                        ApiErrorCode::RoomEnded => StopReason::RoomEnded,
+                        ApiErrorCode::RoomNotFound => StopReason::RoomNotFound,
                         _ => {
                             self.toaster.api(&e);
                             StopReason::Refused(e.message)

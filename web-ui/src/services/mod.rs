@@ -5,7 +5,7 @@ pub mod api;
 pub mod storage;
 
 use gloo_net::http::{Method, RequestBuilder};
-use onair_shared::api::ErrorBody;
+use onair_shared::api::{ApiErrorCode, ErrorBody};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
@@ -18,8 +18,9 @@ pub const API_BASE: &str = "/api/v1";
 pub struct ApiError {
     /// The HTTP status; `0` when the server could not be reached at all.
     pub status: u16,
-    /// The server's `error.code`, or `network` / `bad_response` for failures on our side.
-    pub code: String,
+    /// The server's `error.code`; `Unknown` for failures on our side (no answer: `status` 0;
+    /// an answer that is not an error body) and for codes newer than this build.
+    pub code: ApiErrorCode,
     /// The server's `error.message`, fit to show a user.
     pub message: String,
     /// `rate_limited`: seconds before a retry can succeed.
@@ -32,7 +33,7 @@ impl ApiError {
     pub fn network(message: impl Into<String>) -> Self {
         ApiError {
             status: 0,
-            code: "network".into(),
+            code: ApiErrorCode::Unknown,
             message: message.into(),
             retry_after: None,
             room: None,
@@ -49,7 +50,7 @@ impl ApiError {
     }
 
     pub fn is_banned(&self) -> bool {
-        self.code == "banned"
+        self.code == ApiErrorCode::Banned
     }
 
     /// Worth retrying later: the server is unreachable, overloaded or failed.
@@ -71,7 +72,7 @@ impl ApiError {
                 status,
                 retry_after: None,
                 room: None,
-                code: "http_error".into(),
+                code: ApiErrorCode::Unknown,
                 message: if body.trim().is_empty() || body.len() > 300 {
                     format!("request failed with status {status}")
                 } else {
@@ -128,7 +129,7 @@ where
             status,
             retry_after: None,
             room: None,
-            code: "bad_response".into(),
+            code: ApiErrorCode::Unknown,
             message: format!("unexpected response from the server: {e}"),
         });
     }
@@ -161,7 +162,7 @@ mod tests {
             r#"{"error":{"code":"validation_failed","message":"name must not be empty"}}"#,
         );
         assert_eq!(e.status, 400);
-        assert_eq!(e.code, "validation_failed");
+        assert_eq!(e.code, ApiErrorCode::ValidationFailed);
         assert_eq!(e.message, "name must not be empty");
         assert!(!e.is_transient());
     }

@@ -3,6 +3,7 @@ use crate::context::{use_lang, use_session, use_toaster, SessionAction, ToastTex
 use crate::i18n::{login_error_key, name_error_key, Key};
 use crate::services::api;
 use onair_shared::api::ClientConfig;
+use onair_shared::api::LoginErrorCode;
 use serde::Deserialize;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -42,7 +43,7 @@ pub fn login() -> Html {
         .error
         .as_deref()
         .filter(|c| !c.is_empty())
-        .map(|c| lang.t(login_error_key(c)));
+        .map(|c| lang.t(login_error_key(LoginErrorCode::parse(c))));
 
     // Signed in already (or just now): go on.
     {
