@@ -5,10 +5,12 @@ use std::fmt;
 use std::str::FromStr;
 
 macro_rules! typed_id {
-    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
+    ($(#[$doc:meta])* $name:ident($inner:ty) as $sql:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow))]
+        #[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::$sql))]
         #[serde(transparent)]
         pub struct $name(pub $inner);
 
@@ -29,14 +31,14 @@ macro_rules! typed_id {
 
 typed_id!(
     /// A registered user (row id in the api-server's `users` table).
-    UserId(i64)
+    UserId(i64) as BigInt
 );
 typed_id!(
     /// A room (row id in the api-server's `rooms` table).
-    RoomId(i64)
+    RoomId(i64) as BigInt
 );
 typed_id!(
     /// A scoring round inside one room; counts up from 1 for the room's whole life, so
     /// `(RoomId, RoundId)` names one act everywhere and makes recording it idempotent.
-    RoundId(u32)
+    RoundId(u32) as Integer
 );

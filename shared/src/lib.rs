@@ -6,6 +6,8 @@ pub mod auth;
 pub mod ids;
 pub mod protocol;
 pub mod room;
+#[cfg(feature = "diesel")]
+mod sql;
 pub mod text;
 
 pub use ids::{RoomId, RoundId, UserId};

@@ -79,8 +79,7 @@ pub async fn exchange(
     let now = unix_now();
     let user = db::run(&state.pool, move |conn| {
         let user_id = LoginCode::redeem(conn, &code, now)?.ok_or(ApiError::InvalidLoginCode)?;
-        let user =
-            User::find(conn, onair_shared::UserId(user_id))?.ok_or(ApiError::InvalidLoginCode)?;
+        let user = User::find(conn, user_id)?.ok_or(ApiError::InvalidLoginCode)?;
         // Banned between the callback and now.
         if user.banned {
             return Err(ApiError::Banned);

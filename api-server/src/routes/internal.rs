@@ -67,7 +67,7 @@ pub async fn put_status(
     .ok_or(ApiError::RoomNotFound)?;
     Ok(web::Json(RoomStatusAck {
         room: room.room_id(),
-        status: room.status()?,
+        status: room.status,
         member_count: u32::try_from(room.member_count).unwrap_or(0),
     }))
 }
@@ -93,9 +93,9 @@ pub async fn put_round(
     let average_centi = validate_report(&report)?;
     let now = unix_now();
     let new = NewAct {
-        room_id: room_id.0,
+        room_id,
         round_no,
-        performer_id: report.performer.0,
+        performer_id: report.performer,
         average_centi: average_centi.map(|c| c as i32),
         score_count: report.scores.len() as i32,
         closed_at: report.closed_at,
@@ -113,7 +113,7 @@ pub async fn put_round(
 
     let recorded = db::run(&state.pool, move |conn| {
         let room = Room::find(conn, room_id)?.ok_or(ApiError::RoomNotFound)?;
-        if room.mode()? != Mode::Rank {
+        if room.mode != Mode::Rank {
             return Err(ApiError::NotRanked);
         }
         // An admin's close ends the room's ranked play: nothing that ended after it counts
@@ -154,7 +154,7 @@ pub async fn put_round(
                 counted: act.counted,
             }))
         }
-        Recorded::Repeat(existing) if existing.performer_id == report.performer.0 => {
+        Recorded::Repeat(existing) if existing.performer_id == report.performer => {
             tracing::debug!("room {room_id} round {round}: already recorded");
             Ok(HttpResponse::Ok().json(RoundRecorded {
                 room: room_id,

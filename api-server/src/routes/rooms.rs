@@ -142,11 +142,11 @@ pub async fn create_room(
             &NewRoom {
                 title: &title,
                 description: &description,
-                category: request.category.as_str(),
-                mode: request.mode.as_str(),
+                category: request.category,
+                mode: request.mode,
                 host_id: host.id,
                 member_limit: i32::from(member_limit),
-                status: RoomStatus::Open.as_str(),
+                status: RoomStatus::Open,
                 created_at: now,
                 last_active_at: now,
             },
@@ -181,7 +181,7 @@ pub async fn close_room(
     let now = unix_now();
     let (room, host) = db::run(&state.pool, move |conn| {
         let room = Room::find(conn, id)?.ok_or(ApiError::RoomNotFound)?;
-        if room.host_id != auth.id.0 {
+        if room.host_id != auth.id {
             return Err(ApiError::NotRoomHost);
         }
         Room::close(conn, id, CloseReason::Host, now)?.ok_or(ApiError::RoomNotFound)

@@ -37,7 +37,7 @@ pub async fn issue_ticket(
         ))?;
         let room = Room::find(conn, room_id)?;
         let ranked = match &room {
-            Some(r) if r.mode()? == Mode::Rank => Some(RankedStanding {
+            Some(r) if r.mode == Mode::Rank => Some(RankedStanding {
                 act_counts: Act::counted_today(conn, member.user_id(), &rules)?
                     < i64::from(rules.per_day),
                 scores_count: member.created_at <= rules.account_cutoff(),
@@ -52,7 +52,7 @@ pub async fn issue_ticket(
         return Err(ApiError::Banned);
     }
     let room = room.ok_or(ApiError::RoomNotFound)?;
-    if room.status()? == RoomStatus::Ended {
+    if room.status == RoomStatus::Ended {
         return Err(ApiError::RoomEnded);
     }
 

@@ -7,7 +7,7 @@ use crate::AppState;
 use actix_web::web;
 use diesel::Connection;
 use onair_shared::api::{Page, ScoreHistoryItem, UserProfile};
-use onair_shared::{RoomId, UserId};
+use onair_shared::UserId;
 use serde::Deserialize;
 
 /// `GET /users/{id}`: anyone may look; with a login token, `followed_by_me` is filled in.
@@ -84,7 +84,7 @@ pub async fn score_history(
     let items = rows
         .into_iter()
         .map(|(act, room_title)| ScoreHistoryItem {
-            room: RoomId(act.room_id),
+            room: act.room_id,
             room_title,
             round: act.round(),
             date: act.closed_at.div_euclid(1000),

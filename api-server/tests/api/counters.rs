@@ -369,7 +369,7 @@ backend_test!(
             let page = User::ranking_page(&mut conn, limit as i64, offset as i64).unwrap();
             let got: Vec<(u64, UserId, i64)> = page
                 .iter()
-                .map(|(rank, u)| (*rank, UserId(u.id), u.score_centi.unwrap()))
+                .map(|(rank, u)| (*rank, u.id, u.score_centi.unwrap()))
                 .collect();
             let end = (offset + limit).min(expected.len());
             assert_eq!(got, expected[offset.min(end)..end], "{limit} at {offset}");
@@ -441,7 +441,7 @@ async fn counters_migration_counts_existing_rows(backend: Backend) {
         .collect();
     assert_eq!(ranks, vec![Some(2), Some(2), None, Some(1), None, Some(4)]);
     let page = User::ranking_page(&mut conn, 10, 1).unwrap();
-    let page: Vec<(u64, i64)> = page.iter().map(|(rank, u)| (*rank, u.id)).collect();
+    let page: Vec<(u64, i64)> = page.iter().map(|(rank, u)| (*rank, u.id.0)).collect();
     assert_eq!(page, vec![(2, 1), (2, 2), (4, 6)]);
 }
 

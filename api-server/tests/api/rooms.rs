@@ -292,3 +292,28 @@ backend_test!(room_detail_and_its_not_found_cases, |srv| {
         .await
         .assert_error(400, "bad_request");
 });
+
+// Categories, modes, statuses and roles are enum columns: the models hold the enums, never a
+// string to parse later. A value no version of OnAir writes (a hand edit) is refused when the
+// row is read, as a plain 500 `internal` that names nothing of the database, and the server
+// goes on serving every other row.
+backend_test!(a_hand_edited_enum_column_is_an_error_not_a_guess, |srv| {
+    let alice = srv.login("Alice").await;
+    let broken = srv
+        .create_room(&alice.token, json!({ "title": "Broken" }))
+        .await;
+    let bob = srv.login("Bob").await;
+    let fine = srv
+        .create_room(&bob.token, json!({ "title": "Fine" }))
+        .await;
+    srv.sql(&format!(
+        "UPDATE rooms SET category = 'karaoke' WHERE id = {}",
+        broken.id
+    ));
+    let reply = srv.get(&format!("/api/v1/rooms/{}", broken.id)).await;
+    let message = reply.assert_error(500, "internal");
+    assert!(!message.contains("karaoke"), "{message}");
+    let reply = srv.get(&format!("/api/v1/rooms/{}", fine.id)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json::<RoomView>().category, Category::Free);
+});

@@ -11,9 +11,9 @@ use onair_shared::{RoomId, RoundId, UserId};
 #[diesel(table_name = acts)]
 pub struct Act {
     pub id: i64,
-    pub room_id: i64,
+    pub room_id: RoomId,
     pub round_no: i32,
-    pub performer_id: i64,
+    pub performer_id: UserId,
     /// Mean score in hundredths; `None` when nobody scored.
     pub average_centi: Option<i32>,
     pub score_count: i32,
@@ -29,9 +29,9 @@ pub struct Act {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = acts)]
 pub struct NewAct {
-    pub room_id: i64,
+    pub room_id: RoomId,
     pub round_no: i32,
-    pub performer_id: i64,
+    pub performer_id: UserId,
     pub average_centi: Option<i32>,
     pub score_count: i32,
     pub closed_at: i64,
@@ -66,7 +66,7 @@ impl CountRules {
 #[diesel(table_name = act_scores)]
 pub struct NewActScore {
     pub act_id: i64,
-    pub scorer_id: i64,
+    pub scorer_id: UserId,
     pub value: i32,
 }
 
@@ -173,13 +173,13 @@ impl Act {
         let inserted = retry_deadlocks(|| {
             conn.transaction::<Act, DieselError, _>(|conn| {
                 let performer = users::table.find(new.performer_id);
-                super::User::lock(conn, UserId(new.performer_id))?;
+                super::User::lock(conn, new.performer_id)?;
                 let established: i64 = users::table
                     .filter(users::id.eq_any(&scorer_ids))
                     .filter(users::created_at.le(rules.account_cutoff()))
                     .count()
                     .get_result(conn)?;
-                let today = Self::counted_today(conn, UserId(new.performer_id), rules)?;
+                let today = Self::counted_today(conn, new.performer_id, rules)?;
                 let counted = established as usize >= CountRules::MIN_SCORES
                     && today < i64::from(rules.per_day);
                 let new = NewAct {
@@ -212,7 +212,7 @@ impl Act {
                     diesel::insert_into(act_scores::table)
                         .values(NewActScore {
                             act_id: id,
-                            scorer_id: *scorer_id,
+                            scorer_id: UserId(*scorer_id),
                             value: *value,
                         })
                         .execute(conn)?;
@@ -228,7 +228,7 @@ impl Act {
             Err(err @ DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                 // The act row exists (recorded before, or by a concurrent duplicate). If it does
                 // not, the clash was elsewhere and the error stands.
-                match Self::find_by_round(conn, RoomId(new.room_id), new.round_no)? {
+                match Self::find_by_round(conn, new.room_id, new.round_no)? {
                     Some(existing) => Ok(Recorded::Repeat(existing)),
                     None => Err(err),
                 }

@@ -11,16 +11,16 @@ use onair_shared::UserId;
 #[diesel(table_name = follows)]
 pub struct Follow {
     pub id: i64,
-    pub follower_id: i64,
-    pub followee_id: i64,
+    pub follower_id: UserId,
+    pub followee_id: UserId,
     pub created_at: i64,
 }
 
 #[derive(Debug, Clone, Copy, Insertable)]
 #[diesel(table_name = follows)]
 struct NewFollow {
-    follower_id: i64,
-    followee_id: i64,
+    follower_id: UserId,
+    followee_id: UserId,
     created_at: i64,
 }
 
@@ -52,8 +52,8 @@ impl Follow {
                 Self::count(conn, follower, followee, 1)?;
                 diesel::insert_into(follows::table)
                     .values(NewFollow {
-                        follower_id: follower.0,
-                        followee_id: followee.0,
+                        follower_id: follower,
+                        followee_id: followee,
                         created_at: now,
                     })
                     .execute(conn)

@@ -1,6 +1,7 @@
 use crate::db::schema::login_codes;
 use crate::db::DbConn;
 use diesel::prelude::*;
+use onair_shared::UserId;
 
 /// How long the code at the end of an OAuth login stays valid.
 pub const LOGIN_CODE_TTL_SECS: i64 = 60;
@@ -12,7 +13,7 @@ pub const LOGIN_CODE_TTL_SECS: i64 = 60;
 #[diesel(table_name = login_codes)]
 pub struct LoginCode {
     pub code_hash: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub expires_at: i64,
 }
 
@@ -23,7 +24,7 @@ pub fn hash_code(code: &str) -> String {
 
 impl LoginCode {
     /// Creates a code for `user`, valid for [`LOGIN_CODE_TTL_SECS`], and clears expired ones.
-    pub fn issue(conn: &mut DbConn, user: i64, now: i64) -> QueryResult<String> {
+    pub fn issue(conn: &mut DbConn, user: UserId, now: i64) -> QueryResult<String> {
         use rand::RngCore;
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
@@ -41,7 +42,7 @@ impl LoginCode {
 
     /// Uses a code up: the user id when the code exists and has not expired. The `DELETE`
     /// decides, so of two concurrent redeemers only one gets the user.
-    pub fn redeem(conn: &mut DbConn, code: &str, now: i64) -> QueryResult<Option<i64>> {
+    pub fn redeem(conn: &mut DbConn, code: &str, now: i64) -> QueryResult<Option<UserId>> {
         let hash = hash_code(code);
         let Some(found) = login_codes::table
             .find(&hash)

@@ -12,9 +12,11 @@ use onair_shared::{RoomId, UserId};
 #[diesel(table_name = moderation_events)]
 pub struct ModerationEvent {
     pub id: i64,
+    /// Kept as text and read leniently (see [`ModerationEvent::to_wire`]): during a rolling
+    /// deploy an older api-server may read a kind a newer one wrote.
     pub kind: String,
-    pub user_id: Option<i64>,
-    pub room_id: Option<i64>,
+    pub user_id: Option<UserId>,
+    pub room_id: Option<RoomId>,
     pub reason: Option<String>,
     pub created_at: i64,
 }
@@ -23,8 +25,8 @@ pub struct ModerationEvent {
 #[diesel(table_name = moderation_events)]
 struct NewEvent<'a> {
     kind: &'a str,
-    user_id: Option<i64>,
-    room_id: Option<i64>,
+    user_id: Option<UserId>,
+    room_id: Option<RoomId>,
     reason: Option<&'a str>,
     created_at: i64,
 }
@@ -38,7 +40,7 @@ impl ModerationEvent {
             conn,
             NewEvent {
                 kind: if banned { "banned" } else { "unbanned" },
-                user_id: Some(user.0),
+                user_id: Some(user),
                 room_id: None,
                 reason: None,
                 created_at: now,
@@ -57,7 +59,7 @@ impl ModerationEvent {
             NewEvent {
                 kind: "room_closed",
                 user_id: None,
-                room_id: Some(room.0),
+                room_id: Some(room),
                 reason: Some(reason.as_str()),
                 created_at: now,
             },
@@ -111,13 +113,13 @@ impl ModerationEvent {
     pub fn to_wire(&self) -> Option<WireEvent> {
         let kind = match self.kind.as_str() {
             "banned" => ModerationKind::Banned {
-                user: UserId(self.user_id?),
+                user: self.user_id?,
             },
             "unbanned" => ModerationKind::Unbanned {
-                user: UserId(self.user_id?),
+                user: self.user_id?,
             },
             "room_closed" => ModerationKind::RoomClosed {
-                room: RoomId(self.room_id?),
+                room: self.room_id?,
                 reason: CloseReason::parse(self.reason.as_deref()?)?,
             },
             _ => return None,

@@ -12,20 +12,20 @@ use onair_shared::{RoomId, UserId};
 #[diesel(table_name = rooms)]
 #[diesel(belongs_to(User, foreign_key = host_id))]
 pub struct Room {
-    pub id: i64,
+    pub id: RoomId,
     pub title: String,
     pub description: String,
-    pub category: String,
-    pub mode: String,
-    pub host_id: i64,
+    pub category: Category,
+    pub mode: Mode,
+    pub host_id: UserId,
     pub member_limit: i32,
-    pub status: String,
+    pub status: RoomStatus,
     pub member_count: i32,
     pub created_at: i64,
     /// Unix seconds; set when the room ends.
     pub ended_at: Option<i64>,
-    /// Why it was closed (`host`, `admin`, `idle`); `None` when its show ended by itself.
-    pub end_reason: Option<String>,
+    /// Why it was closed; `None` when its show ended by itself.
+    pub end_reason: Option<CloseReason>,
     /// The last status report from the room-server, or the creation (unix seconds).
     pub last_active_at: i64,
 }
@@ -35,11 +35,11 @@ pub struct Room {
 pub struct NewRoom<'a> {
     pub title: &'a str,
     pub description: &'a str,
-    pub category: &'a str,
-    pub mode: &'a str,
-    pub host_id: i64,
+    pub category: Category,
+    pub mode: Mode,
+    pub host_id: UserId,
     pub member_limit: i32,
-    pub status: &'a str,
+    pub status: RoomStatus,
     pub created_at: i64,
     pub last_active_at: i64,
 }
@@ -73,33 +73,7 @@ const ALL_STATUSES: [RoomStatus; 3] = [RoomStatus::Open, RoomStatus::Live, RoomS
 
 impl Room {
     pub fn room_id(&self) -> RoomId {
-        RoomId(self.id)
-    }
-
-    // The stored strings are only ever written from the shared enums; a value that does not
-    // parse means the row was edited by hand or by a newer version, which is a server fault.
-    pub fn category(&self) -> Result<Category, ApiError> {
-        Category::parse(&self.category).ok_or_else(|| {
-            ApiError::internal(format!(
-                "room {} has unknown category {:?}",
-                self.id, self.category
-            ))
-        })
-    }
-
-    pub fn mode(&self) -> Result<Mode, ApiError> {
-        Mode::parse(&self.mode).ok_or_else(|| {
-            ApiError::internal(format!("room {} has unknown mode {:?}", self.id, self.mode))
-        })
-    }
-
-    pub fn status(&self) -> Result<RoomStatus, ApiError> {
-        RoomStatus::parse(&self.status).ok_or_else(|| {
-            ApiError::internal(format!(
-                "room {} has unknown status {:?}",
-                self.id, self.status
-            ))
-        })
+        self.id
     }
 
     pub fn member_limit(&self) -> Result<u8, ApiError> {
@@ -116,12 +90,12 @@ impl Room {
             id: self.room_id(),
             title: self.title.clone(),
             description: self.description.clone(),
-            category: self.category()?,
-            mode: self.mode()?,
+            category: self.category,
+            mode: self.mode,
             host: host.to_summary(),
             member_limit: self.member_limit()?,
             member_count: u32::try_from(self.member_count).unwrap_or(0),
-            status: self.status()?,
+            status: self.status,
             created_at: self.created_at,
         })
     }
@@ -130,9 +104,9 @@ impl Room {
         Ok(TicketRoom {
             id: self.room_id(),
             title: self.title.clone(),
-            mode: self.mode()?,
-            category: self.category()?,
-            host: UserId(self.host_id),
+            mode: self.mode,
+            category: self.category,
+            host: self.host_id,
             member_limit: self.member_limit()?,
             created_at: self.created_at,
         })
@@ -140,7 +114,7 @@ impl Room {
 
     /// Why the room was closed, if it was.
     pub fn close_reason(&self) -> Option<CloseReason> {
-        self.end_reason.as_deref().and_then(CloseReason::parse)
+        self.end_reason
     }
 
     pub fn create(conn: &mut DbConn, new: &NewRoom<'_>) -> QueryResult<Room> {
@@ -170,8 +144,8 @@ impl Room {
     pub fn create_for(conn: &mut DbConn, new: &NewRoom<'_>) -> QueryResult<Created> {
         retry_deadlocks(|| {
             conn.transaction(|conn| {
-                User::lock(conn, UserId(new.host_id))?;
-                if let Some(open) = Self::open_room_of(conn, UserId(new.host_id))? {
+                User::lock(conn, new.host_id)?;
+                if let Some(open) = Self::open_room_of(conn, new.host_id)? {
                     return Ok(Created::AlreadyOpen(open));
                 }
                 diesel::insert_into(rooms::table)

@@ -34,13 +34,13 @@ impl Provider {
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub provider: String,
     pub provider_id: String,
     pub display_name: String,
     pub avatar_url: Option<String>,
     pub intro: String,
-    pub role: String,
+    pub role: Role,
     pub banned: bool,
     pub created_at: i64,
     /// Sum of ranked act averages in hundredths; `None` until a ranked act was scored.
@@ -77,22 +77,11 @@ impl<'a> NewUser<'a> {
 
 impl User {
     pub fn user_id(&self) -> UserId {
-        UserId(self.id)
+        self.id
     }
 
-    pub fn role_str(role: Role) -> &'static str {
-        match role {
-            Role::Admin => "admin",
-            Role::User => "user",
-        }
-    }
-
-    /// An unknown stored role grants nothing.
     pub fn role(&self) -> Role {
-        match self.role.as_str() {
-            "admin" => Role::Admin,
-            _ => Role::User,
-        }
+        self.role
     }
 
     pub fn to_me(&self) -> Me {
@@ -181,11 +170,11 @@ impl User {
     /// Stores the role the configuration grants (`ONAIR_ADMIN_USERS` is applied at every
     /// login, so removing someone from it demotes them at their next login).
     pub fn sync_role(mut self, conn: &mut DbConn, role: Role) -> QueryResult<User> {
-        if self.role != User::role_str(role) {
+        if self.role != role {
             diesel::update(users::table.find(self.id))
-                .set(users::role.eq(User::role_str(role)))
+                .set(users::role.eq(role))
                 .execute(conn)?;
-            self.role = User::role_str(role).to_owned();
+            self.role = role;
         }
         Ok(self)
     }
@@ -376,7 +365,7 @@ impl User {
                 .filter(users::id.eq_any(&ids))
                 .select(User::as_select())
                 .load(conn)?;
-            rows.sort_by_key(|u| ids.iter().position(|id| *id == u.id));
+            rows.sort_by_key(|u| ids.iter().position(|id| *id == u.id.0));
             (rows, ahead)
         };
         let mut ranked = Vec::with_capacity(rows.len());
