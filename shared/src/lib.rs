@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod fold;
 pub mod ids;
 pub mod protocol;
 pub mod room;

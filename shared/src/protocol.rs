@@ -166,9 +166,17 @@ pub enum EventKind {
         count: u32,
         eligible: u32,
     },
+    /// The open round changed for another reason than a score: a member who had not scored
+    /// left (one fewer awaited), and with them maybe the act's chance to count.
+    RoundUpdated {
+        round: RoundView,
+    },
     RoundClosed {
         round: RoundId,
         performer: UserId,
+        /// The performer's name as the round knew it (they may have left during scoring).
+        #[serde(default)]
+        name: String,
         /// Mean of the scores received, two decimals; `null` when nobody scored.
         average: Option<f64>,
         count: u32,
@@ -209,6 +217,7 @@ impl EventKind {
             EventKind::OnAir { .. } => "on_air",
             EventKind::PerformanceEnded { .. } => "performance_ended",
             EventKind::ScoreProgress { .. } => "score_progress",
+            EventKind::RoundUpdated { .. } => "round_updated",
             EventKind::RoundClosed { .. } => "round_closed",
             EventKind::Nominated { .. } => "nominated",
             EventKind::HostChanged { .. } => "host_changed",
@@ -221,7 +230,7 @@ impl EventKind {
 /// Every server frame type: the room events' ([`EventKind::type_name`]) and the direct frames'.
 /// The room-server counts the frames it writes under these names (and nothing else), so a new
 /// frame type belongs here too.
-pub const SERVER_MSG_TYPES: [&str; 18] = [
+pub const SERVER_MSG_TYPES: [&str; 19] = [
     "member_joined",
     "member_left",
     "member_offline",
@@ -232,6 +241,7 @@ pub const SERVER_MSG_TYPES: [&str; 18] = [
     "on_air",
     "performance_ended",
     "score_progress",
+    "round_updated",
     "round_closed",
     "nominated",
     "host_changed",
@@ -347,7 +357,7 @@ pub struct RoundView {
     pub performer: UserId,
     /// Unix milliseconds.
     pub deadline: i64,
-    /// Who has scored so far (never the values, until the round closes).
+    /// Who has scored so far, in ascending id order (never the values, until the round closes).
     pub scored: Vec<UserId>,
     pub eligible: u32,
     /// Ranked rooms: whether the act can still count toward the global ranking (the performer
@@ -626,9 +636,20 @@ mod tests {
                 count: 1,
                 eligible: 1,
             },
+            EventKind::RoundUpdated {
+                round: RoundView {
+                    id: RoundId(1),
+                    performer: user,
+                    deadline: 0,
+                    scored: vec![],
+                    eligible: 1,
+                    counts: false,
+                },
+            },
             EventKind::RoundClosed {
                 round: RoundId(1),
                 performer: user,
+                name: "a".into(),
                 average: None,
                 count: 0,
                 counts: true,

@@ -1,7 +1,7 @@
 //! The room as this browser knows it, kept in step with the room-server.
 //!
 //! Everything here is pure (no I/O, no DOM), so it runs in host unit tests:
-//! - [`apply`] folds one room event into a snapshot;
+//! - [`apply`] folds one room event into a snapshot (the shared reducer, `onair_shared::fold`);
 //! - [`Tracker`] follows the `seq` numbers: it applies each event exactly once, ignores replays,
 //!   and asks for a `resync` when it sees a gap.
 
@@ -14,118 +14,10 @@ use onair_shared::UserId;
 /// How many chat lines the client keeps; older ones scroll away.
 pub const CHAT_KEEP: usize = 200;
 
-/// Folds one room event into the snapshot. Idempotent where it can be (a member who joins
-/// twice is listed once, a round's result is recorded once), so a replay cannot corrupt state.
+/// Folds one room event into the snapshot: the shared reducer (`onair_shared::fold`, held to
+/// the server by its property tests), keeping [`CHAT_KEEP`] chat lines.
 pub fn apply(room: &mut RoomSnapshot, event: &EventKind) {
-    match event {
-        EventKind::MemberJoined { member } => {
-            match room.members.iter_mut().find(|m| m.id == member.id) {
-                Some(existing) => *existing = member.clone(),
-                None => room.members.push(member.clone()),
-            }
-        }
-        EventKind::MemberLeft { user, .. } => {
-            room.members.retain(|m| m.id != *user);
-            if room.nominee == Some(*user) {
-                room.nominee = None;
-            }
-            // As on the server: a member who leaves without having scored is no longer
-            // awaited; a score already given keeps its place.
-            if let Some(round) = room.round.as_mut() {
-                if !round.scored.contains(user) && round.performer != *user {
-                    round.eligible = round.eligible.saturating_sub(1);
-                }
-            }
-        }
-        EventKind::MemberOffline { user } => set_online(room, *user, false),
-        EventKind::MemberOnline { user } => set_online(room, *user, true),
-        EventKind::Chat { line } => {
-            room.chat.push(line.clone());
-            if room.chat.len() > CHAT_KEEP {
-                let extra = room.chat.len() - CHAT_KEEP;
-                room.chat.drain(..extra);
-            }
-        }
-        // Reactions are moments, not state: the UI animates them from the event itself.
-        EventKind::Reaction { .. } => {}
-        EventKind::ShowStarted { first: performer } | EventKind::OnAir { performer } => {
-            room.phase = Phase::OnAir;
-            room.performer = Some(*performer);
-            room.nominee = None;
-            room.round = None;
-            // Going on air is what counts as having performed (the server marks it then).
-            if let Some(m) = room.members.iter_mut().find(|m| m.id == *performer) {
-                m.performed = true;
-            }
-        }
-        EventKind::PerformanceEnded { round } => {
-            room.phase = Phase::Scoring;
-            room.performer = Some(round.performer);
-            if let Some(m) = room.members.iter_mut().find(|m| m.id == round.performer) {
-                m.performed = true;
-            }
-            room.round = Some(round.clone());
-        }
-        EventKind::ScoreProgress {
-            round,
-            scorer,
-            eligible,
-            ..
-        } => {
-            if let Some(open) = room.round.as_mut().filter(|r| r.id == *round) {
-                if !open.scored.contains(scorer) {
-                    open.scored.push(*scorer);
-                }
-                open.eligible = *eligible;
-            }
-        }
-        EventKind::RoundClosed {
-            round,
-            performer,
-            average,
-            count,
-            counts,
-        } => {
-            if room.round.as_ref().is_some_and(|r| r.id == *round) {
-                room.round = None;
-            }
-            room.phase = Phase::Nominating;
-            room.performer = Some(*performer);
-            let mut name = String::new();
-            if let Some(m) = room.members.iter_mut().find(|m| m.id == *performer) {
-                m.performed = true;
-                m.score = *average;
-                name = m.name.clone();
-            }
-            if !room.results.iter().any(|r| r.round == *round) {
-                room.results.push(ActResult {
-                    round: *round,
-                    performer: *performer,
-                    name,
-                    average: *average,
-                    count: *count,
-                    counts: *counts,
-                });
-            }
-        }
-        EventKind::Nominated { user, .. } => room.nominee = Some(*user),
-        EventKind::HostChanged { host } => room.host = *host,
-        EventKind::ShowEnded { results, .. } => {
-            room.phase = Phase::Ended;
-            room.performer = None;
-            room.round = None;
-            room.nominee = None;
-            room.results = results.clone();
-        }
-        // The last event before the server closes the connection (the socket task stops and
-        // says why); a running show ended just before with `show_ended`.
-        EventKind::RoomClosed { .. } => {
-            room.phase = Phase::Ended;
-            room.performer = None;
-            room.round = None;
-            room.nominee = None;
-        }
-    }
+    onair_shared::fold::apply(room, event, CHAT_KEEP);
 }
 
 /// Why the act on stage (or just scored) does not count toward the global ranking.
@@ -274,12 +166,6 @@ pub fn results_board(results: &[ActResult]) -> Vec<BoardRow> {
         rows.push(BoardRow { rank, result });
     }
     rows
-}
-
-fn set_online(room: &mut RoomSnapshot, user: UserId, online: bool) {
-    if let Some(m) = room.members.iter_mut().find(|m| m.id == user) {
-        m.online = online;
-    }
 }
 
 /// The synced room: who we are, the snapshot and the `seq` of the last event folded into it.
@@ -574,6 +460,7 @@ mod tests {
         let closed = EventKind::RoundClosed {
             round: RoundId(1),
             performer: UserId(1),
+            name: "Ada".into(),
             average: Some(87.5),
             count: 1,
             counts: false,
@@ -823,7 +710,8 @@ mod tests {
             scored: vec![UserId(3)],
             ..round(1, 1)
         });
-        // A scorer leaving keeps their place; a member who has not scored does not.
+        // A scorer leaving keeps their place; for one who had not scored the server follows
+        // with the round as it now is (only it knows who was awaited: late joiners are not).
         apply(
             &mut r,
             &EventKind::MemberLeft {
@@ -839,7 +727,39 @@ mod tests {
                 reason: LeaveReason::TimedOut,
             },
         );
+        let mut updated = r.round.clone().unwrap();
+        updated.eligible = 1;
+        updated.counts = false;
+        apply(&mut r, &EventKind::RoundUpdated { round: updated });
         assert_eq!(r.round.as_ref().unwrap().eligible, 1);
+        assert!(!r.round.as_ref().unwrap().counts);
+    }
+
+    #[test]
+    fn a_performer_who_left_during_scoring_keeps_their_name_on_the_results() {
+        let mut r = snapshot();
+        r.phase = Phase::Scoring;
+        r.performer = Some(UserId(2));
+        r.round = Some(round(1, 2));
+        apply(
+            &mut r,
+            &EventKind::MemberLeft {
+                user: UserId(2),
+                reason: LeaveReason::Left,
+            },
+        );
+        apply(
+            &mut r,
+            &EventKind::RoundClosed {
+                round: RoundId(1),
+                performer: UserId(2),
+                name: "Bo".into(),
+                average: Some(70.0),
+                count: 1,
+                counts: false,
+            },
+        );
+        assert_eq!(r.results[0].name, "Bo");
     }
 
     fn scoring_room(members: &[i64], eligible: u32, scored: &[i64]) -> RoomSnapshot {
@@ -884,6 +804,7 @@ mod tests {
             &EventKind::RoundClosed {
                 round: RoundId(1),
                 performer: UserId(1),
+                name: "Ada".into(),
                 average: Some(50.0),
                 count: 1,
                 counts: false,

@@ -3,7 +3,8 @@
 
 use super::{Settings, Show};
 use onair_shared::auth::TicketRoom;
-use onair_shared::protocol::{mean_two_decimals, EventKind, Phase, ReactionKind, RoomSnapshot};
+use onair_shared::fold::{self, nominator};
+use onair_shared::protocol::{mean_two_decimals, ErrorCode, EventKind, Phase, ReactionKind};
 use onair_shared::room::{Category, CloseReason, Mode};
 use onair_shared::{RoomId, RoundId, UserId};
 use proptest::prelude::*;
@@ -60,15 +61,6 @@ struct Ledger {
     /// Accepted scores per round.
     scores: BTreeMap<RoundId, Vec<i64>>,
     closed: HashSet<RoundId>,
-}
-
-fn nominator(snap: &RoomSnapshot) -> Option<UserId> {
-    let performer = snap.performer?;
-    if snap.members.iter().any(|m| m.id == performer) {
-        Some(performer)
-    } else {
-        Some(snap.host)
-    }
 }
 
 fn check_events(events: &[EventKind], ledger: &mut Ledger) -> Result<(), TestCaseError> {
@@ -156,7 +148,13 @@ proptest! {
             };
             match result {
                 // A refused action changes nothing at all.
-                Err(_) => prop_assert_eq!(&before, &show.snapshot(), "{:?} was refused", action),
+                Err(code) => {
+                    prop_assert_eq!(&before, &show.snapshot(), "{:?} was refused", action);
+                    // The shared nominator rule (the browser's) agrees with the server's.
+                    if let (Action::Nominate(u, _), ErrorCode::NotYourTurn) = (&action, code) {
+                        prop_assert!(nominator(&before) != Some(UserId(*u)));
+                    }
+                }
                 Ok(events) => {
                     // Only the permitted actor changes the show.
                     let actor_ok = match action {
@@ -177,6 +175,13 @@ proptest! {
                         prop_assert!(UserId(target) != creator, "the creator was kicked");
                     }
                     check_events(&events, &mut ledger)?;
+                    // What a browser sees: the events folded into the snapshot it had are the
+                    // snapshot the server has now.
+                    let mut folded = before.clone();
+                    for e in &events {
+                        fold::apply(&mut folded, e, Settings::default().chat_history);
+                    }
+                    prop_assert_eq!(&folded, &show.snapshot(), "after {:?} and {:?}", action, events);
                 }
             }
             let snap = show.snapshot();

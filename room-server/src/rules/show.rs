@@ -730,7 +730,7 @@ impl Show {
         self.results.push(ActResult {
             round: id,
             performer,
-            name,
+            name: name.clone(),
             average,
             count,
             counts,
@@ -739,6 +739,7 @@ impl Show {
         vec![EventKind::RoundClosed {
             round: id,
             performer,
+            name,
             average,
             count,
             counts,
@@ -784,14 +785,20 @@ impl Show {
         let name = self.members.remove(pos).name;
         let mut events = vec![EventKind::MemberLeft { user, reason }];
         if self.members.is_empty() {
-            // Nobody is left to see anything: a running show is over. A room whose show has
-            // not started stays open for the idle time (a stranger who comes and goes does not
-            // end it), and its creator is its host again.
-            if !matches!(self.stage, Stage::Lobby) {
-                self.stage = Stage::Ended;
+            // Nobody is left: a running show is over. A room whose show has not started stays
+            // open for the idle time (a stranger who comes and goes does not end it), and its
+            // creator is its host again. Both are said as events, although nobody is there
+            // to see them: they are buffered, so a member coming back with `resync` gets
+            // them replayed rather than keeping a view the room no longer has.
+            if !matches!(self.stage, Stage::Lobby | Stage::Ended) {
+                events.extend(self.finish(true));
             }
             self.empty_since = Some(now);
-            self.host = self.creator();
+            let creator = self.creator();
+            if self.host != creator {
+                self.host = creator;
+                events.push(EventKind::HostChanged { host: creator });
+            }
             return events;
         }
         if self.host == user {
@@ -813,12 +820,13 @@ impl Show {
                 }
                 // A score already given stays (it was given while the member was present), and
                 // so does its place among the eligible; only a missing score stops being awaited.
-                if !round.scores.contains_key(&user) {
-                    round.eligible.remove(&user);
-                }
+                let awaited = !round.scores.contains_key(&user) && round.eligible.remove(&user);
                 let everyone_scored = round.scores.len() == round.eligible.len();
                 if everyone_scored {
                     events.extend(self.close_round(now));
+                } else if awaited {
+                    let round = round_view(round);
+                    events.push(EventKind::RoundUpdated { round });
                 }
             }
             Stage::Nominating { .. } => {

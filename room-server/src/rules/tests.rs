@@ -180,6 +180,7 @@ fn scoring_rules() {
         EventKind::RoundClosed {
             round: r,
             performer: HOST,
+            name: "host".into(),
             average: Some(90.5),
             count: 2,
             counts: false
@@ -220,6 +221,7 @@ fn the_deadline_closes_the_round_with_the_scores_received() {
         EventKind::RoundClosed {
             round: r,
             performer: HOST,
+            name: "host".into(),
             average: Some(80.0),
             count: 1,
             counts: false
@@ -237,6 +239,7 @@ fn a_round_nobody_scored_has_no_mean() {
         EventKind::RoundClosed {
             round: r,
             performer: HOST,
+            name: "host".into(),
             average: None,
             count: 0,
             counts: false

@@ -285,6 +285,7 @@ async fn members_on_two_instances_share_one_show() {
         EventKind::RoundClosed {
             round: round.id,
             performer: UserId(1),
+            name: "user1".into(),
             average: Some(82.5),
             count: 2,
             counts: false
@@ -456,6 +457,7 @@ async fn killing_the_owner_mid_act_moves_the_show_to_the_other_instance() {
         EventKind::RoundClosed {
             round: r2.id,
             performer: UserId(u2),
+            name: "Two".into(),
             average: Some(50.0),
             count: 2,
             counts: true

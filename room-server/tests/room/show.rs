@@ -93,6 +93,7 @@ async fn three_members_play_a_whole_show() {
         EventKind::RoundClosed {
             round: r1,
             performer: UserId(1),
+            name: "user1".into(),
             average: Some(80.5),
             count: 2,
             counts: false
@@ -225,6 +226,7 @@ async fn the_deadline_closes_a_round_with_the_scores_in() {
         EventKind::RoundClosed {
             round,
             performer: UserId(1),
+            name: "user1".into(),
             average: Some(33.0),
             count: 1,
             counts: false

@@ -52,11 +52,9 @@ pub fn abilities(room: &RoomSnapshot, you: Option<UserId>) -> Abilities {
         end_show: is_host && !matches!(room.phase, Phase::Lobby | Phase::Ended),
         ..Abilities::default()
     };
-    let nominator = room.performer == Some(you) || (!performer_here && is_host);
-    if matches!(room.phase, Phase::Scoring | Phase::Nominating)
-        && room.nominee.is_none()
-        && nominator
-    {
+    // Once someone is nominated the choice is shown, not offered again (the server would
+    // take a change until the round closes).
+    if room.nominee.is_none() && onair_shared::fold::nominator(room) == Some(you) {
         a.nominate = room
             .members
             .iter()
