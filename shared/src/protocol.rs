@@ -275,6 +275,9 @@ pub enum LeaveReason {
 }
 
 /// Frames for one member only; they carry no `seq`.
+// A welcome (the whole room) is far bigger than a signal or an error, but there is one per
+// connection and it is decoded once; boxing it would only add noise to every match on it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Direct {
@@ -359,7 +362,12 @@ pub struct RoundView {
     pub deadline: i64,
     /// Who has scored so far, in ascending id order (never the values, until the round closes).
     pub scored: Vec<UserId>,
+    /// How many scores the round awaits in all (`scorers.len()`).
     pub eligible: u32,
+    /// Who may score it, in ascending id order: the members present when the act ended, less
+    /// those who left without scoring (a member who joins later may not score it).
+    #[serde(default)]
+    pub scorers: Vec<UserId>,
     /// Ranked rooms: whether the act can still count toward the global ranking (the performer
     /// is under the daily limit and at least 2 of the eligible scorers' scores count). Always
     /// false in normal rooms.
@@ -596,6 +604,7 @@ mod tests {
             deadline: 0,
             scored: vec![],
             eligible: 1,
+            scorers: vec![UserId(2)],
             counts: true,
         };
         let events = [
@@ -643,6 +652,7 @@ mod tests {
                     deadline: 0,
                     scored: vec![],
                     eligible: 1,
+                    scorers: vec![UserId(2)],
                     counts: false,
                 },
             },

@@ -74,23 +74,17 @@ pub fn uncounted_act(room: &RoomSnapshot) -> Option<Uncounted> {
     }
 }
 
-/// Members who joined after the open round's act ended (they cannot score it), derived from
-/// the snapshot alone. The server's `eligible` counts the members present when the act ended
-/// (minus those who left without scoring); members are listed in join order, so the members
-/// who have not scored beyond that count are the latest arrivals.
+/// Members who joined after the open round's act ended: they cannot score it (the round
+/// lists who can).
 pub fn late_joiners(room: &RoomSnapshot) -> Vec<UserId> {
     let Some(round) = &room.round else {
         return Vec::new();
     };
-    let unscored: Vec<UserId> = room
-        .members
+    room.members
         .iter()
         .map(|m| m.id)
-        .filter(|&id| id != round.performer && !round.scored.contains(&id))
-        .collect();
-    let awaited = (round.eligible as usize).saturating_sub(round.scored.len());
-    let late = unscored.len().saturating_sub(awaited);
-    unscored[unscored.len() - late..].to_vec()
+        .filter(|id| *id != round.performer && !round.scorers.contains(id))
+        .collect()
 }
 
 /// What the scoring dialog shows this member.
@@ -322,6 +316,7 @@ mod tests {
             deadline: 1_000,
             scored: vec![],
             eligible: 1,
+            scorers: vec![UserId(2)],
             counts: true,
         }
     }
@@ -762,7 +757,7 @@ mod tests {
         assert_eq!(r.results[0].name, "Bo");
     }
 
-    fn scoring_room(members: &[i64], eligible: u32, scored: &[i64]) -> RoomSnapshot {
+    fn scoring_room(members: &[i64], scorers: &[i64], scored: &[i64]) -> RoomSnapshot {
         let mut r = snapshot();
         r.members = members
             .iter()
@@ -771,7 +766,8 @@ mod tests {
         r.phase = Phase::Scoring;
         r.performer = Some(UserId(1));
         r.round = Some(RoundView {
-            eligible,
+            eligible: scorers.len() as u32,
+            scorers: scorers.iter().map(|&id| UserId(id)).collect(),
             scored: scored.iter().map(|&id| UserId(id)).collect(),
             ..round(1, 1)
         });
@@ -794,7 +790,7 @@ mod tests {
         r.members.pop();
         assert_eq!(uncounted_act(&r), Some(Uncounted::TooFewScorers));
         // Scoring: the round says.
-        let mut r = scoring_room(&[1, 2, 3], 2, &[]);
+        let mut r = scoring_room(&[1, 2, 3], &[2, 3], &[]);
         assert_eq!(uncounted_act(&r), None);
         r.round.as_mut().unwrap().counts = false;
         assert_eq!(uncounted_act(&r), Some(Uncounted::TooFewScorers));
@@ -818,7 +814,7 @@ mod tests {
 
     #[test]
     fn a_closed_room_is_over() {
-        let mut r = scoring_room(&[1, 2, 3], 2, &[]);
+        let mut r = scoring_room(&[1, 2, 3], &[2, 3], &[]);
         apply(
             &mut r,
             &EventKind::RoomClosed {
@@ -829,30 +825,39 @@ mod tests {
     }
 
     #[test]
-    fn late_joiners_are_the_latest_unscored_members_beyond_the_eligible_count() {
+    fn late_joiners_are_the_members_the_round_does_not_list() {
         // Everyone was there.
-        assert!(late_joiners(&scoring_room(&[1, 2, 3], 2, &[])).is_empty());
+        assert!(late_joiners(&scoring_room(&[1, 2, 3], &[2, 3], &[])).is_empty());
         // 4 and 5 came after the act ended.
         assert_eq!(
-            late_joiners(&scoring_room(&[1, 2, 3, 4, 5], 2, &[2])),
+            late_joiners(&scoring_room(&[1, 2, 3, 4, 5], &[2, 3], &[2])),
             [UserId(4), UserId(5)]
         );
-        // A scorer who left still counts among the eligible.
+        // A scorer who left is no concern of anyone present.
         assert_eq!(
-            late_joiners(&scoring_room(&[1, 3, 4], 2, &[2])),
+            late_joiners(&scoring_room(&[1, 3, 4], &[2, 3], &[2])),
             [UserId(4)]
         );
         // The performer left: everyone else is judged the same way.
-        assert_eq!(late_joiners(&scoring_room(&[2, 3, 4], 2, &[])), [UserId(4)]);
+        assert_eq!(
+            late_joiners(&scoring_room(&[2, 3, 4], &[2, 3], &[])),
+            [UserId(4)]
+        );
+        // Whatever the order of the member list, the round's list decides (a guess from the
+        // count took the last ones).
+        assert_eq!(
+            late_joiners(&scoring_room(&[1, 4, 2, 3], &[2, 3], &[])),
+            [UserId(4)]
+        );
         // No open round: nobody is late.
-        let mut r = scoring_room(&[1, 2, 3], 1, &[]);
+        let mut r = scoring_room(&[1, 2, 3], &[2], &[]);
         r.round = None;
         assert!(late_joiners(&r).is_empty());
     }
 
     #[test]
     fn score_status_for_each_member() {
-        let r = scoring_room(&[1, 2, 3, 4], 2, &[3]);
+        let r = scoring_room(&[1, 2, 3, 4], &[2, 3], &[3]);
         assert_eq!(score_status(&r, UserId(1)), ScoreStatus::OwnAct);
         assert!(matches!(score_status(&r, UserId(2)), ScoreStatus::Open(_)));
         assert!(matches!(

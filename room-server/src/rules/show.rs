@@ -847,6 +847,7 @@ fn round_view(r: &Round) -> RoundView {
         deadline: r.deadline,
         scored: r.scores.keys().copied().collect(),
         eligible: r.eligible.len() as u32,
+        scorers: r.eligible.iter().copied().collect(),
         counts: r.can_count(),
     }
 }

@@ -397,6 +397,7 @@ mod tests {
             deadline: 0,
             scored: vec![UserId(3)],
             eligible: 2,
+            scorers: vec![UserId(1), UserId(3)],
             counts: true,
         });
         let nominees: Vec<_> = abilities(&r, Some(UserId(2)))
