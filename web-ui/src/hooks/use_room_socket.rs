@@ -141,7 +141,7 @@ pub enum SocketAction {
     Status(ConnStatus),
     Synced {
         you: UserId,
-        room: RoomSnapshot,
+        room: Rc<RoomSnapshot>,
         /// A `welcome` (not an event) brought it.
         welcome: bool,
     },
@@ -165,7 +165,7 @@ impl Reducible for SocketView {
             }
             SocketAction::Synced { you, room, welcome } => {
                 next.you = Some(you);
-                next.room = Some(Rc::new(room));
+                next.room = Some(room);
                 if welcome {
                     next.welcomes = next.welcomes.wrapping_add(1);
                 }
@@ -523,7 +523,7 @@ impl Task {
         if let Some(s) = tracker.synced.as_ref() {
             self.out.dispatch(SocketAction::Synced {
                 you: s.you,
-                room: s.room.clone(),
+                room: Rc::new(s.room.clone()),
                 welcome,
             });
         }
