@@ -19,7 +19,6 @@ macro_rules! wire_codes {
     ($(#[$meta:meta])* $name:ident { $($(#[$doc:meta])* $variant:ident = $code:literal,)* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $($(#[$doc])* #[serde(rename = $code)] $variant,)*
             /// A code this build does not know (a newer server): treat it as a generic error.
@@ -52,6 +51,21 @@ macro_rules! wire_codes {
                 f.write_str(self.as_str())
             }
         }
+
+        // Written by hand: utoipa's derive does not see the `serde(rename)` of variants made by
+        // a macro, and would document the Rust names instead of the wire strings.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($code,)* "unknown"]))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 
