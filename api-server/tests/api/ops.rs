@@ -380,15 +380,21 @@ backend_test!(
 );
 
 // The document names the error codes as they go over the wire, every one of them.
-backend_test!(the_document_lists_every_error_code_by_its_wire_name, |srv| {
-    let doc: Value = srv.get("/api/v1/openapi.json").await.json();
-    let listed: Vec<&str> = doc["components"]["schemas"]["ApiErrorCode"]["enum"]
-        .as_array()
-        .expect("ApiErrorCode is a string enum")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    for code in onair_shared::api::ApiErrorCode::ALL {
-        assert!(listed.contains(&code.as_str()), "{code} missing: {listed:?}");
+backend_test!(
+    the_document_lists_every_error_code_by_its_wire_name,
+    |srv| {
+        let doc: Value = srv.get("/api/v1/openapi.json").await.json();
+        let listed: Vec<&str> = doc["components"]["schemas"]["ApiErrorCode"]["enum"]
+            .as_array()
+            .expect("ApiErrorCode is a string enum")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for code in onair_shared::api::ApiErrorCode::ALL {
+            assert!(
+                listed.contains(&code.as_str()),
+                "{code} missing: {listed:?}"
+            );
+        }
     }
-});
+);
