@@ -167,7 +167,7 @@ pub fn stage(props: &StageProps) -> Html {
                 class={classes!("stage-video", on_air.then_some("on-air"), video.is_some().then_some("has-video"))}
                 data-user-id={performer.as_ref().map(|(id, _)| id.to_string())}>
                 if let (Some(stream), Some((id, _))) = (video, &performer) {
-                    <VideoTile stream={stream.clone()} user={*id} mirror={props.you == Some(*id)} />
+                    <VideoTile key={id.0} stream={Clone::clone(stream)} user={*id} mirror={props.you == Some(*id)} />
                 }
                 <div class="stage-lights" aria-hidden="true"></div>
                 { tile_body }
