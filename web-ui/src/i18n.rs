@@ -223,6 +223,13 @@ strings! {
     ScoreLabel => "Your score (0–100)", "내 점수 (0–100)";
     ScoreSubmit => "Score", "점수 주기";
     ScoreInvalid => "Enter a whole number from 0 to 100.", "0에서 100 사이의 정수를 입력해 주세요.";
+    ScorePickFirst => "Pick a score first: drag the slider, type a number or tap a quick pick.", "먼저 점수를 골라 주세요. 슬라이더를 움직이거나, 숫자를 입력하거나, 빠른 선택을 눌러 주세요.";
+    ScoreClamped => "Scores go from 0 to 100, so it is set to the nearest one.", "점수는 0부터 100까지예요. 가장 가까운 점수로 맞췄어요.";
+    ScoreQuickPicks => "Quick picks", "빠른 선택";
+    YouGave => "You gave", "내가 준 점수";
+    ScoreHurry => "10 seconds left to score!", "채점 시간이 10초 남았어요!";
+    ScoreMissed => "The round closed before you scored, so this act has no score from you.", "점수를 주기 전에 채점이 끝났어요. 이 공연에는 내 점수가 없어요.";
+    ScoreMissedOk => "OK", "확인";
     YouScored => "Thanks! Your score is in.", "점수를 보냈어요!";
     ScoredCount => "scored", "명 채점";
     SecondsLeft => "s left", "초 남음";

@@ -106,3 +106,97 @@ async fn the_stage_video_never_reloads_while_members_clap_chat_and_score() {
     carol.close().await;
     stack.stop().await;
 }
+
+/// Three members in a room: Alice (host) opens it, Bob and Carol join; gives their ids.
+async fn three_in_a_room(stack: &Stack, title: &str) -> (Browser, Browser, Browser, i64, i64, i64) {
+    let alice = stack.browser().await;
+    let bob = stack.browser().await;
+    let carol = stack.browser().await;
+    let room = open_room(&alice, "Alice", title).await;
+    join(&bob, "Bob", room).await;
+    join(&carol, "Carol", room).await;
+    alice.wait_for_count(".member", 3).await;
+    let (a, b, c) = (
+        alice.user_id().await,
+        bob.user_id().await,
+        carol.user_id().await,
+    );
+    (alice, bob, carol, a, b, c)
+}
+
+/// Types into an input without expecting the text back (the app may change it).
+async fn send_keys(b: &Browser, css: &str, text: &str) {
+    let input = b.wait_for(css).await;
+    input.clear().await.expect("clear");
+    input.send_keys(text).await.expect("type");
+}
+
+#[actix_rt::test]
+async fn scoring_cannot_go_wrong_and_says_when_time_runs_out() {
+    let options = crate::common::Options {
+        score_deadline_ms: 16_000,
+        ..Default::default()
+    };
+    let Some(stack) = Stack::start_with("stage-scoring", options).await else {
+        return;
+    };
+    let (alice, bob, carol, ..) = three_in_a_room(&stack, "Score Night").await;
+    alice.click("#start-show").await;
+    alice.wait_for("#on-air-badge").await;
+    alice.click("#end-act").await;
+
+    bob.wait_for("#score-dialog[data-state='open']").await;
+    // Nothing picked yet: Score says what to do, in plain words.
+    assert_eq!(bob.value("#score-input").await, "");
+    bob.click("#score-submit").await;
+    bob.wait_for_text("#score-problem", "Pick a score first")
+        .await;
+    assert!(bob.count("#score-dialog[data-state='open']").await == 1);
+    // A click on the slider where it stands picks that score.
+    bob.click("#score-slider").await;
+    bob.wait_for("#score-slider:not(.untouched)").await;
+    let picked = bob.value("#score-input").await;
+    assert_eq!(
+        picked,
+        bob.value("#score-slider").await,
+        "number and slider in step"
+    );
+    assert!(picked.parse::<i64>().is_ok(), "{picked:?}");
+    // 150 is brought back to 100, visibly, and the slider follows.
+    send_keys(&bob, "#score-input", "150").await;
+    bob.wait_for_text("#score-problem", "from 0 to 100").await;
+    assert_eq!(bob.value("#score-input").await, "100");
+    assert_eq!(bob.value("#score-slider").await, "100");
+    // A quick pick sets both.
+    bob.click(".score-pick[data-value='80']").await;
+    assert_eq!(bob.value("#score-input").await, "80");
+    assert_eq!(bob.value("#score-slider").await, "80");
+    assert_eq!(bob.count(".score-pick").await, 5);
+    bob.click("#score-submit").await;
+    bob.wait_for("#score-dialog[data-state='scored']").await;
+    bob.wait_for_text("#score-given", "80").await;
+    bob.screenshot("stage-score-given").await;
+
+    // Carol waits: ten seconds before the end she is told, then that the round closed
+    // without her score.
+    carol.wait_for("#score-hurry").await;
+    assert!(carol.text("#score-hurry").await.contains("10 seconds left"));
+    carol.screenshot("stage-score-hurry").await;
+    carol.click("#lang-switch").await;
+    carol.resize(390, 844).await;
+    carol.wait_for_text("#score-hurry", "10초").await;
+    carol.screenshot("stage-score-hurry-ko-phone").await;
+    carol.wait_for("#score-missed").await;
+    carol
+        .wait_for_text("#score-missed", "점수를 주기 전에 채점이 끝났어요")
+        .await;
+    carol.screenshot("stage-score-missed-ko-phone").await;
+    assert_eq!(bob.count("#score-missed").await, 0, "Bob scored in time");
+    carol.click("#score-missed-ok").await;
+    carol.wait_gone("#score-missed").await;
+
+    alice.close().await;
+    bob.close().await;
+    carol.close().await;
+    stack.stop().await;
+}
