@@ -200,3 +200,91 @@ async fn scoring_cannot_go_wrong_and_says_when_time_runs_out() {
     carol.close().await;
     stack.stop().await;
 }
+
+/// Clicks twice in one go, faster than any re-render (a nervous double click).
+async fn double_click(b: &Browser, css: &str) {
+    b.wait_for(css).await;
+    b.js(&format!(
+        "const el = document.querySelector({0}); el.click(); el.click();",
+        serde_json::to_string(css).unwrap()
+    ))
+    .await;
+}
+
+#[actix_rt::test]
+async fn big_actions_ask_first_and_double_clicks_show_no_error() {
+    let Some(stack) = Stack::start("stage-confirm").await else {
+        return;
+    };
+    // A failed login's error does not follow into the lobby once the login works.
+    let dave = stack.browser().await;
+    dave.goto("/login").await;
+    dave.wait_for("#login-name").await;
+    dave.cut_network().await;
+    dave.type_into("#login-name", "Dave").await;
+    dave.click("#login-submit").await;
+    dave.wait_for(".error-toast").await;
+    dave.restore_network().await;
+    dave.click("#login-submit").await;
+    dave.wait_for("#create-room-title").await;
+    assert_eq!(
+        dave.count(".error-toast").await,
+        0,
+        "the login error stayed"
+    );
+    dave.close().await;
+
+    let (alice, bob, carol, ..) = three_in_a_room(&stack, "Careful Night").await;
+    // Start twice: one show, no "already started".
+    double_click(&alice, "#start-show").await;
+    alice.wait_for("#on-air-badge").await;
+    // End act twice: one act ended, no "can't be done at this point".
+    double_click(&alice, "#end-act").await;
+    bob.wait_for("#score-dialog[data-state='open']").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        alice.count(".error-toast").await,
+        0,
+        "a double click showed an error"
+    );
+
+    // "End the show" asks first; "keep going" keeps it going.
+    alice.click("#end-show").await;
+    alice.wait_for("#end-show-confirm").await;
+    alice.click("#end-show-no").await;
+    alice.wait_gone("#end-show-confirm").await;
+    assert_eq!(carol.count("#results-board").await, 0);
+    // The host leaving mid-show is asked too.
+    alice.click("#leave-room").await;
+    alice.wait_for("#leave-confirm").await;
+    alice.screenshot("stage-leave-confirm").await;
+    alice.click("#leave-no").await;
+    alice.wait_gone("#leave-confirm").await;
+    assert!(alice.count(".room-page").await == 1, "still in the room");
+
+    // In Korean the two ends read differently, in the same polite style.
+    alice.click("#lang-switch").await;
+    alice
+        .wait_for_exact_text("#end-show", "쇼 전체 끝내기")
+        .await;
+    alice.click("#end-show").await;
+    alice
+        .wait_for_text("#end-show-confirm", "쇼를 끝낼까요")
+        .await;
+    alice.resize(390, 844).await;
+    alice.screenshot("stage-end-show-confirm-ko-phone").await;
+    double_click(&alice, "#end-show-yes").await;
+    for b in [&alice, &bob, &carol] {
+        b.wait_for("#results-board").await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(alice.count(".error-toast").await, 0);
+    // After the show the host leaves without a question.
+    alice.click("#leave-room").await;
+    alice.wait_for("#create-room-title").await;
+
+    alice.close().await;
+    bob.close().await;
+    carol.close().await;
+    stack.stop().await;
+}

@@ -46,7 +46,7 @@ pub fn room_page(props: &RoomPageProps) -> Html {
         });
     }
 
-    let leave = {
+    let leave_now = {
         let send = socket.send.clone();
         let navigator = navigator.clone();
         Callback::from(move |_: MouseEvent| {
@@ -55,6 +55,26 @@ pub fn room_page(props: &RoomPageProps) -> Html {
                 nav.push(&Route::Lobby);
             }
         })
+    };
+    // The host of a show in progress is asked first (the show goes on with another host).
+    let confirm_leave = use_state(|| false);
+    let hosting_a_show = socket.view.room.as_ref().is_some_and(|r| {
+        Some(r.host) == socket.view.you && !matches!(r.phase, Phase::Lobby | Phase::Ended)
+    }) && !matches!(socket.view.status, ConnStatus::Stopped(_));
+    let leave = {
+        let confirm_leave = confirm_leave.clone();
+        let leave_now = leave_now.clone();
+        Callback::from(move |e: MouseEvent| {
+            if hosting_a_show {
+                confirm_leave.set(!*confirm_leave);
+            } else {
+                leave_now.emit(e);
+            }
+        })
+    };
+    let stay = {
+        let confirm_leave = confirm_leave.clone();
+        Callback::from(move |_: MouseEvent| confirm_leave.set(false))
     };
     // The room's creator may close it for everyone (asked twice: it cannot be undone).
     let toaster = use_toaster();
@@ -151,6 +171,20 @@ pub fn room_page(props: &RoomPageProps) -> Html {
                     </button>
                 }
             </div>
+            if *confirm_leave && hosting_a_show {
+                <div id="leave-confirm" class="panel notice confirm" role="alertdialog"
+                    aria-labelledby="leave-question">
+                    <p id="leave-question">{ lang.t(Key::LeaveHostConfirm) }</p>
+                    <div class="confirm-buttons">
+                        <button id="leave-yes" type="button" class="btn btn-danger" onclick={leave_now}>
+                            { lang.t(Key::LeaveYes) }
+                        </button>
+                        <button id="leave-no" type="button" class="btn btn-ghost" onclick={stay}>
+                            { lang.t(Key::StayHere) }
+                        </button>
+                    </div>
+                </div>
+            }
             if *confirming {
                 <div class="panel notice" role="alertdialog">
                     <p>{ lang.t(Key::CloseRoomConfirm) }</p>
