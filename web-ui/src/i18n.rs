@@ -203,6 +203,7 @@ strings! {
     ChatEmpty => "No messages yet. Say hi!", "아직 메시지가 없어요. 인사해 보세요!";
     ChatTooLong => "A message can be at most 500 characters", "메시지는 500자 이하여야 해요";
     EndShow => "End the show", "쇼 전체 끝내기";
+    LiveNotice => "What is happening in the show", "쇼 소식";
     EndShowConfirm => "End the show for everyone now? Members who have not performed yet will not get their turn.", "지금 모두의 쇼를 끝낼까요? 아직 무대에 오르지 않은 참가자는 차례를 갖지 못해요.";
     EndShowYes => "Yes, end the show", "네, 쇼를 끝낼게요";
     KeepGoing => "Keep going", "계속할게요";

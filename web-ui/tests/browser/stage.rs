@@ -288,3 +288,79 @@ async fn big_actions_ask_first_and_double_clicks_show_no_error() {
     carol.close().await;
     stack.stop().await;
 }
+
+#[actix_rt::test]
+async fn the_live_notice_line_tells_the_shows_moments() {
+    let Some(stack) = Stack::start("stage-notice").await else {
+        return;
+    };
+    let (alice, bob, carol, _a, b, c) = three_in_a_room(&stack, "Notice Night").await;
+    assert_eq!(
+        bob.attr("#live-notice", "aria-live").await.as_deref(),
+        Some("polite")
+    );
+    assert_eq!(
+        bob.attr("#live-notice", "role").await.as_deref(),
+        Some("status")
+    );
+    carol.click("#lang-switch").await;
+
+    alice.select("#first-performer", &b.to_string()).await;
+    alice.click("#start-show").await;
+    alice
+        .wait_for_text("#live-notice .live-line", "Bob is on air")
+        .await;
+    carol
+        .wait_for_text("#live-notice .live-line", "Bob 님이 무대에 올랐어요")
+        .await;
+
+    // Bob picks Carol while his act is being scored: everyone hears who is next.
+    bob.click("#end-act").await;
+    bob.click(&format!(".nominate-button[data-user-id='{c}']"))
+        .await;
+    alice
+        .wait_for_text("#live-notice .live-line", "Carol performs next")
+        .await;
+    carol
+        .wait_for_text("#live-notice .live-line", "다음 무대는 Carol 님이에요")
+        .await;
+    // The scores come in: 80 and 91.
+    alice.wait_for("#score-dialog[data-state='open']").await;
+    alice.type_into("#score-input", "80").await;
+    alice.click("#score-submit").await;
+    carol.type_into("#score-input", "91").await;
+    carol.click("#score-submit").await;
+    bob.wait_for_text("#live-notice .live-line", "85.50 for Bob")
+        .await;
+    bob.screenshot("stage-notice-score").await;
+    carol
+        .wait_for_text("#live-notice .live-line", "Bob 님의 점수는 85.50점이에요")
+        .await;
+    carol.resize(390, 844).await;
+    carol.screenshot("stage-notice-ko-phone").await;
+
+    // Bob reloads: the others see him go and come back.
+    bob.reload().await;
+    alice
+        .wait_for_text("#live-notice .live-line", "Bob lost the connection")
+        .await;
+    alice
+        .wait_for_text("#live-notice .live-line", "Bob is back")
+        .await;
+
+    // The host leaves mid-show: a new host is named, and the host's leaving is told.
+    alice.click("#leave-room").await;
+    alice.click("#leave-yes").await;
+    bob.wait_for_text("#live-notice .live-line", "Alice left the room")
+        .await;
+    bob.wait_for_text("#live-notice .live-line", "now the host")
+        .await;
+    carol
+        .wait_for_text("#live-notice .live-line", "호스트")
+        .await;
+
+    alice.close().await;
+    bob.close().await;
+    carol.close().await;
+    stack.stop().await;
+}

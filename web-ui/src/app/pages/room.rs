@@ -1,6 +1,7 @@
 use crate::app::Route;
 use crate::components::chat::Chat;
 use crate::components::connection_banner::ConnectionBanner;
+use crate::components::live_notice::LiveNotice;
 use crate::components::member_list::MemberList;
 use crate::components::nominate_dialog::NominateDialog;
 use crate::components::ranked_notice::RankedNotice;
@@ -194,6 +195,7 @@ pub fn room_page(props: &RoomPageProps) -> Html {
                 </div>
             }
 
+            <LiveNotice room={room.clone()} you={view.you} />
             if let ConnStatus::Stopped(reason) = &view.status {
                 <div class="panel notice stopped" role="alert">
                     <p>{ stop_text(lang, reason) }</p>
