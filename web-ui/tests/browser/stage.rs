@@ -364,3 +364,199 @@ async fn the_live_notice_line_tells_the_shows_moments() {
     carol.close().await;
     stack.stop().await;
 }
+
+/// Layout faults a person would see on this page: a member tile whose parts spill out of it,
+/// a cut name, a badge or score on two lines, a ranking row that wraps, chart labels too small
+/// to read, a page wider than the screen.
+async fn layout_problems(b: &Browser) -> Vec<String> {
+    let v = b
+        .js(r#"
+        const out = [];
+        const r = (el) => el.getBoundingClientRect();
+        // The height of one line of the element's text, with its padding and border.
+        const lh = (el) => {
+          const c = getComputedStyle(el);
+          return parseFloat(c.fontSize) * 1.6 + parseFloat(c.paddingTop) + parseFloat(c.paddingBottom)
+            + parseFloat(c.borderTopWidth) + parseFloat(c.borderBottomWidth) + 2;
+        };
+        if (document.documentElement.scrollWidth > window.innerWidth + 1)
+          out.push(`page ${document.documentElement.scrollWidth}px wide in ${window.innerWidth}px`);
+        for (const m of document.querySelectorAll('.member')) {
+          const box = r(m);
+          for (const el of m.querySelectorAll('*')) {
+            const e = r(el);
+            if (e.width === 0 || getComputedStyle(el).position === 'absolute') continue;
+            if (e.right > box.right + 1 || e.left < box.left - 1)
+              out.push(`spills out of ${m.dataset.userId}'s tile: ${el.className || el.tagName} ${el.textContent.trim()}`);
+          }
+        }
+        for (const el of document.querySelectorAll('.member-name, .ranking-name, .result-name'))
+          if (el.scrollWidth > el.clientWidth + 1) out.push(`name cut: ${el.textContent.trim()}`);
+        for (const el of document.querySelectorAll('.member .badge-onair, .member-score, .member .tag, .ranking-score, .ranking-rank, td.ranking-name'))
+          if (r(el).height > lh(el) || el.scrollWidth > el.clientWidth + 1)
+            out.push(`wraps: ${el.className} ${el.textContent.trim()} (${Math.round(r(el).height)}px)`);
+        for (const t of document.querySelectorAll('#score-trend text')) {
+          const h = r(t).height;
+          if (h > 0 && h < 9) out.push(`chart label ${Math.round(h)}px: ${t.textContent}`);
+        }
+        return out;
+        "#)
+        .await;
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// True when the element is on the first screen without scrolling, and not under anything
+/// (a tap at its middle reaches it).
+async fn on_first_screen(b: &Browser, css: &str) -> bool {
+    b.wait_for(css).await;
+    b.js(&format!(
+        "window.scrollTo(0, 0); const el = document.querySelector({}); const e = el.getBoundingClientRect();
+         const hit = document.elementFromPoint(e.left + e.width / 2, e.top + e.height / 2);
+         return e.top >= 0 && e.bottom <= window.innerHeight && e.height > 0
+           && !!hit && (hit === el || el.contains(hit));",
+        serde_json::to_string(css).unwrap()
+    ))
+    .await
+        == serde_json::json!(true)
+}
+
+#[actix_rt::test]
+async fn a_show_on_a_phone_keeps_stage_chat_and_reactions_on_one_screen() {
+    let Some(stack) = Stack::start("stage-phone").await else {
+        return;
+    };
+    let alex = stack.video_browser().await;
+    let bart = stack.video_browser().await;
+    let carol = stack.video_browser().await;
+    alex.log_in("Alexandra").await;
+    alex.type_into("#create-room-title", "Phone Night").await;
+    alex.select("#create-room-mode", "rank").await;
+    alex.click("#create-room-submit").await;
+    alex.wait_for_text("#room-title", "Phone Night").await;
+    let room = alex.room_id().await;
+    join(&bart, "Bartholomew", room).await;
+    join(&carol, "Carol", room).await;
+    carol.resize(390, 844).await;
+    alex.wait_for_count(".member", 3).await;
+    let (a, b) = (alex.user_id().await, bart.user_id().await);
+
+    alex.select("#first-performer", &b.to_string()).await;
+    alex.click("#start-show").await;
+    let stage = format!("#stage-video video[data-user-id=\"{b}\"]");
+    carol.wait_for_video(&stage).await;
+    carol.type_into("#chat-input", "go Bart!").await;
+    carol.click("#chat-send").await;
+    carol.click("#react-clap").await;
+    // Watching and cheering on one screen.
+    for css in [
+        "#stage-video",
+        "#react-clap",
+        "#react-mirrorball",
+        "#chat-input",
+        "#chat-send",
+    ] {
+        assert!(
+            on_first_screen(&carol, css).await,
+            "{css} is not on the phone's first screen"
+        );
+    }
+    carol
+        .wait_for_text(".chat-line .chat-text", "go Bart!")
+        .await;
+    carol.screenshot("phone-room-on-air").await;
+    alex.screenshot("desktop-room-on-air").await;
+    assert_eq!(layout_problems(&carol).await, Vec::<String>::new());
+
+    // Act 1 scored 85.50; Alexandra is next.
+    bart.click("#end-act").await;
+    for (who, v) in [(&alex, "80"), (&carol, "91")] {
+        who.wait_for("#score-dialog[data-state='open']").await;
+        who.type_into("#score-input", v).await;
+        who.click("#score-submit").await;
+    }
+    bart.click(&format!(".nominate-button[data-user-id='{a}']"))
+        .await;
+    carol
+        .wait_for(&format!("#stage-video[data-user-id='{a}'] #on-air-badge"))
+        .await;
+    carol
+        .wait_for_text(
+            &format!(".member[data-user-id='{b}'] .member-score"),
+            "85.50",
+        )
+        .await;
+    assert!(on_first_screen(&carol, "#chat-input").await);
+    assert_eq!(layout_problems(&carol).await, Vec::<String>::new());
+    carol.click("#lang-switch").await;
+    carol.wait_for_text("#react-clap", "박수").await;
+    assert_eq!(layout_problems(&carol).await, Vec::<String>::new());
+    carol.screenshot("phone-room-on-air-ko").await;
+
+    // Act 2 being scored, on the phone in Korean and on the desktop in English.
+    alex.click("#end-act").await;
+    carol.wait_for("#score-dialog[data-state='open']").await;
+    // The score is asked for: the slider and Score are on the first screen.
+    assert!(
+        on_first_screen(&carol, "#score-slider").await,
+        "the score dialog is below the dock"
+    );
+    assert!(on_first_screen(&carol, "#chat-input").await);
+    carol.screenshot("phone-room-scoring-ko").await;
+    bart.wait_for("#score-dialog[data-state='open']").await;
+    bart.screenshot("desktop-room-scoring").await;
+    carol.type_into("#score-input", "90").await;
+    carol.click("#score-submit").await;
+    bart.type_into("#score-input", "95").await;
+    bart.click("#score-submit").await;
+    alex.wait_for("#nominate-dialog").await;
+    alex.click("#end-show").await;
+    alex.click("#end-show-yes").await;
+    carol.wait_for("#results-board").await;
+    carol.screenshot("phone-room-results-ko").await;
+    assert_eq!(layout_problems(&carol).await, Vec::<String>::new());
+
+    // The ranking and a profile with its trend chart, on the phone.
+    carol.goto("/rankings").await;
+    let start = std::time::Instant::now();
+    while carol.count(".ranking-row").await < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "ranking never filled"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        carol.reload().await;
+        carol
+            .wait_for(".ranking-panel .pager, #rankings-empty")
+            .await;
+    }
+    assert_eq!(layout_problems(&carol).await, Vec::<String>::new());
+    carol.screenshot("phone-rankings-ko").await;
+    carol.goto(&format!("/users/{b}")).await;
+    carol.wait_for("#score-trend circle.trend-point").await;
+    assert_eq!(layout_problems(&carol).await, Vec::<String>::new());
+    carol.screenshot("phone-profile-ko").await;
+    carol.click("#lang-switch").await;
+    carol.wait_for_text(".nav", "Lobby").await;
+    carol.screenshot("phone-profile").await;
+    carol.goto("/rankings").await;
+    carol.wait_for(".ranking-row").await;
+    carol.screenshot("phone-rankings").await;
+    carol.goto("/").await;
+    carol.wait_for("#create-room-title").await;
+    carol.screenshot("phone-lobby").await;
+    alex.goto("/rankings").await;
+    alex.wait_for(".ranking-row").await;
+    alex.screenshot("desktop-rankings").await;
+    alex.goto(&format!("/users/{b}")).await;
+    alex.wait_for("#score-trend circle.trend-point").await;
+    alex.screenshot("desktop-profile").await;
+
+    alex.close().await;
+    bart.close().await;
+    carol.close().await;
+    stack.stop().await;
+}
