@@ -253,6 +253,9 @@ strings! {
     BackToLobby => "Back to the lobby", "로비로 돌아가기";
     RoomEnded => "The show in this room is over.", "이 방의 공연은 끝났어요.";
     RoomNotFound => "This room does not exist.", "존재하지 않는 방이에요.";
+    RoomNotFoundTitle => "Room not found", "방을 찾을 수 없어요";
+    RoomNotFoundHint => "It may have been closed, or the link may be wrong. Find a show in the lobby.", "방이 닫혔거나 링크가 잘못됐을 수 있어요. 로비에서 다른 쇼를 찾아보세요.";
+    RoomEndedTitle => "This show is over", "이 쇼는 끝났어요";
     BannedNotice => "This account has been suspended, so you were disconnected.", "이용이 정지된 계정이라 연결이 끊어졌어요.";
     RoomClosedByHost => "The host closed this room.", "호스트가 이 방을 닫았어요.";
     RoomClosedByAdmin => "An administrator closed this room.", "관리자가 이 방을 닫았어요.";
@@ -301,6 +304,7 @@ strings! {
     IntroTooLong => "An intro can be at most 150 characters", "소개는 150자 이하여야 해요";
     IntroNone => "No intro yet.", "아직 소개가 없어요.";
     Followers => "Followers", "팔로워";
+    Follower => "Follower", "팔로워";
     Following => "Following", "팔로잉";
     Follow => "Follow", "팔로우";
     Unfollow => "Unfollow", "팔로우 취소";

@@ -560,3 +560,111 @@ async fn a_show_on_a_phone_keeps_stage_chat_and_reactions_on_one_screen() {
     carol.close().await;
     stack.stop().await;
 }
+
+/// True when the page scrolls vertically.
+async fn scrolls(b: &Browser) -> bool {
+    b.js("return document.documentElement.scrollHeight > window.innerHeight;")
+        .await
+        == serde_json::json!(true)
+}
+
+#[actix_rt::test]
+async fn the_small_things_login_fits_one_follower_no_lobby_tab_in_a_room_missing_rooms_and_long_chat(
+) {
+    let Some(stack) = Stack::start("stage-small").await else {
+        return;
+    };
+    let alice = stack.browser().await;
+    let bob = stack.browser().await;
+
+    // The login page fits the screen, on a desktop and a phone, in both languages.
+    alice.goto("/login").await;
+    alice.wait_for("#login-name").await;
+    assert!(
+        !scrolls(&alice).await,
+        "the login page scrolls on a desktop"
+    );
+    alice.screenshot("desktop-login").await;
+    alice.resize(390, 844).await;
+    assert!(!scrolls(&alice).await, "the login page scrolls on a phone");
+    alice.click("#lang-switch").await;
+    alice.wait_for_text("#login-submit", "").await;
+    assert!(!scrolls(&alice).await);
+    alice.screenshot("phone-login-ko").await;
+    alice.click("#lang-switch").await;
+    alice.resize(1280, 900).await;
+
+    alice.log_in("Alice").await;
+    assert!(alice
+        .attr("#nav-lobby", "class")
+        .await
+        .unwrap()
+        .contains("active"));
+    alice.screenshot("desktop-lobby").await;
+    let a = alice.user_id().await;
+    bob.log_in("Bob").await;
+    bob.resize(390, 844).await;
+    bob.screenshot("phone-lobby").await;
+    bob.click("#lang-switch").await;
+    bob.wait_for_text(".nav", "로비").await;
+    bob.screenshot("phone-lobby-ko").await;
+    bob.click("#lang-switch").await;
+
+    // One follower is a "Follower".
+    bob.goto(&format!("/users/{a}")).await;
+    bob.click("#follow-button").await;
+    bob.wait_for_exact_text("#follower-count", "1").await;
+    let stat = bob.text(".follow-stats .stat-link").await;
+    assert!(
+        stat.contains("Follower") && !stat.contains("Followers"),
+        "{stat:?}"
+    );
+    bob.screenshot("phone-profile-one-follower").await;
+
+    // Inside a room no nav tab is lit.
+    alice.type_into("#create-room-title", "Small Things").await;
+    alice.click("#create-room-submit").await;
+    alice.wait_for_text("#room-title", "Small Things").await;
+    assert!(!alice
+        .attr("#nav-lobby", "class")
+        .await
+        .unwrap()
+        .contains("active"));
+    assert_eq!(alice.count(".nav-item.active").await, 0);
+
+    // A long chat line is neither cut nor sent: the counter says how long it is.
+    let long = "la ".repeat(174); // 522 characters
+    let input = alice.wait_for("#chat-input").await;
+    input.send_keys(&long).await.expect("type");
+    alice.wait_for("#chat-count.over").await;
+    assert_eq!(alice.value("#chat-input").await.chars().count(), long.len());
+    assert!(alice.text("#chat-count").await.starts_with("522/500"));
+    alice.click("#chat-send").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        alice.count(".chat-line").await,
+        0,
+        "an over-long line was sent"
+    );
+    alice.screenshot("desktop-chat-too-long").await;
+    alice.type_into("#chat-input", &"ok ".repeat(140)).await;
+    alice.wait_for("#chat-count:not(.over)").await;
+    alice.click("#chat-send").await;
+    alice.wait_for_count(".chat-line", 1).await;
+
+    // A room that does not exist says so, without a "…" title or a Leave button.
+    alice.goto("/rooms/999999").await;
+    alice.wait_for_text("#room-missing", "Room not found").await;
+    assert_eq!(alice.count("#leave-room").await, 0);
+    assert!(!alice.text("body").await.contains('…'));
+    alice.screenshot("desktop-room-not-found").await;
+    bob.click("#lang-switch").await;
+    bob.goto("/rooms/999999").await;
+    bob.wait_for_text("#room-missing", "방을 찾을 수 없어요")
+        .await;
+    bob.screenshot("phone-room-not-found-ko").await;
+
+    alice.close().await;
+    bob.close().await;
+    stack.stop().await;
+}

@@ -138,6 +138,29 @@ pub fn room_page(props: &RoomPageProps) -> Html {
             on_enable_audio={video.enable_audio.clone()} />
     };
 
+    // A room that is not there (or whose show is over) before we ever saw it: a page of its
+    // own, not an empty room with a "…" title and a Leave button.
+    let missing = match &view.status {
+        ConnStatus::Stopped(StopReason::RoomNotFound) => {
+            Some((Key::RoomNotFoundTitle, Key::RoomNotFoundHint))
+        }
+        ConnStatus::Stopped(StopReason::RoomEnded) => Some((Key::RoomEndedTitle, Key::RoomEnded)),
+        _ => None,
+    }
+    .filter(|_| room.is_none());
+    if let Some((heading, text)) = missing {
+        return html! {
+            <section id="room-missing" class="page page-center room-missing" data-room-id={props.id.to_string()}>
+                <div class="panel notice">
+                    <span class="big-icon" aria-hidden="true">{ "🎭" }</span>
+                    <h1 id="room-missing-title">{ lang.t(heading) }</h1>
+                    <p class="muted">{ lang.t(text) }</p>
+                    <Link<Route> to={Route::Lobby} classes="btn btn-primary">{ lang.t(Key::BackToLobby) }</Link<Route>>
+                </div>
+            </section>
+        };
+    }
+
     html! {
         <section class="page room-page" data-room-id={props.id.to_string()}>
             <ConnectionBanner status={view.status.clone()} />
