@@ -508,6 +508,10 @@ async fn a_show_on_a_phone_keeps_stage_chat_and_reactions_on_one_screen() {
     carol.screenshot("phone-room-scoring-ko").await;
     bart.wait_for("#score-dialog[data-state='open']").await;
     bart.screenshot("desktop-room-scoring").await;
+    bart.click("#lang-switch").await;
+    bart.wait_for_text("#score-dialog", "채점").await;
+    assert_eq!(layout_problems(&bart).await, Vec::<String>::new());
+    bart.screenshot("desktop-room-scoring-ko").await;
     carol.type_into("#score-input", "90").await;
     carol.click("#score-submit").await;
     bart.type_into("#score-input", "95").await;
@@ -554,6 +558,13 @@ async fn a_show_on_a_phone_keeps_stage_chat_and_reactions_on_one_screen() {
     alex.goto(&format!("/users/{b}")).await;
     alex.wait_for("#score-trend circle.trend-point").await;
     alex.screenshot("desktop-profile").await;
+    alex.click("#lang-switch").await;
+    alex.wait_for_text(".nav", "랭킹").await;
+    alex.screenshot("desktop-profile-ko").await;
+    alex.goto("/rankings").await;
+    alex.wait_for(".ranking-row").await;
+    assert_eq!(layout_problems(&alex).await, Vec::<String>::new());
+    alex.screenshot("desktop-rankings-ko").await;
 
     alex.close().await;
     bart.close().await;
