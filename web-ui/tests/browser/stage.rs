@@ -291,7 +291,11 @@ async fn big_actions_ask_first_and_double_clicks_show_no_error() {
 
 #[actix_rt::test]
 async fn the_live_notice_line_tells_the_shows_moments() {
-    let Some(stack) = Stack::start("stage-notice").await else {
+    let options = crate::common::Options {
+        score_deadline_ms: 180_000,
+        ..Default::default()
+    };
+    let Some(stack) = Stack::start_with("stage-notice", options).await else {
         return;
     };
     let (alice, bob, carol, _a, b, c) = three_in_a_room(&stack, "Notice Night").await;
@@ -426,7 +430,13 @@ async fn on_first_screen(b: &Browser, css: &str) -> bool {
 
 #[actix_rt::test]
 async fn a_show_on_a_phone_keeps_stage_chat_and_reactions_on_one_screen() {
-    let Some(stack) = Stack::start("stage-phone").await else {
+    // Rounds close when everyone has scored; the long deadline only keeps a loaded machine
+    // (six video browsers) from closing one before the test scores it.
+    let options = crate::common::Options {
+        score_deadline_ms: 180_000,
+        ..Default::default()
+    };
+    let Some(stack) = Stack::start_with("stage-phone", options).await else {
         return;
     };
     let alex = stack.video_browser().await;
