@@ -176,6 +176,8 @@ const MAX_TOASTS: usize = 4;
 pub enum ToastAction {
     Push(ToastText),
     Dismiss(u32),
+    /// A fresh start (signed in): earlier errors no longer apply.
+    Clear,
 }
 
 impl Reducible for Toasts {
@@ -199,6 +201,12 @@ impl Reducible for Toasts {
                 }
             }
             ToastAction::Dismiss(id) => next.items.retain(|t| t.id != id),
+            ToastAction::Clear => {
+                if next.items.is_empty() {
+                    return self;
+                }
+                next.items.clear();
+            }
         }
         Rc::new(next)
     }
@@ -221,6 +229,11 @@ impl Toaster {
 
     pub fn api(&self, err: &ApiError) {
         self.show(ToastText::from_api(err));
+    }
+
+    /// Removes every toast (a login succeeded: the failed tries before it are history).
+    pub fn clear(&self) {
+        self.0.dispatch(ToastAction::Clear);
     }
 }
 
@@ -252,6 +265,8 @@ mod tests {
         let id = t.items[0].id;
         t = t.reduce(ToastAction::Dismiss(id));
         assert!(t.items.iter().all(|x| x.id != id));
+        t = t.reduce(ToastAction::Clear);
+        assert!(t.items.is_empty());
     }
 
     #[test]

@@ -123,7 +123,7 @@ strings! {
     LoginSubmit => "Enter", "입장하기";
     LoginWorking => "Signing in…", "로그인 중…";
     LoginKakao => "Continue with Kakao", "카카오로 계속하기";
-    DevLoginDisabled => "Name-only sign-in is turned off on this server.", "이 서버에서는 이름만으로 로그인할 수 없습니다.";
+    DevLoginDisabled => "Name-only sign-in is turned off on this server.", "이 서버에서는 이름만으로 로그인할 수 없어요.";
     LoginOr => "or", "또는";
     LoginCompleting => "Finishing sign-in…", "로그인을 마무리하는 중…";
     LoginCompleteFailed => "This sign-in link has expired or was already used. Please sign in again.", "로그인 링크가 만료되었거나 이미 사용되었어요. 다시 로그인해 주세요.";
@@ -166,14 +166,14 @@ strings! {
     FieldCategory => "Category", "분야";
     FieldMode => "Mode", "모드";
     FieldLimit => "Member limit", "최대 인원";
-    ModeRankHint => "scores count toward the global ranking", "점수가 전체 랭킹에 반영됩니다";
-    ModeNormalHint => "just for fun, scores are not kept", "재미로! 점수는 저장되지 않습니다";
+    ModeRankHint => "scores count toward the global ranking", "점수가 전체 랭킹에 반영돼요";
+    ModeNormalHint => "just for fun, scores are not kept", "재미로! 점수는 저장되지 않아요";
     CreateSubmit => "Open room", "방 열기";
     Creating => "Opening…", "여는 중…";
     TitleEmpty => "title must not be empty", "방 제목을 입력해 주세요";
-    TitleTooLong => "title must be at most 60 characters", "방 제목은 60자 이하여야 합니다";
-    DescriptionTooLong => "description must be at most 500 characters", "설명은 500자 이하여야 합니다";
-    LimitRange => "member limit must be between 2 and 12", "최대 인원은 2명에서 12명 사이여야 합니다";
+    TitleTooLong => "title must be at most 60 characters", "방 제목은 60자 이하여야 해요";
+    DescriptionTooLong => "description must be at most 500 characters", "설명은 500자 이하여야 해요";
+    LimitRange => "member limit must be between 2 and 12", "최대 인원은 2명에서 12명 사이여야 해요";
 
     // Room
     PhaseLobby => "Waiting room", "대기실";
@@ -188,7 +188,7 @@ strings! {
     Performed => "performed", "공연 완료";
     Leave => "Leave", "나가기";
     StartShow => "Start the show", "공연 시작";
-    EndAct => "End act", "공연 끝내기";
+    EndAct => "End act", "이번 무대 끝내기";
     StageWaiting => "Waiting for the host to start the show.", "호스트가 공연을 시작하기를 기다리고 있어요.";
     StageHostHint => "You're the host: start when at least 2 members are here (3 in a ranked room).", "당신이 호스트예요. 2명 이상(랭크 방은 3명) 모이면 시작하세요.";
     NowPerforming => "Now performing", "지금 무대 위";
@@ -202,8 +202,15 @@ strings! {
     ChatPlaceholder => "Say something…", "메시지를 입력하세요…";
     Send => "Send", "보내기";
     ChatEmpty => "No messages yet. Say hi!", "아직 메시지가 없어요. 인사해 보세요!";
-    ChatTooLong => "A message can be at most 500 characters", "메시지는 500자 이하여야 합니다";
-    EndShow => "End the show", "공연 마치기";
+    ChatTooLong => "A message can be at most 500 characters", "메시지는 500자 이하여야 해요";
+    EndShow => "End the show", "쇼 전체 끝내기";
+    LiveNotice => "What is happening in the show", "쇼 소식";
+    EndShowConfirm => "End the show for everyone now? Members who have not performed yet will not get their turn.", "지금 모두의 쇼를 끝낼까요? 아직 무대에 오르지 않은 참가자는 차례를 갖지 못해요.";
+    EndShowYes => "Yes, end the show", "네, 쇼를 끝낼게요";
+    KeepGoing => "Keep going", "계속할게요";
+    LeaveHostConfirm => "You are hosting a show in progress. Leave anyway? Another member becomes the host.", "진행 중인 쇼의 호스트예요. 그래도 나갈까요? 다른 참가자가 호스트가 돼요.";
+    LeaveYes => "Leave the room", "방에서 나갈게요";
+    StayHere => "Stay", "남을게요";
     FirstPerformer => "First performer", "첫 공연자";
     ScoreDialogTitle => "Score this act", "이 공연 채점하기";
     ScoreSlider => "Score slider", "점수 슬라이더";
@@ -224,6 +231,13 @@ strings! {
     ScoreLabel => "Your score (0–100)", "내 점수 (0–100)";
     ScoreSubmit => "Score", "점수 주기";
     ScoreInvalid => "Enter a whole number from 0 to 100.", "0에서 100 사이의 정수를 입력해 주세요.";
+    ScorePickFirst => "Pick a score first: drag the slider, type a number or tap a quick pick.", "먼저 점수를 골라 주세요. 슬라이더를 움직이거나, 숫자를 입력하거나, 빠른 선택을 눌러 주세요.";
+    ScoreClamped => "Scores go from 0 to 100, so it is set to the nearest one.", "점수는 0부터 100까지예요. 가장 가까운 점수로 맞췄어요.";
+    ScoreQuickPicks => "Quick picks", "빠른 선택";
+    YouGave => "You gave", "내가 준 점수";
+    ScoreHurry => "10 seconds left to score!", "채점 시간이 10초 남았어요!";
+    ScoreMissed => "The round closed before you scored, so this act has no score from you.", "점수를 주기 전에 채점이 끝났어요. 이 공연에는 내 점수가 없어요.";
+    ScoreMissedOk => "OK", "확인";
     YouScored => "Thanks! Your score is in.", "점수를 보냈어요!";
     ScoredCount => "scored", "명 채점";
     SecondsLeft => "s left", "초 남음";
@@ -234,12 +248,15 @@ strings! {
     Connecting => "Connecting…", "연결 중…";
     Reconnecting => "Connection lost. Reconnecting…", "연결이 끊겼어요. 다시 연결하는 중…";
     NotConnected => "Not connected right now; try again in a moment.", "지금은 연결되어 있지 않아요. 잠시 후 다시 시도해 주세요.";
-    Disconnected => "You are no longer connected to this room.", "이 방과의 연결이 끊어졌습니다.";
-    KickedNotice => "The host removed you from this room.", "호스트가 당신을 이 방에서 내보냈습니다.";
-    ReplacedNotice => "You opened this room somewhere else, so this window was disconnected.", "다른 창에서 이 방에 들어가서 이 창의 연결이 끊어졌습니다.";
+    Disconnected => "You are no longer connected to this room.", "이 방과의 연결이 끊어졌어요.";
+    KickedNotice => "The host removed you from this room.", "호스트가 당신을 이 방에서 내보냈어요.";
+    ReplacedNotice => "You opened this room somewhere else, so this window was disconnected.", "다른 창에서 이 방에 들어가서 이 창의 연결이 끊어졌어요.";
     BackToLobby => "Back to the lobby", "로비로 돌아가기";
     RoomEnded => "The show in this room is over.", "이 방의 공연은 끝났어요.";
     RoomNotFound => "This room does not exist.", "존재하지 않는 방이에요.";
+    RoomNotFoundTitle => "Room not found", "방을 찾을 수 없어요";
+    RoomNotFoundHint => "It may have been closed, or the link may be wrong. Find a show in the lobby.", "방이 닫혔거나 링크가 잘못됐을 수 있어요. 로비에서 다른 쇼를 찾아보세요.";
+    RoomEndedTitle => "This show is over", "이 쇼는 끝났어요";
     BannedNotice => "This account has been suspended, so you were disconnected.", "이용이 정지된 계정이라 연결이 끊어졌어요.";
     RoomClosedByHost => "The host closed this room.", "호스트가 이 방을 닫았어요.";
     RoomClosedByAdmin => "An administrator closed this room.", "관리자가 이 방을 닫았어요.";
@@ -285,9 +302,10 @@ strings! {
     IntroSave => "Save", "저장";
     IntroSaving => "Saving…", "저장 중…";
     IntroSaved => "Saved!", "저장했어요!";
-    IntroTooLong => "An intro can be at most 150 characters", "소개는 150자 이하여야 합니다";
+    IntroTooLong => "An intro can be at most 150 characters", "소개는 150자 이하여야 해요";
     IntroNone => "No intro yet.", "아직 소개가 없어요.";
     Followers => "Followers", "팔로워";
+    Follower => "Follower", "팔로워";
     Following => "Following", "팔로잉";
     Follow => "Follow", "팔로우";
     Unfollow => "Unfollow", "팔로우 취소";
@@ -318,10 +336,10 @@ strings! {
 
     // 404
     NotFoundTitle => "Nothing on this stage", "이 무대에는 아무것도 없어요";
-    NotFoundText => "The page you were looking for does not exist.", "찾으시는 페이지가 없습니다.";
+    NotFoundText => "The page you were looking for does not exist.", "찾으시는 페이지가 없어요.";
 
     // Transport
-    NetworkError => "Cannot reach the server. Check your connection.", "서버에 연결할 수 없습니다. 네트워크를 확인해 주세요.";
+    NetworkError => "Cannot reach the server. Check your connection.", "서버에 연결할 수 없어요. 네트워크를 확인해 주세요.";
     // API errors with words of our own ({n}: seconds).
     ApiRateLimited => "Too many attempts. Try again in {n} s.", "너무 많이 시도했어요. {n}초 후에 다시 시도해 주세요.";
     ApiRoomAlreadyOpen => "You already have an open room. Go back to it, or close it before opening another.", "이미 열어 둔 방이 있어요. 그 방으로 돌아가거나, 닫은 뒤에 새 방을 여세요.";
@@ -330,18 +348,18 @@ strings! {
     ApiRequestTimeout => "The request took too long. Please try again.", "요청이 너무 오래 걸렸어요. 다시 시도해 주세요.";
     NameEmpty => "Please enter a name.", "이름을 입력해 주세요.";
     NameTooLong => "A name can be at most 30 characters.", "이름은 30자 이하여야 해요.";
-    SessionExpired => "Your session has expired. Please sign in again.", "로그인이 만료되었습니다. 다시 로그인해 주세요.";
+    SessionExpired => "Your session has expired. Please sign in again.", "로그인이 만료됐어요. 다시 로그인해 주세요.";
     Dismiss => "Dismiss", "닫기";
 
     // Room-server error codes
-    ErrBadJson => "The server could not read that message.", "서버가 메시지를 읽지 못했습니다.";
-    ErrUnknownType => "The server did not understand that request.", "서버가 요청을 이해하지 못했습니다.";
-    ErrInvalidMessage => "That request was not valid.", "올바르지 않은 요청입니다.";
-    ErrFrameTooLarge => "That message is too large.", "메시지가 너무 큽니다.";
+    ErrBadJson => "The server could not read that message.", "서버가 메시지를 읽지 못했어요.";
+    ErrUnknownType => "The server did not understand that request.", "서버가 요청을 이해하지 못했어요.";
+    ErrInvalidMessage => "That request was not valid.", "올바르지 않은 요청이에요.";
+    ErrFrameTooLarge => "That message is too large.", "메시지가 너무 커요.";
     ErrRateLimited => "Slow down a little: too many messages.", "너무 빨라요! 잠시 후 다시 보내 주세요.";
     ErrNotHost => "Only the host can do that.", "호스트만 할 수 있어요.";
     ErrNotYourTurn => "It's not your turn.", "지금은 당신 차례가 아니에요.";
-    ErrNotAMember => "You are not a member of this room.", "이 방의 참가자가 아닙니다.";
+    ErrNotAMember => "You are not a member of this room.", "이 방의 참가자가 아니에요.";
     ErrNotEnoughMembers => "At least 2 members are needed to start the show (3 in a ranked room).", "공연을 시작하려면 2명 이상(랭크 방은 3명)이 필요해요.";
     ErrAlreadyStarted => "The show has already started.", "공연이 이미 시작되었어요.";
     ErrWrongPhase => "That can't be done at this point of the show.", "지금 단계에서는 할 수 없어요.";
@@ -352,14 +370,14 @@ strings! {
     ErrCannotScoreOwnAct => "You can't score your own act.", "자신의 공연에는 점수를 줄 수 없어요.";
     ErrNotEligible => "You can't score this act.", "이 공연에는 점수를 줄 수 없어요.";
     ErrInvalidChat => "A message must be 1 to 500 characters.", "메시지는 1자에서 500자 사이여야 해요.";
-    ErrSignalTooLarge => "Video setup data was too large.", "영상 연결 정보가 너무 큽니다.";
+    ErrSignalTooLarge => "Video setup data was too large.", "영상 연결 정보가 너무 커요.";
     ErrCannotKickSelf => "You can't remove yourself.", "자기 자신은 내보낼 수 없어요.";
     ErrCannotKickCreator => "Nobody can remove the room's creator.", "방을 만든 사람은 내보낼 수 없어요.";
     ErrBanned => "This account has been suspended.", "이용이 정지된 계정이에요.";
     ErrRoomClosed => "This room has closed.", "이 방은 닫혔어요.";
     ErrRoomFull => "This room is full.", "방이 가득 찼어요.";
-    ErrKicked => "The host removed you from this room.", "호스트가 당신을 이 방에서 내보냈습니다.";
-    ErrReplaced => "You opened this room somewhere else, so this window was disconnected.", "다른 창에서 이 방에 들어가서 이 창의 연결이 끊어졌습니다.";
+    ErrKicked => "The host removed you from this room.", "호스트가 당신을 이 방에서 내보냈어요.";
+    ErrReplaced => "You opened this room somewhere else, so this window was disconnected.", "다른 창에서 이 방에 들어가서 이 창의 연결이 끊어졌어요.";
     ErrInternal => "Something went wrong on the server.", "서버에 문제가 생겼어요.";
 }
 
@@ -443,6 +461,34 @@ pub fn error_key(code: ErrorCode) -> Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every Korean sentence is in one polite style, 해요체: no 합니다/습니다 (하십시오체) and no
+    /// plain 한다/있다 endings.
+    #[test]
+    fn korean_is_all_in_the_haeyo_style() {
+        let mut bad = Vec::new();
+        for &key in Key::ALL {
+            let ko = Lang::Ko.t(key);
+            for sentence in ko.split(['.', '!', '?', '\n']) {
+                let s = sentence.trim();
+                if s.ends_with("니다") || s.ends_with("십시오") || s.ends_with('다') {
+                    bad.push(format!("{key:?}: {ko}"));
+                }
+            }
+        }
+        assert!(bad.is_empty(), "not 해요체: {bad:#?}");
+    }
+
+    #[test]
+    fn ending_an_act_and_ending_the_show_read_differently_in_korean() {
+        let act = Lang::Ko.t(Key::EndAct);
+        let show = Lang::Ko.t(Key::EndShow);
+        assert_ne!(act, show);
+        assert!(
+            act.contains("무대") && show.contains("쇼"),
+            "{act} / {show}"
+        );
+    }
     use onair_shared::room::{validate_description, validate_member_limit, validate_title};
     use std::collections::HashSet;
 

@@ -15,6 +15,7 @@ pub mod components;
 pub mod context;
 pub mod hooks;
 pub mod i18n;
+pub mod moments;
 pub mod pagination;
 pub mod services;
 pub mod state;

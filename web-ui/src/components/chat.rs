@@ -7,6 +7,9 @@ use std::rc::Rc;
 use web_sys::{Element, HtmlInputElement};
 use yew::prelude::*;
 
+/// The counter under the chat box shows from this many characters on.
+pub const COUNTER_FROM: usize = CHAT_MAX_CHARS * 4 / 5;
+
 /// What to do with the text in the chat box.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChatDraft {
@@ -111,6 +114,7 @@ pub fn chat(props: &ChatProps) -> Html {
     };
 
     let count = draft.chars().count();
+    let over = *too_long || count > CHAT_MAX_CHARS;
     html! {
         <section class="panel chat" aria-label={lang.t(Key::ChatTitle)}>
             <h2 class="panel-title">{ lang.t(Key::ChatTitle) }</h2>
@@ -133,8 +137,12 @@ pub fn chat(props: &ChatProps) -> Html {
                 }) }
             </div>
             <form class="chat-form" onsubmit={on_submit}>
+                // No `maxlength` at the limit: the browser would cut a paste at 500 UTF-16 units,
+                // mid-word and without a word. The counter says it instead; the bound here
+                // only keeps a runaway paste in check.
                 <input id="chat-input" type="text" autocomplete="off"
-                    maxlength={CHAT_MAX_CHARS.to_string()}
+                    maxlength={(CHAT_MAX_CHARS * 4).to_string()}
+                    aria-describedby="chat-count"
                     placeholder={lang.t(Key::ChatPlaceholder)}
                     aria-label={lang.t(Key::ChatPlaceholder)}
                     value={(*draft).clone()} oninput={on_input} />
@@ -143,10 +151,11 @@ pub fn chat(props: &ChatProps) -> Html {
                     { lang.t(Key::Send) }
                 </button>
             </form>
-            if *too_long {
-                <p class="field-error">{ lang.t(Key::ChatTooLong) }</p>
-            } else if count > CHAT_MAX_CHARS - 50 {
-                <p class="char-count">{ format!("{count}/{CHAT_MAX_CHARS}") }</p>
+            if count >= COUNTER_FROM {
+                <p id="chat-count" class={classes!("char-count", over.then_some("over"))} aria-live="polite">
+                    { format!("{count}/{CHAT_MAX_CHARS}") }
+                    if over { { format!(" · {}", lang.t(Key::ChatTooLong)) } }
+                </p>
             }
         </section>
     }

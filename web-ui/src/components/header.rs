@@ -79,7 +79,8 @@ pub enum NavSection {
 
 pub fn nav_section(route: &Route) -> NavSection {
     match route {
-        Route::Lobby | Route::Room { .. } => NavSection::Lobby,
+        // Inside a room no tab is lit: the room is not the lobby (Leave goes back there).
+        Route::Lobby => NavSection::Lobby,
         Route::Rankings => NavSection::Rankings,
         Route::Me => NavSection::Me,
         _ => NavSection::Other,
@@ -113,8 +114,9 @@ mod tests {
         use onair_shared::{RoomId, UserId};
         assert_eq!(
             nav_section(&Route::Room { id: RoomId(1) }),
-            NavSection::Lobby
+            NavSection::Other
         );
+        assert_eq!(nav_section(&Route::Lobby), NavSection::Lobby);
         assert_eq!(nav_section(&Route::Rankings), NavSection::Rankings);
         assert_eq!(nav_section(&Route::Me), NavSection::Me);
         assert_eq!(

@@ -5,6 +5,7 @@ pub mod chat;
 pub mod connection_banner;
 pub mod create_room_form;
 pub mod header;
+pub mod live_notice;
 pub mod member_list;
 pub mod nominate_dialog;
 pub mod ranked_notice;

@@ -59,7 +59,7 @@ pub fn score_trend(props: &ScoreTrendProps) -> Html {
                         </g>
                     }) }
                 </g>
-                <text class="trend-axis-label" x="12" y={((b.plot_top() + b.plot_bottom()) / 2.0).to_string()}
+                <text class="trend-axis-label trend-axis-y" x="12" y={((b.plot_top() + b.plot_bottom()) / 2.0).to_string()}
                     text-anchor="middle"
                     transform={format!("rotate(-90 12 {})", (b.plot_top() + b.plot_bottom()) / 2.0)}>
                     { lang.t(Key::TrendAxisScore) }
@@ -73,7 +73,7 @@ pub fn score_trend(props: &ScoreTrendProps) -> Html {
                     <text class="trend-tick" x={b.plot_right().to_string()} y={(b.plot_bottom() + 18.0).to_string()}
                         text-anchor="end">{ md(last) }</text>
                 }
-                <text class="trend-axis-label" x={((b.plot_left() + b.plot_right()) / 2.0).to_string()}
+                <text class="trend-axis-label trend-axis-x" x={((b.plot_left() + b.plot_right()) / 2.0).to_string()}
                     y={(b.height - 4.0).to_string()} text-anchor="middle">
                     { lang.t(Key::TrendAxisActs) }
                 </text>

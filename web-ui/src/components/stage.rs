@@ -91,6 +91,85 @@ pub fn stage(props: &StageProps) -> Html {
         let on_send = props.on_send.clone();
         Callback::from(move |_: MouseEvent| on_send.emit(msg.clone()))
     };
+    // A show-moving request in flight (start, end act, end show): its button stays disabled
+    // until the moment changes, an error comes back or `IN_FLIGHT_MS` pass, so a double click
+    // never sends it twice (which only earned an error).
+    let busy = use_state(|| None::<Busy>);
+    // The same, readable at once by a second click that comes before the re-render.
+    let inflight = use_mut_ref(|| None::<(Busy, f64)>);
+    {
+        let busy = busy.clone();
+        let inflight = inflight.clone();
+        use_effect_with((room.phase, room.performer), move |_| {
+            inflight.borrow_mut().take();
+            busy.set(None);
+        });
+    }
+    let claim = {
+        let busy = busy.clone();
+        let inflight = inflight.clone();
+        Rc::new(move |what: Busy| -> bool {
+            let now = js_sys::Date::now();
+            if inflight
+                .borrow()
+                .is_some_and(|(_, at)| now - at < f64::from(IN_FLIGHT_MS))
+            {
+                return false;
+            }
+            *inflight.borrow_mut() = Some((what, now));
+            busy.set(Some(what));
+            let busy = busy.clone();
+            let inflight = inflight.clone();
+            gloo_timers::callback::Timeout::new(IN_FLIGHT_MS, move || {
+                if inflight
+                    .borrow()
+                    .is_some_and(|(w, at)| w == what && at == now)
+                {
+                    inflight.borrow_mut().take();
+                    busy.set(None);
+                }
+            })
+            .forget();
+            true
+        })
+    };
+    let send_once = |what: Busy, msg: ClientMsg| {
+        let on_send = props.on_send.clone();
+        let claim = claim.clone();
+        Callback::from(move |_: MouseEvent| {
+            if claim(what) {
+                on_send.emit(msg.clone());
+            }
+        })
+    };
+    let is_busy = |what: Busy| *busy == Some(what);
+    // "End the show" asks first: it ends everyone's evening.
+    let confirm_end = use_state(|| false);
+    let ask_end = {
+        let confirm_end = confirm_end.clone();
+        Callback::from(move |_: MouseEvent| confirm_end.set(!*confirm_end))
+    };
+    let keep_going = {
+        let confirm_end = confirm_end.clone();
+        Callback::from(move |_: MouseEvent| confirm_end.set(false))
+    };
+    let end_show = {
+        let confirm_end = confirm_end.clone();
+        let go = send_once(Busy::EndShow, ClientMsg::EndShow);
+        Callback::from(move |e: MouseEvent| {
+            confirm_end.set(false);
+            go.emit(e);
+        })
+    };
+    let on_start = {
+        let on_send = props.on_send.clone();
+        let claim = claim.clone();
+        Callback::from(move |msg: ClientMsg| {
+            if claim(Busy::Start) {
+                on_send.emit(msg);
+            }
+        })
+    };
     let performer = room.performer.map(|p| (p, name_of(room, p)));
     let on_air = room.phase == Phase::OnAir;
     // Only between the start and the end of the show.
@@ -165,7 +244,7 @@ pub fn stage(props: &StageProps) -> Html {
                 class={classes!("stage-video", on_air.then_some("on-air"), video.is_some().then_some("has-video"))}
                 data-user-id={performer.as_ref().map(|(id, _)| id.to_string())}>
                 if let (Some(stream), Some((id, _))) = (video, &performer) {
-                    <VideoTile stream={stream.clone()} user={*id} mirror={props.you == Some(*id)} />
+                    <VideoTile key={id.0} stream={Clone::clone(stream)} user={*id} mirror={props.you == Some(*id)} />
                 }
                 <div class="stage-lights" aria-hidden="true"></div>
                 { tile_body }
@@ -195,23 +274,51 @@ pub fn stage(props: &StageProps) -> Html {
             }
             <div class="stage-controls">
                 if can.start {
-                    <StartControls room={props.room.clone()} you={props.you} on_send={props.on_send.clone()} />
+                    <StartControls room={props.room.clone()} you={props.you} on_send={on_start}
+                        busy={is_busy(Busy::Start)} />
                 }
                 if can.end_act {
                     <button id="end-act" type="button" class="btn btn-primary"
-                        onclick={send(ClientMsg::EndPerformance)}>
+                        disabled={is_busy(Busy::EndAct)} aria-busy={is_busy(Busy::EndAct).to_string()}
+                        onclick={send_once(Busy::EndAct, ClientMsg::EndPerformance)}>
                         { lang.t(Key::EndAct) }
                     </button>
                 }
                 if can.end_show {
-                    <button id="end-show" type="button" class="btn btn-ghost"
-                        onclick={send(ClientMsg::EndShow)}>
+                    <button id="end-show" type="button" class="btn btn-ghost btn-danger-ghost"
+                        disabled={is_busy(Busy::EndShow)} aria-expanded={(*confirm_end).to_string()}
+                        onclick={ask_end}>
                         { lang.t(Key::EndShow) }
                     </button>
                 }
             </div>
+            if can.end_show && *confirm_end {
+                <div id="end-show-confirm" class="panel notice confirm" role="alertdialog"
+                    aria-labelledby="end-show-question">
+                    <p id="end-show-question">{ lang.t(Key::EndShowConfirm) }</p>
+                    <div class="confirm-buttons">
+                        <button id="end-show-yes" type="button" class="btn btn-danger" onclick={end_show}>
+                            { lang.t(Key::EndShowYes) }
+                        </button>
+                        <button id="end-show-no" type="button" class="btn btn-ghost" onclick={keep_going}>
+                            { lang.t(Key::KeepGoing) }
+                        </button>
+                    </div>
+                </div>
+            }
         </section>
     }
+}
+
+/// How long a show-moving request keeps its button disabled without an answer.
+const IN_FLIGHT_MS: u32 = 5_000;
+
+/// The show-moving requests that must not go twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Busy {
+    Start,
+    EndAct,
+    EndShow,
 }
 
 pub fn phase_code(p: Phase) -> &'static str {
@@ -229,6 +336,8 @@ struct StartProps {
     room: Rc<RoomSnapshot>,
     you: Option<UserId>,
     on_send: Callback<ClientMsg>,
+    /// The start request is on its way.
+    busy: bool,
 }
 
 /// The host's start button, with a choice of who goes first (the host by default).
@@ -271,7 +380,7 @@ fn start_controls(props: &StartProps) -> Html {
                 </select>
             </label>
             <button id="start-show" type="button" class="btn btn-primary" onclick={on_start}
-                disabled={!enough} title={(!enough).then(|| lang.t(Key::ErrNotEnoughMembers))}>
+                disabled={!enough || props.busy} aria-busy={props.busy.to_string()} title={(!enough).then(|| lang.t(Key::ErrNotEnoughMembers))}>
                 { lang.t(Key::StartShow) }
             </button>
             if !enough {

@@ -21,16 +21,23 @@ pub struct VideoTileProps {
 
 /// A muted, autoplaying `<video>` showing `stream` (sound plays through [`RemoteAudio`], so
 /// the same member can be on the big tile and in the list without an echo).
+///
+/// The element's media is set here, in an effect, and only when the tracks change: pointing
+/// the element at another stream makes it go black and load again (the stage "blink", issue
+/// 15). Beware `stream.clone()` on a `MediaStream`: web-sys's inherent `clone` is the JS
+/// `MediaStream.clone()` (new tracks, a new stream), not `Clone::clone` (the same object). That
+/// was the blink: every re-render of the stage handed this tile a fresh copy of the camera.
 #[function_component(VideoTile)]
 pub fn video_tile(props: &VideoTileProps) -> Html {
     let node = use_node_ref();
     {
         let node = node.clone();
-        use_effect_with(props.stream.clone(), move |stream| {
+        use_effect_with(Clone::clone(&props.stream), move |stream| {
             if let Some(el) = node.cast::<HtmlMediaElement>() {
                 el.set_muted(true);
-                el.set_src_object(Some(stream));
-                play(&el, None);
+                if attach(&el, stream) {
+                    play(&el, None);
+                }
             }
         });
     }
@@ -56,14 +63,42 @@ pub fn remote_audio(props: &RemoteAudioProps) -> Html {
     {
         let node = node.clone();
         let on_blocked = props.on_blocked.clone();
-        use_effect_with(props.stream.clone(), move |stream| {
+        use_effect_with(Clone::clone(&props.stream), move |stream| {
             if let Some(el) = node.cast::<HtmlMediaElement>() {
-                el.set_src_object(Some(stream));
-                play(&el, Some(on_blocked));
+                if attach(&el, stream) {
+                    play(&el, Some(on_blocked));
+                }
             }
         });
     }
     html! { <audio ref={node} data-user-id={props.user.to_string()} autoplay=true /> }
+}
+
+/// Points `el` at `stream` unless it already plays exactly these tracks; true when it did.
+fn attach(el: &HtmlMediaElement, stream: &MediaStream) -> bool {
+    if el.src_object().is_some_and(|now| same_tracks(&now, stream)) {
+        return false;
+    }
+    el.set_src_object(Some(stream));
+    true
+}
+
+fn track_ids(stream: &MediaStream) -> Vec<String> {
+    let mut ids: Vec<String> = stream
+        .get_tracks()
+        .iter()
+        .filter_map(|t| {
+            js_sys::Reflect::get(&t, &"id".into())
+                .ok()
+                .and_then(|id| id.as_string())
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn same_tracks(a: &MediaStream, b: &MediaStream) -> bool {
+    a == b || track_ids(a) == track_ids(b)
 }
 
 /// Starts playback; a refusal (autoplay policy) goes to `on_blocked`.

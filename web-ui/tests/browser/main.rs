@@ -11,4 +11,5 @@ mod profile;
 mod reload;
 mod screens;
 mod show;
+mod stage;
 mod video;

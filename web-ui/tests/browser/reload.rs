@@ -117,10 +117,12 @@ async fn a_reload_mid_show_restores_the_room() {
     // The show is over. A reload gets the board back from the room while the api-server has
     // not heard yet that the room ended; after that it gets no ticket and says so.
     bob.reload().await;
-    bob.wait_for("#results-board .result, .stopped").await;
-    if bob.count(".stopped").await > 0 {
-        bob.wait_for_text(".stopped", "The show in this room is over.")
+    // (A page of its own, the room never having been drawn: `#room-missing`.)
+    bob.wait_for("#results-board .result, #room-missing").await;
+    if bob.count("#room-missing").await > 0 {
+        bob.wait_for_text("#room-missing", "The show in this room is over.")
             .await;
+        assert_eq!(bob.count("#leave-room").await, 0);
     } else {
         bob.wait_for_count("#results-board .result", 2).await;
     }

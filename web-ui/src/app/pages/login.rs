@@ -110,7 +110,10 @@ pub fn login() -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 match api::dev_login(&name).await {
                     // The effect above navigates once the session is set.
-                    Ok(resp) => session.dispatch(SessionAction::LoggedIn(resp)),
+                    Ok(resp) => {
+                        toaster.clear();
+                        session.dispatch(SessionAction::LoggedIn(resp));
+                    }
                     Err(err) => {
                         toaster.api(&err);
                         error.set(Some(if err.is_network() {

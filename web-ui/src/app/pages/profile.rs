@@ -177,7 +177,7 @@ pub fn profile_page(props: &ProfilePageProps) -> Html {
                     <div class="follow-stats">
                         <Link<Route> to={Route::Followers { id: p.id }} classes="stat-link">
                             <strong id="follower-count">{ p.follower_count }</strong>
-                            <span>{ lang.t(Key::Followers) }</span>
+                            <span>{ lang.t(if p.follower_count == 1 { Key::Follower } else { Key::Followers }) }</span>
                         </Link<Route>>
                         <Link<Route> to={Route::Following { id: p.id }} classes="stat-link">
                             <strong id="following-count">{ p.following_count }</strong>

@@ -1,6 +1,7 @@
 use crate::app::Route;
 use crate::components::chat::Chat;
 use crate::components::connection_banner::ConnectionBanner;
+use crate::components::live_notice::LiveNotice;
 use crate::components::member_list::MemberList;
 use crate::components::nominate_dialog::NominateDialog;
 use crate::components::ranked_notice::RankedNotice;
@@ -46,7 +47,7 @@ pub fn room_page(props: &RoomPageProps) -> Html {
         });
     }
 
-    let leave = {
+    let leave_now = {
         let send = socket.send.clone();
         let navigator = navigator.clone();
         Callback::from(move |_: MouseEvent| {
@@ -55,6 +56,26 @@ pub fn room_page(props: &RoomPageProps) -> Html {
                 nav.push(&Route::Lobby);
             }
         })
+    };
+    // The host of a show in progress is asked first (the show goes on with another host).
+    let confirm_leave = use_state(|| false);
+    let hosting_a_show = socket.view.room.as_ref().is_some_and(|r| {
+        Some(r.host) == socket.view.you && !matches!(r.phase, Phase::Lobby | Phase::Ended)
+    }) && !matches!(socket.view.status, ConnStatus::Stopped(_));
+    let leave = {
+        let confirm_leave = confirm_leave.clone();
+        let leave_now = leave_now.clone();
+        Callback::from(move |e: MouseEvent| {
+            if hosting_a_show {
+                confirm_leave.set(!*confirm_leave);
+            } else {
+                leave_now.emit(e);
+            }
+        })
+    };
+    let stay = {
+        let confirm_leave = confirm_leave.clone();
+        Callback::from(move |_: MouseEvent| confirm_leave.set(false))
     };
     // The room's creator may close it for everyone (asked twice: it cannot be undone).
     let toaster = use_toaster();
@@ -117,6 +138,29 @@ pub fn room_page(props: &RoomPageProps) -> Html {
             on_enable_audio={video.enable_audio.clone()} />
     };
 
+    // A room that is not there (or whose show is over) before we ever saw it: a page of its
+    // own, not an empty room with a "…" title and a Leave button.
+    let missing = match &view.status {
+        ConnStatus::Stopped(StopReason::RoomNotFound) => {
+            Some((Key::RoomNotFoundTitle, Key::RoomNotFoundHint))
+        }
+        ConnStatus::Stopped(StopReason::RoomEnded) => Some((Key::RoomEndedTitle, Key::RoomEnded)),
+        _ => None,
+    }
+    .filter(|_| room.is_none());
+    if let Some((heading, text)) = missing {
+        return html! {
+            <section id="room-missing" class="page page-center room-missing" data-room-id={props.id.to_string()}>
+                <div class="panel notice">
+                    <span class="big-icon" aria-hidden="true">{ "🎭" }</span>
+                    <h1 id="room-missing-title">{ lang.t(heading) }</h1>
+                    <p class="muted">{ lang.t(text) }</p>
+                    <Link<Route> to={Route::Lobby} classes="btn btn-primary">{ lang.t(Key::BackToLobby) }</Link<Route>>
+                </div>
+            </section>
+        };
+    }
+
     html! {
         <section class="page room-page" data-room-id={props.id.to_string()}>
             <ConnectionBanner status={view.status.clone()} />
@@ -151,6 +195,20 @@ pub fn room_page(props: &RoomPageProps) -> Html {
                     </button>
                 }
             </div>
+            if *confirm_leave && hosting_a_show {
+                <div id="leave-confirm" class="panel notice confirm" role="alertdialog"
+                    aria-labelledby="leave-question">
+                    <p id="leave-question">{ lang.t(Key::LeaveHostConfirm) }</p>
+                    <div class="confirm-buttons">
+                        <button id="leave-yes" type="button" class="btn btn-danger" onclick={leave_now}>
+                            { lang.t(Key::LeaveYes) }
+                        </button>
+                        <button id="leave-no" type="button" class="btn btn-ghost" onclick={stay}>
+                            { lang.t(Key::StayHere) }
+                        </button>
+                    </div>
+                </div>
+            }
             if *confirming {
                 <div class="panel notice" role="alertdialog">
                     <p>{ lang.t(Key::CloseRoomConfirm) }</p>
@@ -160,6 +218,7 @@ pub fn room_page(props: &RoomPageProps) -> Html {
                 </div>
             }
 
+            <LiveNotice room={room.clone()} you={view.you} />
             if let ConnStatus::Stopped(reason) = &view.status {
                 <div class="panel notice stopped" role="alert">
                     <p>{ stop_text(lang, reason) }</p>
