@@ -6,3 +6,10 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
+
+/// Wall-clock unix milliseconds with the fraction (microseconds), for clock sync.
+pub fn now_ms_precise() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_micros() as f64 / 1000.0)
+}

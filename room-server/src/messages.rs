@@ -28,6 +28,11 @@ pub fn error_message(code: ErrorCode) -> &'static str {
         ErrorCode::RoomFull => "the room is full",
         ErrorCode::Kicked => "the host removed you from this room",
         ErrorCode::Replaced => "you opened this room on another connection",
+        ErrorCode::NotAllowed => "only the performer on air or the host controls the track",
+        ErrorCode::InvalidMedia => {
+            "not a YouTube video or an http(s) audio or video file URL (or a position past 12 hours)"
+        }
+        ErrorCode::NoMedia => "there is no track on the stage",
         ErrorCode::Banned => "this account has been banned",
         ErrorCode::RoomClosed => "this room has closed",
         ErrorCode::Internal => "something went wrong on the server",

@@ -50,6 +50,10 @@ pub struct Budget {
     bad: TokenBucket,
     chat: TokenBucket,
     reactions: TokenBucket,
+    /// Sing-along track controls: each one is an event for the whole room.
+    media: TokenBucket,
+    /// Clock-sync questions: a client asks a few in a row, then one every 30 s.
+    time_sync: TokenBucket,
     /// When the member was last told they are rate-limited (told at most once a second).
     last_told: Option<Instant>,
     /// Frames dropped in the current ten-second window, to tell abuse from enthusiasm.
@@ -92,6 +96,8 @@ impl Budget {
             chat: TokenBucket::new(2.0, 8.0, now),
             // Clapping along is meant to be fast.
             reactions: TokenBucket::new(10.0, 30.0, now),
+            media: TokenBucket::new(5.0, 10.0, now),
+            time_sync: TokenBucket::new(2.0, 10.0, now),
             last_told: None,
             dropped: 0,
             window_start: now,
@@ -123,6 +129,12 @@ impl Budget {
         let specific = match msg {
             ClientMsg::Chat { .. } => Some(&mut self.chat),
             ClientMsg::React { .. } => Some(&mut self.reactions),
+            ClientMsg::MediaSet { .. }
+            | ClientMsg::MediaPlay { .. }
+            | ClientMsg::MediaPause
+            | ClientMsg::MediaSeek { .. }
+            | ClientMsg::MediaClear => Some(&mut self.media),
+            ClientMsg::TimeSync { .. } => Some(&mut self.time_sync),
             _ => None,
         };
         if specific.is_none_or(|b| b.take(now)) {

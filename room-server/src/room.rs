@@ -449,6 +449,13 @@ impl Room {
                 self.resync(user, since);
                 return Ok(());
             }
+            ClientMsg::MediaSet { url } => self.show.media_set(user, &url, now)?,
+            ClientMsg::MediaPlay { position_ms } => self.show.media_play(user, position_ms, now)?,
+            ClientMsg::MediaPause => self.show.media_pause(user, now)?,
+            ClientMsg::MediaSeek { position_ms } => self.show.media_seek(user, position_ms, now)?,
+            ClientMsg::MediaClear => self.show.media_clear(user, now)?,
+            // Answered by the session itself, which never sends it here.
+            ClientMsg::TimeSync { .. } => return Ok(()),
             ClientMsg::Signal { to, data } => {
                 // Only to another member of this same room who is connected.
                 if to == user || !self.conns.contains_key(&to) {
@@ -818,7 +825,7 @@ impl Handler<Inbound> for Room {
     }
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> ByteString {
+pub fn encode<T: serde::Serialize>(value: &T) -> ByteString {
     // Serialising our own types cannot fail: no maps with non-string keys, no custom impls.
     let bytes = serde_json::to_vec(value).unwrap_or_default();
     ByteString::try_from(Bytes::from(bytes)).unwrap_or_default()

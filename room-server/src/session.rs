@@ -10,7 +10,7 @@ use actix_web_actors::ws;
 use bytestring::ByteString;
 use onair_shared::auth::RankedStanding;
 use onair_shared::protocol::{
-    ClientMsg, ErrorCode, CLIENT_MSG_TYPES, MAX_FRAME_BYTES, MAX_SIGNAL_BYTES,
+    ClientMsg, Direct, ErrorCode, CLIENT_MSG_TYPES, MAX_FRAME_BYTES, MAX_SIGNAL_BYTES,
 };
 use onair_shared::UserId;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
@@ -242,6 +242,16 @@ impl Session {
             if serde_json::to_string(data).map_or(true, |s| s.len() > MAX_SIGNAL_BYTES) {
                 return self.refuse_bad(ctx, ErrorCode::SignalTooLarge);
             }
+        }
+        // The clock is this server's, whichever instance owns the room: answered here, at
+        // once, so the round trip the client measures is the socket's alone.
+        if let ClientMsg::TimeSync { client_ms } = msg {
+            let answer = Direct::TimeSync {
+                client_ms,
+                server_ms: crate::clock::now_ms_precise(),
+            };
+            let frame = OutFrame::direct(crate::room::encode(&answer), "time_sync");
+            return self.write(ctx, frame);
         }
         self.room.frames.do_send(FromMember {
             user: self.user,

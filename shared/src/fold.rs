@@ -111,6 +111,7 @@ pub fn apply(room: &mut RoomSnapshot, event: &EventKind, chat_keep: usize) {
             room.nominee = None;
             room.results = results.clone();
         }
+        EventKind::MediaState(state) => room.media = state.clone(),
         // The last event before the server closes the connection; a running show ended just
         // before with `show_ended`.
         EventKind::RoomClosed { .. } => {

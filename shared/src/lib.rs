@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod fold;
 pub mod ids;
+pub mod media;
 pub mod protocol;
 pub mod room;
 #[cfg(feature = "diesel")]

@@ -4,6 +4,7 @@
 //! `seq` that increases by exactly 1; frames meant for one member (`welcome`, `signal`, `error`)
 //! carry none. docs/PROTOCOL.md shows every frame with an example.
 
+use crate::media::MediaState;
 use crate::room::{Category, CloseReason, Mode};
 use crate::{RoomId, RoundId, UserId};
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,26 @@ pub enum ClientMsg {
     Kick {
         user: UserId,
     },
+    /// The performer on air, or the host: puts a track on the stage (paused at 0).
+    MediaSet {
+        url: String,
+    },
+    /// Plays the track, from `position_ms` if given, else from where it is.
+    MediaPlay {
+        #[serde(default)]
+        position_ms: Option<u64>,
+    },
+    MediaPause,
+    MediaSeek {
+        position_ms: u64,
+    },
+    /// Takes the track off the stage.
+    MediaClear,
+    /// Anyone: asks for the server's clock (answered with a `time_sync` frame, no `seq`).
+    /// `client_ms` is echoed back as given.
+    TimeSync {
+        client_ms: f64,
+    },
 }
 
 impl ClientMsg {
@@ -79,12 +100,18 @@ impl ClientMsg {
             ClientMsg::Resync { .. } => "resync",
             ClientMsg::Leave => "leave",
             ClientMsg::Kick { .. } => "kick",
+            ClientMsg::MediaSet { .. } => "media_set",
+            ClientMsg::MediaPlay { .. } => "media_play",
+            ClientMsg::MediaPause => "media_pause",
+            ClientMsg::MediaSeek { .. } => "media_seek",
+            ClientMsg::MediaClear => "media_clear",
+            ClientMsg::TimeSync { .. } => "time_sync",
         }
     }
 }
 
 /// Every client frame type, so the server can tell "unknown type" from "bad fields".
-pub const CLIENT_MSG_TYPES: [&str; 11] = [
+pub const CLIENT_MSG_TYPES: [&str; 17] = [
     "chat",
     "react",
     "start",
@@ -96,6 +123,12 @@ pub const CLIENT_MSG_TYPES: [&str; 11] = [
     "resync",
     "leave",
     "kick",
+    "media_set",
+    "media_play",
+    "media_pause",
+    "media_seek",
+    "media_clear",
+    "time_sync",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -110,6 +143,8 @@ pub enum ReactionKind {
 // ---------------------------------------------------------------------------------------------
 
 /// Anything the server sends. Decoding tries a room event first, then a direct frame.
+// A `welcome` makes `Direct` the big variant; there is one per connection (see `Direct`).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ServerMsg {
@@ -202,6 +237,9 @@ pub enum EventKind {
     RoomClosed {
         reason: CloseReason,
     },
+    /// The sing-along track changed: set, played, paused, moved or cleared (all of it, as
+    /// it now is).
+    MediaState(MediaState),
 }
 
 impl EventKind {
@@ -223,6 +261,7 @@ impl EventKind {
             EventKind::HostChanged { .. } => "host_changed",
             EventKind::ShowEnded { .. } => "show_ended",
             EventKind::RoomClosed { .. } => "room_closed",
+            EventKind::MediaState(_) => "media_state",
         }
     }
 }
@@ -230,7 +269,7 @@ impl EventKind {
 /// Every server frame type: the room events' ([`EventKind::type_name`]) and the direct frames'.
 /// The room-server counts the frames it writes under these names (and nothing else), so a new
 /// frame type belongs here too.
-pub const SERVER_MSG_TYPES: [&str; 19] = [
+pub const SERVER_MSG_TYPES: [&str; 21] = [
     "member_joined",
     "member_left",
     "member_offline",
@@ -247,9 +286,11 @@ pub const SERVER_MSG_TYPES: [&str; 19] = [
     "host_changed",
     "show_ended",
     "room_closed",
+    "media_state",
     "welcome",
     "signal",
     "error",
+    "time_sync",
 ];
 
 impl Direct {
@@ -258,6 +299,7 @@ impl Direct {
             Direct::Welcome { .. } => "welcome",
             Direct::Signal { .. } => "signal",
             Direct::Error { .. } => "error",
+            Direct::TimeSync { .. } => "time_sync",
         }
     }
 }
@@ -296,6 +338,12 @@ pub enum Direct {
         code: ErrorCode,
         message: String,
     },
+    /// The answer to `time_sync`: `client_ms` as the client sent it, `server_ms` the server's
+    /// unix time in milliseconds (with a fraction) when it answered.
+    TimeSync {
+        client_ms: f64,
+        server_ms: f64,
+    },
 }
 
 /// The whole state of a room, as a member needs it to draw the screen.
@@ -320,6 +368,9 @@ pub struct RoomSnapshot {
     pub chat: Vec<ChatLine>,
     /// Every act scored so far, in order; the results board once the show has ended.
     pub results: Vec<ActResult>,
+    /// The sing-along track and where it is.
+    #[serde(default)]
+    pub media: MediaState,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -434,12 +485,19 @@ pub enum ErrorCode {
     RoomClosed,
     /// The same user opened the room on another connection; this one is closed.
     Replaced,
+    // The sing-along track.
+    /// A track control from someone other than the performer on air or the host.
+    NotAllowed,
+    /// Not a YouTube video or an http(s) file URL, or a position past 12 hours.
+    InvalidMedia,
+    /// Play, pause or seek with no track on the stage.
+    NoMedia,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for exhaustive checks (translations, docs).
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownType,
         ErrorCode::InvalidMessage,
@@ -466,6 +524,9 @@ impl ErrorCode {
         ErrorCode::Banned,
         ErrorCode::RoomClosed,
         ErrorCode::Replaced,
+        ErrorCode::NotAllowed,
+        ErrorCode::InvalidMedia,
+        ErrorCode::NoMedia,
         ErrorCode::Internal,
     ];
 
@@ -497,6 +558,9 @@ impl ErrorCode {
             ErrorCode::Banned => "banned",
             ErrorCode::RoomClosed => "room_closed",
             ErrorCode::Replaced => "replaced",
+            ErrorCode::NotAllowed => "not_allowed",
+            ErrorCode::InvalidMedia => "invalid_media",
+            ErrorCode::NoMedia => "no_media",
             ErrorCode::Internal => "internal",
         }
     }
@@ -574,6 +638,31 @@ mod tests {
             assert!(serde_json::from_value::<ClientMsg>(json!({ "type": name }))
                 .map(|m| m.type_name() == name)
                 .unwrap_or(true));
+        }
+        // Every frame a client may send is listed (the metrics' labels come from the list).
+        let every = [
+            json!({"type":"chat","text":"a"}),
+            json!({"type":"react","kind":"clap"}),
+            json!({"type":"start"}),
+            json!({"type":"end_performance"}),
+            json!({"type":"nominate","user":2}),
+            json!({"type":"score","round":1,"value":1}),
+            json!({"type":"end_show"}),
+            json!({"type":"signal","to":2,"data":{}}),
+            json!({"type":"resync","since":0}),
+            json!({"type":"leave"}),
+            json!({"type":"kick","user":2}),
+            json!({"type":"media_set","url":"x"}),
+            json!({"type":"media_play"}),
+            json!({"type":"media_pause"}),
+            json!({"type":"media_seek","position_ms":1}),
+            json!({"type":"media_clear"}),
+            json!({"type":"time_sync","client_ms":1.5}),
+        ];
+        assert_eq!(every.len(), CLIENT_MSG_TYPES.len());
+        for frame in every {
+            let m: ClientMsg = serde_json::from_value(frame).unwrap();
+            assert!(CLIENT_MSG_TYPES.contains(&m.type_name()));
         }
     }
 
@@ -673,6 +762,17 @@ mod tests {
             EventKind::RoomClosed {
                 reason: crate::room::CloseReason::Host,
             },
+            EventKind::MediaState(MediaState {
+                media: Some(crate::media::Media {
+                    kind: crate::media::MediaKind::Youtube,
+                    id_or_url: "dQw4w9WgXcQ".into(),
+                    title: None,
+                }),
+                playing: true,
+                position_ms: 1_500,
+                at_ms: 1_764_012_345_678,
+                by: Some(user),
+            }),
         ];
         let directs = [
             Direct::Signal {
@@ -682,6 +782,10 @@ mod tests {
             Direct::Error {
                 code: ErrorCode::NotHost,
                 message: String::new(),
+            },
+            Direct::TimeSync {
+                client_ms: 1.5,
+                server_ms: 1_764_012_345_678.25,
             },
         ];
         let mut named: Vec<(&str, Value)> = events

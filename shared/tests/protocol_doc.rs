@@ -68,6 +68,8 @@ fn every_frame_type_is_documented() {
         "host_changed",
         "show_ended",
         "room_closed",
+        "media_state",
+        "time_sync",
     ];
     for t in CLIENT_MSG_TYPES.iter().chain(server_types.iter()) {
         assert!(

@@ -378,6 +378,9 @@ strings! {
     ErrRoomFull => "This room is full.", "방이 가득 찼어요.";
     ErrKicked => "The host removed you from this room.", "호스트가 당신을 이 방에서 내보냈어요.";
     ErrReplaced => "You opened this room somewhere else, so this window was disconnected.", "다른 창에서 이 방에 들어가서 이 창의 연결이 끊어졌어요.";
+    ErrNotAllowed => "Only the performer on air or the host can control the track.", "반주는 지금 무대에 선 사람이나 호스트만 조작할 수 있어요.";
+    ErrInvalidMedia => "That is not a YouTube video or an audio or video file link.", "유튜브 영상이나 음악·영상 파일 링크가 아니에요.";
+    ErrNoMedia => "There is no track on the stage.", "무대에 올린 반주가 없어요.";
     ErrInternal => "Something went wrong on the server.", "서버에 문제가 생겼어요.";
 }
 
@@ -454,6 +457,9 @@ pub fn error_key(code: ErrorCode) -> Key {
         ErrorCode::RoomFull => Key::ErrRoomFull,
         ErrorCode::Kicked => Key::ErrKicked,
         ErrorCode::Replaced => Key::ErrReplaced,
+        ErrorCode::NotAllowed => Key::ErrNotAllowed,
+        ErrorCode::InvalidMedia => Key::ErrInvalidMedia,
+        ErrorCode::NoMedia => Key::ErrNoMedia,
         ErrorCode::Internal => Key::ErrInternal,
     }
 }

@@ -186,6 +186,7 @@ mod tests {
             members: vec![member(1, "Host"), member(2, "Bea"), member(3, "Cy")],
             chat: vec![],
             results: vec![],
+            media: Default::default(),
         }
     }
 

@@ -195,6 +195,8 @@ pub enum Ingest {
     },
     /// We were removed from the room (kicked): stop.
     Removed(LeaveReason),
+    /// The answer to a `time_sync` (for keeping a sing-along track in step).
+    Clock { client_ms: f64, server_ms: f64 },
 }
 
 /// A replay that never comes would stall the room; after this many dropped events the tracker
@@ -234,6 +236,13 @@ impl Tracker {
             }
             ServerMsg::Direct(Direct::Error { code, message }) => Ingest::Error { code, message },
             ServerMsg::Direct(Direct::Signal { from, data }) => Ingest::Signal { from, data },
+            ServerMsg::Direct(Direct::TimeSync {
+                client_ms,
+                server_ms,
+            }) => Ingest::Clock {
+                client_ms,
+                server_ms,
+            },
             ServerMsg::Event(event) => self.event(event),
         }
     }
@@ -306,6 +315,7 @@ mod tests {
             members: vec![member(1, "Ada"), member(2, "Bo")],
             chat: vec![],
             results: vec![],
+            media: Default::default(),
         }
     }
 

@@ -28,6 +28,8 @@ enum Action {
     /// The host's or an admin's close (from outside the room).
     Close(bool),
     Ban(i64),
+    /// A sing-along control: 0 set, 1 set a bad link, 2 play, 3 pause, 4 seek, 5 clear.
+    Media(i64, u8, u64),
 }
 
 fn user() -> impl Strategy<Value = i64> {
@@ -51,6 +53,7 @@ fn action() -> impl Strategy<Value = Action> {
         2 => (0..40_000i64).prop_map(Action::Wait),
         1 => proptest::bool::weighted(0.2).prop_map(Action::Close),
         1 => user().prop_map(Action::Ban),
+        3 => (user(), 0..6u8, 0..50_000_000u64).prop_map(|(u, op, p)| Action::Media(u, op, p)),
     ]
 }
 
@@ -145,6 +148,17 @@ proptest! {
                     now,
                 )),
                 Action::Ban(u) => Ok(show.ban(UserId(u), now)),
+                Action::Media(u, op, p) => {
+                    let u = UserId(u);
+                    match op {
+                        0 => show.media_set(u, "https://youtu.be/dQw4w9WgXcQ", now),
+                        1 => show.media_set(u, "javascript:alert(1)", now),
+                        2 => show.media_play(u, (p % 2 == 0).then_some(p), now),
+                        3 => show.media_pause(u, now),
+                        4 => show.media_seek(u, p, now),
+                        _ => show.media_clear(u, now),
+                    }
+                }
             };
             match result {
                 // A refused action changes nothing at all.
@@ -167,6 +181,13 @@ proptest! {
                         Action::Nominate(u, _) => Some(UserId(u)) == nominator(&before),
                         Action::Score(u, _, v) => {
                             Some(UserId(u)) != before.performer && (0..=100).contains(&v)
+                        }
+                        // The track: the host, or the performer while on air; never a bad link.
+                        Action::Media(u, op, _) => {
+                            op != 1
+                                && (UserId(u) == before.host
+                                    || (before.phase == Phase::OnAir
+                                        && before.performer == Some(UserId(u))))
                         }
                         _ => true,
                     };

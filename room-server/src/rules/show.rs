@@ -1,5 +1,6 @@
 use onair_shared::api::{RankedRoundReport, ScoreEntry};
 use onair_shared::auth::{RankedStanding, TicketRoom};
+use onair_shared::media::{parse_media, MediaState, MEDIA_POSITION_MAX_MS};
 use onair_shared::protocol::{
     mean_two_decimals, ActResult, ChatLine, ErrorCode, EventKind, LeaveReason, MemberView, Phase,
     ReactionKind, RoomSnapshot, RoundView, CHAT_MAX_CHARS, SCORE_MAX, SCORE_MIN,
@@ -145,6 +146,9 @@ pub struct Show {
     /// Set once the room has closed for good: no seats, no show.
     #[serde(default)]
     closed: Option<CloseReason>,
+    /// The sing-along track and where it is.
+    #[serde(default)]
+    media: MediaState,
 }
 
 /// A ranked act to record, exactly once, under `(room, round)`.
@@ -173,6 +177,7 @@ impl Show {
             results: Vec::new(),
             chat: VecDeque::new(),
             ranked_outbox: Vec::new(),
+            media: MediaState::default(),
         }
     }
 
@@ -429,6 +434,101 @@ impl Show {
         Ok(events)
     }
 
+    // ---- The sing-along track -------------------------------------------------------------
+
+    /// The performer on air, or the host at any time until the show ends, controls the track.
+    fn may_control_media(&self, by: UserId) -> Result<(), ErrorCode> {
+        self.require_member(by)?;
+        if matches!(self.stage, Stage::Ended) {
+            return Err(ErrorCode::WrongPhase);
+        }
+        let on_air = matches!(self.stage, Stage::OnAir { performer } if performer == by);
+        if by == self.host || on_air {
+            Ok(())
+        } else {
+            Err(ErrorCode::NotAllowed)
+        }
+    }
+
+    /// The new state, said to everyone.
+    fn media_changed(&mut self, state: MediaState) -> Outcome {
+        self.media = state;
+        Ok(vec![EventKind::MediaState(self.media.clone())])
+    }
+
+    /// Puts a track on the stage, paused at its start.
+    pub fn media_set(&mut self, by: UserId, url: &str, now: i64) -> Outcome {
+        self.may_control_media(by)?;
+        let media = parse_media(url).map_err(|_| ErrorCode::InvalidMedia)?;
+        self.media_changed(MediaState {
+            media: Some(media),
+            playing: false,
+            position_ms: 0,
+            at_ms: now,
+            by: Some(by),
+        })
+    }
+
+    /// Plays from `position_ms`, or from where the track is.
+    pub fn media_play(&mut self, by: UserId, position_ms: Option<u64>, now: i64) -> Outcome {
+        self.may_control_media(by)?;
+        self.require_media()?;
+        let position_ms = match position_ms {
+            Some(p) => valid_position(p)?,
+            None => self.media.position_at(now),
+        };
+        self.media_changed(MediaState {
+            playing: true,
+            position_ms,
+            at_ms: now,
+            by: Some(by),
+            ..self.media.clone()
+        })
+    }
+
+    pub fn media_pause(&mut self, by: UserId, now: i64) -> Outcome {
+        self.may_control_media(by)?;
+        self.require_media()?;
+        self.media_changed(MediaState {
+            playing: false,
+            position_ms: self.media.position_at(now),
+            at_ms: now,
+            by: Some(by),
+            ..self.media.clone()
+        })
+    }
+
+    /// Jumps to `position_ms`, playing or paused as it was.
+    pub fn media_seek(&mut self, by: UserId, position_ms: u64, now: i64) -> Outcome {
+        self.may_control_media(by)?;
+        self.require_media()?;
+        let position_ms = valid_position(position_ms)?;
+        self.media_changed(MediaState {
+            position_ms,
+            at_ms: now,
+            by: Some(by),
+            ..self.media.clone()
+        })
+    }
+
+    pub fn media_clear(&mut self, by: UserId, now: i64) -> Outcome {
+        self.may_control_media(by)?;
+        self.require_media()?;
+        self.media_changed(MediaState {
+            at_ms: now,
+            by: Some(by),
+            ..MediaState::default()
+        })
+    }
+
+    fn require_media(&self) -> Result<(), ErrorCode> {
+        if self.media.media.is_some() {
+            Ok(())
+        } else {
+            Err(ErrorCode::NoMedia)
+        }
+    }
+
     pub fn score(&mut self, by: UserId, round_id: RoundId, value: i64, now: i64) -> Outcome {
         self.require_member(by)?;
         let Stage::Scoring { round, .. } = &mut self.stage else {
@@ -596,6 +696,7 @@ impl Show {
             members: self.members.iter().map(|m| self.member_view(m)).collect(),
             chat: self.chat.iter().cloned().collect(),
             results: self.results.clone(),
+            media: self.media.clone(),
         }
     }
 
@@ -660,7 +761,18 @@ impl Show {
             m.performed = true;
         }
         self.stage = Stage::OnAir { performer };
-        vec![EventKind::OnAir { performer }]
+        let mut events = vec![EventKind::OnAir { performer }];
+        events.extend(self.clear_media());
+        events
+    }
+
+    /// A new act starts with an empty stage: the last act's track is taken off.
+    fn clear_media(&mut self) -> Vec<EventKind> {
+        if self.media == MediaState::default() {
+            return vec![];
+        }
+        self.media = MediaState::default();
+        vec![EventKind::MediaState(self.media.clone())]
     }
 
     fn open_round(&mut self, performer: UserId, name: String, now: i64) -> Vec<EventKind> {
@@ -771,10 +883,12 @@ impl Show {
 
     fn finish(&mut self, early: bool) -> Vec<EventKind> {
         self.stage = Stage::Ended;
-        vec![EventKind::ShowEnded {
+        let mut events = vec![EventKind::ShowEnded {
             results: self.results.clone(),
             early,
-        }]
+        }];
+        events.extend(self.clear_media());
+        events
     }
 
     /// Everything that follows from a member losing their seat, in the order members see it.
@@ -837,6 +951,14 @@ impl Show {
             }
         }
         events
+    }
+}
+
+fn valid_position(position_ms: u64) -> Result<u64, ErrorCode> {
+    if position_ms <= MEDIA_POSITION_MAX_MS {
+        Ok(position_ms)
+    } else {
+        Err(ErrorCode::InvalidMedia)
     }
 }
 

@@ -718,3 +718,95 @@ fn a_show_survives_serialisation_exactly() {
         }
     ));
 }
+
+// ---- The sing-along track -----------------------------------------------------------------
+
+fn media_of(show: &Show) -> onair_shared::media::MediaState {
+    show.snapshot().media
+}
+
+#[test]
+fn the_host_or_the_performer_on_air_controls_the_track_and_nobody_else() {
+    let mut show = room_with(&[B, C]);
+    // Before the show the host may set one up; a guest may not.
+    assert_eq!(
+        show.media_set(B, "dQw4w9WgXcQ", 10),
+        Err(ErrorCode::NotAllowed)
+    );
+    let ev = show
+        .media_set(HOST, "https://youtu.be/dQw4w9WgXcQ", 10)
+        .unwrap();
+    assert_eq!(types(&ev), ["media_state"]);
+    let m = media_of(&show);
+    assert_eq!(m.media.unwrap().id_or_url, "dQw4w9WgXcQ");
+    assert!(!m.playing);
+    assert_eq!((m.position_ms, m.by), (0, Some(HOST)));
+    // B goes on air: now B may, C still may not, the host still may.
+    show.start(HOST, Some(B)).unwrap();
+    assert_eq!(show.media_play(C, None, 20), Err(ErrorCode::NotAllowed));
+    show.media_set(B, "https://cdn.example.org/b.mp3", 20)
+        .unwrap();
+    show.media_play(B, None, 1_000).unwrap();
+    show.media_seek(HOST, 5_000, 2_000).unwrap();
+    // Playing since t=2000 from 5000 ms: at t=3500 it is at 6500 ms; a pause keeps that.
+    show.media_pause(B, 3_500).unwrap();
+    let m = media_of(&show);
+    assert_eq!((m.playing, m.position_ms, m.by), (false, 6_500, Some(B)));
+    // Once B's act has ended, B no longer controls it (the host does).
+    show.end_performance(B, 4_000).unwrap();
+    assert_eq!(show.media_play(B, None, 4_100), Err(ErrorCode::NotAllowed));
+    show.media_play(HOST, Some(0), 4_100).unwrap();
+}
+
+#[test]
+fn bad_links_and_positions_are_refused_and_change_nothing() {
+    let mut show = room_with(&[B]);
+    assert_eq!(show.media_play(HOST, None, 0), Err(ErrorCode::NoMedia));
+    for bad in [
+        "javascript:alert(1)",
+        "",
+        "https://youtu.be/nope",
+        "file:///x.mp3",
+    ] {
+        assert_eq!(
+            show.media_set(HOST, bad, 0),
+            Err(ErrorCode::InvalidMedia),
+            "{bad}"
+        );
+    }
+    show.media_set(HOST, "dQw4w9WgXcQ", 0).unwrap();
+    let before = show.snapshot();
+    assert_eq!(
+        show.media_seek(HOST, 13 * 3600 * 1000, 5),
+        Err(ErrorCode::InvalidMedia)
+    );
+    assert_eq!(show.snapshot(), before);
+    // Outsiders are not members.
+    assert_eq!(
+        show.media_set(UserId(77), "dQw4w9WgXcQ", 0),
+        Err(ErrorCode::NotAMember)
+    );
+}
+
+#[test]
+fn the_next_act_and_the_end_of_the_show_clear_the_stage() {
+    let mut show = room_with(&[B, C]);
+    show.start(HOST, None).unwrap();
+    show.media_set(HOST, "dQw4w9WgXcQ", 0).unwrap();
+    show.media_play(HOST, None, 0).unwrap();
+    show.end_performance(HOST, 1_000).unwrap();
+    show.nominate(HOST, B).unwrap();
+    let ev = show.tick(40_000);
+    assert!(types(&ev).contains(&"on_air"), "{ev:?}");
+    assert!(types(&ev).contains(&"media_state"), "{ev:?}");
+    assert_eq!(media_of(&show), Default::default());
+    // B's own track is cleared when the show ends.
+    show.media_set(B, "dQw4w9WgXcQ", 41_000).unwrap();
+    let ev = show.end_show(HOST, 42_000).unwrap();
+    assert_eq!(types(&ev).last(), Some(&"media_state"));
+    assert_eq!(media_of(&show).media, None);
+    assert_eq!(
+        show.media_set(HOST, "dQw4w9WgXcQ", 43_000),
+        Err(ErrorCode::WrongPhase)
+    );
+}

@@ -367,3 +367,69 @@ async fn six_members_and_a_kick() {
     assert_eq!(again.error().await, ErrorCode::Kicked);
     again.closed().await;
 }
+
+/// The sing-along track over real sockets: the host's controls reach everyone as
+/// `media_state`, a guest's are refused, a late joiner's welcome carries where the track is,
+/// and `time_sync` is answered at once with the client's own time and the server's clock.
+#[actix_rt::test]
+async fn the_track_is_shared_and_the_clock_is_told() {
+    let server = server().await;
+    let r = room(41, 1);
+    let mut c = seat(&server, &r, &[1, 2]).await;
+    let (host, rest) = c.split_at_mut(1);
+    let (host, guest) = (&mut host[0], &mut rest[0]);
+
+    host.send(json!({"type":"media_set","url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ"}))
+        .await;
+    let set = all_get(&mut [&mut *host, &mut *guest]).await;
+    let EventKind::MediaState(state) = set else {
+        panic!("expected media_state, got {set:?}");
+    };
+    assert_eq!(state.media.unwrap().id_or_url, "dQw4w9WgXcQ");
+
+    guest.send(json!({"type":"media_play"})).await;
+    assert_eq!(guest.error().await, ErrorCode::NotAllowed);
+    host.send(json!({"type":"media_set","url":"javascript:alert(1)"}))
+        .await;
+    assert_eq!(host.error().await, ErrorCode::InvalidMedia);
+
+    let before = now() * 1000;
+    host.send(json!({"type":"media_play","position_ms":30000}))
+        .await;
+    let play = all_get(&mut [&mut *host, &mut *guest]).await;
+    let EventKind::MediaState(playing) = play else {
+        panic!("expected media_state, got {play:?}");
+    };
+    assert!(playing.playing);
+    assert_eq!(playing.position_ms, 30_000);
+    assert!(
+        playing.at_ms >= before - 1_000,
+        "{} vs {before}",
+        playing.at_ms
+    );
+
+    // Someone arriving now sees the track playing, from the same reference point.
+    let (_late, snap) = Client::join(&server, 3, &r).await;
+    assert_eq!(snap.media, playing);
+
+    guest
+        .send(json!({"type":"time_sync","client_ms":1234.5}))
+        .await;
+    let answer = loop {
+        match guest.recv().await {
+            onair_shared::protocol::ServerMsg::Direct(
+                onair_shared::protocol::Direct::TimeSync {
+                    client_ms,
+                    server_ms,
+                },
+            ) => break (client_ms, server_ms),
+            _ => continue,
+        }
+    };
+    assert_eq!(answer.0, 1234.5);
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as f64;
+    assert!((wall - answer.1).abs() < 2_000.0, "{} vs {wall}", answer.1);
+}

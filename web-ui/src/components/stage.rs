@@ -474,6 +474,7 @@ mod tests {
             members: vec![m(1, false), m(2, false), m(3, false)],
             chat: vec![],
             results: vec![],
+            media: Default::default(),
         }
     }
 

@@ -407,7 +407,11 @@ impl Task {
                             }
                         }
                         Ingest::Signal { from, data } => self.signals.deliver(from, data),
-                        Ingest::Stale | Ingest::AwaitingResync | Ingest::NotSynced => {}
+                        // The sing-along player does not ask for the clock yet.
+                        Ingest::Stale
+                        | Ingest::AwaitingResync
+                        | Ingest::NotSynced
+                        | Ingest::Clock { .. } => {}
                         Ingest::Error {
                             code: ErrorCode::NotAMember,
                             ..

@@ -183,6 +183,7 @@ mod tests {
                 .collect(),
             chat: vec![],
             results: vec![],
+            media: Default::default(),
         }
     }
 
