@@ -175,7 +175,13 @@ pub fn ensure_redis() -> Result<String> {
 
 /// Debian's Chromium and its driver for the browser tests.
 pub fn ensure_chromium() -> Result<(String, String)> {
-    ensure_packages(&["chromium", "chromium-driver"])?;
+    // The fonts make Korean and emoji render in the screenshots the browser tests take.
+    ensure_packages(&[
+        "chromium",
+        "chromium-driver",
+        "fonts-noto-cjk",
+        "fonts-noto-color-emoji",
+    ])?;
     Ok(("/usr/bin/chromium".into(), "/usr/bin/chromedriver".into()))
 }
 
