@@ -2,6 +2,7 @@
 
 pub mod avatar;
 pub mod chat;
+pub mod confirm;
 pub mod connection_banner;
 pub mod create_room_form;
 pub mod header;

@@ -1,4 +1,5 @@
 use crate::components::avatar::{Avatar, UserLink};
+use crate::components::confirm::Confirm;
 use crate::components::video::VideoTile;
 use crate::context::use_lang;
 use crate::hooks::use_interval;
@@ -293,18 +294,8 @@ pub fn stage(props: &StageProps) -> Html {
                 }
             </div>
             if can.end_show && *confirm_end {
-                <div id="end-show-confirm" class="panel notice confirm" role="alertdialog"
-                    aria-labelledby="end-show-question">
-                    <p id="end-show-question">{ lang.t(Key::EndShowConfirm) }</p>
-                    <div class="confirm-buttons">
-                        <button id="end-show-yes" type="button" class="btn btn-danger" onclick={end_show}>
-                            { lang.t(Key::EndShowYes) }
-                        </button>
-                        <button id="end-show-no" type="button" class="btn btn-ghost" onclick={keep_going}>
-                            { lang.t(Key::KeepGoing) }
-                        </button>
-                    </div>
-                </div>
+                <Confirm name="end-show" question={Key::EndShowConfirm} yes={Key::EndShowYes}
+                    no={Key::KeepGoing} on_yes={end_show} on_no={keep_going} />
             }
         </section>
     }

@@ -1,5 +1,6 @@
 use crate::app::Route;
 use crate::components::chat::Chat;
+use crate::components::confirm::Confirm;
 use crate::components::connection_banner::ConnectionBanner;
 use crate::components::live_notice::LiveNotice;
 use crate::components::member_list::MemberList;
@@ -196,18 +197,8 @@ pub fn room_page(props: &RoomPageProps) -> Html {
                 }
             </div>
             if *confirm_leave && hosting_a_show {
-                <div id="leave-confirm" class="panel notice confirm" role="alertdialog"
-                    aria-labelledby="leave-question">
-                    <p id="leave-question">{ lang.t(Key::LeaveHostConfirm) }</p>
-                    <div class="confirm-buttons">
-                        <button id="leave-yes" type="button" class="btn btn-danger" onclick={leave_now}>
-                            { lang.t(Key::LeaveYes) }
-                        </button>
-                        <button id="leave-no" type="button" class="btn btn-ghost" onclick={stay}>
-                            { lang.t(Key::StayHere) }
-                        </button>
-                    </div>
-                </div>
+                <Confirm name="leave" question={Key::LeaveHostConfirm} yes={Key::LeaveYes}
+                    no={Key::StayHere} on_yes={leave_now} on_no={stay} />
             }
             if *confirming {
                 <div class="panel notice" role="alertdialog">
