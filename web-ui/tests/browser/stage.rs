@@ -415,17 +415,28 @@ async fn layout_problems(b: &Browser) -> Vec<String> {
 
 /// True when the element is on the first screen without scrolling, and not under anything
 /// (a tap at its middle reaches it).
+/// Whether `css` is on the first screen, reachable by a tap at its middle, once the layout has
+/// settled (the sheet folds and the picture shrinks with a transition: up to 5 s on a loaded
+/// machine).
 async fn on_first_screen(b: &Browser, css: &str) -> bool {
     b.wait_for(css).await;
-    b.js(&format!(
-        "window.scrollTo(0, 0); const el = document.querySelector({}); const e = el.getBoundingClientRect();
-         const hit = document.elementFromPoint(e.left + e.width / 2, e.top + e.height / 2);
-         return e.top >= 0 && e.bottom <= window.innerHeight && e.height > 0
-           && !!hit && (hit === el || el.contains(hit));",
-        serde_json::to_string(css).unwrap()
-    ))
-    .await
-        == serde_json::json!(true)
+    for _ in 0..50 {
+        let visible = b
+            .js(&format!(
+                "window.scrollTo(0, 0); const el = document.querySelector({}); const e = el.getBoundingClientRect();
+                 const hit = document.elementFromPoint(e.left + e.width / 2, e.top + e.height / 2);
+                 return e.top >= 0 && e.bottom <= window.innerHeight && e.height > 0
+                   && !!hit && (hit === el || el.contains(hit));",
+                serde_json::to_string(css).unwrap()
+            ))
+            .await
+            == serde_json::json!(true);
+        if visible {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
 }
 
 #[actix_rt::test]
