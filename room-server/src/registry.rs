@@ -2,7 +2,7 @@
 //! when another instance owns the room) a relay to it.
 
 use crate::admission::{Admission, Refusal};
-use crate::cluster::RedisCluster;
+use crate::cluster::{Lease, RedisCluster};
 use crate::handle::RoomHandle;
 use crate::metrics::Metrics;
 use crate::relay::Relay;
@@ -132,13 +132,17 @@ impl Registry {
         let Some(cluster) = self.cluster.clone() else {
             return Ok(self.start_room(info.clone(), None, request_id));
         };
-        let mine = cluster.acquire(info.id).await.map_err(unavailable)?;
-        if mine {
-            let saved = self.load(&cluster, info).await?;
-            Ok(self.start_room(info.clone(), saved, request_id))
-        } else {
+        let lease = cluster.acquire(info.id).await.map_err(unavailable)?;
+        if let Lease::HeldBy(owner) = lease {
             let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-            let relay = Relay::new(info.clone(), cluster, self.clone(), generation, request_id);
+            let relay = Relay::new(
+                info.clone(),
+                cluster,
+                self.clone(),
+                generation,
+                request_id,
+                owner,
+            );
             let addr = relay.start();
             let handle = RoomHandle::new(addr);
             self.lock().insert(
@@ -149,6 +153,9 @@ impl Registry {
                 },
             );
             Ok(handle)
+        } else {
+            let saved = self.load(&cluster, info).await?;
+            Ok(self.start_room(info.clone(), saved, request_id))
         }
     }
 

@@ -2,7 +2,7 @@
 //! joins, frames and disconnects to the owner over Redis, and the owner's frames back to them.
 //! It also watches the owner's lease and takes the room over when the owner is gone.
 
-use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
+use crate::cluster::{self, FromOwner, Inbound, Lease, RedisCluster, ToOwner};
 use crate::metrics::{server_frame_type, CutOff, Metrics, RoomRole};
 use crate::registry::Registry;
 use crate::room::{room_span, Disconnected, FromMember, Join, Moderate};
@@ -41,8 +41,11 @@ pub struct Relay {
     registry: Registry,
     generation: u64,
     locals: HashMap<UserId, Local>,
+    /// The owner's incarnation as last seen in its lease (what our members were joined to).
     owner: Option<String>,
     absent_checks: u32,
+    /// A look at the lease is under way.
+    checking: bool,
     taking_over: bool,
     metrics: Arc<Metrics>,
     /// The request id of the ticket that opened the relay, for a room it takes over.
@@ -57,6 +60,7 @@ impl Relay {
         registry: Registry,
         generation: u64,
         request_id: Option<String>,
+        owner: String,
     ) -> Relay {
         Relay {
             metrics: registry.metrics().clone(),
@@ -66,8 +70,9 @@ impl Relay {
             registry,
             generation,
             locals: HashMap::new(),
-            owner: None,
+            owner: Some(owner),
             absent_checks: 0,
+            checking: false,
             taking_over: false,
             request_id,
         }
@@ -99,9 +104,10 @@ impl Relay {
     }
 
     fn check_owner(&mut self, ctx: &mut Context<Self>) {
-        if self.taking_over {
+        if self.taking_over || self.checking {
             return;
         }
+        self.checking = true;
         let cluster = self.cluster.clone();
         let room = self.info.id;
         let try_lease = self.absent_checks + 1 >= ABSENT_CHECKS_BEFORE_TAKEOVER;
@@ -109,31 +115,38 @@ impl Relay {
             match cluster.owner(room).await? {
                 Some(owner) => Ok(Some(owner)),
                 // Nobody has held the lease for a while: the owner is gone. Take it.
-                None if try_lease => Ok(cluster
-                    .acquire(room)
-                    .await?
-                    .then(|| cluster.instance.clone())),
+                None if try_lease => Ok(match cluster.acquire(room).await? {
+                    Lease::HeldBy(owner) => Some(owner),
+                    Lease::Kept | Lease::Taken => Some(cluster.incarnation.clone()),
+                }),
                 None => Ok(None),
             }
         }
         .into_actor(self)
-        .map(
-            |owner: redis::RedisResult<Option<String>>, relay, ctx| match owner {
-                Ok(Some(owner)) if owner == relay.cluster.instance => relay.take_over(ctx),
-                Ok(Some(owner)) => {
-                    relay.absent_checks = 0;
-                    let changed = relay.owner.as_ref().is_some_and(|o| *o != owner);
-                    relay.owner = Some(owner);
-                    // A new owner does not know our members yet.
-                    if changed {
-                        relay.rejoin_all();
-                    }
-                }
-                Ok(None) => relay.absent_checks += 1,
-                Err(e) => tracing::debug!(parent: &relay.span, "owner check failed: {e}"),
-            },
-        )
+        .map(|owner: redis::RedisResult<Option<String>>, relay, ctx| {
+            relay.checking = false;
+            relay.on_owner(owner, ctx)
+        })
         .spawn(ctx);
+    }
+
+    fn on_owner(&mut self, owner: redis::RedisResult<Option<String>>, ctx: &mut Context<Self>) {
+        let relay = self;
+        match owner {
+            Ok(Some(owner)) if owner == relay.cluster.incarnation => relay.take_over(ctx),
+            Ok(Some(owner)) => {
+                relay.absent_checks = 0;
+                // A new owner (another instance, or the same one restarted: a new
+                // incarnation either way) does not know our members yet.
+                if relay.owner.as_deref() != Some(owner.as_str()) {
+                    tracing::info!(parent: &relay.span, "owner is now {owner}; re-joining");
+                    relay.owner = Some(owner);
+                    relay.rejoin_all();
+                }
+            }
+            Ok(None) => relay.absent_checks += 1,
+            Err(e) => tracing::debug!(parent: &relay.span, "owner check failed: {e}"),
+        }
     }
 
     /// We hold the lease now: start the room here from its saved state and move our members
@@ -309,7 +322,21 @@ impl Handler<Inbound> for Relay {
     type Result = ();
 
     fn handle(&mut self, inbound: Inbound, ctx: &mut Self::Context) {
-        let Some((msg, body)) = cluster::envelope::decode::<FromOwner>(&inbound.0) else {
+        let Some((sender, message)) = cluster::envelope::split_sender(&inbound.0) else {
+            tracing::warn!(parent: &self.span, "owner message without its sender");
+            return;
+        };
+        if self
+            .owner
+            .as_deref()
+            .is_some_and(|o| o.as_bytes() != sender)
+        {
+            // From an owner whose lease has passed on, or from a new one we have not re-joined
+            // yet: look at the lease now (the re-join brings fresh welcomes).
+            self.check_owner(ctx);
+            return;
+        }
+        let Some((msg, body)) = cluster::envelope::decode::<FromOwner>(message) else {
             tracing::warn!(parent: &self.span, "undecodable owner message");
             return;
         };

@@ -405,9 +405,13 @@ impl Room {
         let events = self
             .show
             .join(user, name, standing, crate::clock::now_ms())?;
-        // One connection per member: the newest wins, the older one is told why it closes.
+        // One connection per member: the newest wins, the older one is told why it closes. The
+        // same connection joining again (a relay re-joining its members for a new owner
+        // incarnation) just gets a fresh welcome.
         if let Some(old) = self.conns.remove(&user) {
-            self.close(user, old, Some(ErrorCode::Replaced));
+            if old.id != conn.id {
+                self.close(user, old, Some(ErrorCode::Replaced));
+            }
         }
         // Others learn of the join as events; the joiner gets it inside the welcome snapshot.
         self.publish(events);
@@ -603,9 +607,8 @@ impl Room {
         }
         self.save_state(false);
         if let Some(cluster) = &self.cluster {
-            let channel = cluster::down_channel(id);
             for bytes in self.outbox.drain(..) {
-                cluster.publish(channel.clone(), bytes);
+                cluster.publish_down(id, &bytes);
             }
         }
         self.report_status();
@@ -666,15 +669,15 @@ impl Room {
         let id = self.show.info().id;
         let state = self.persisted();
         async move {
-            let mine = cluster.acquire(id).await;
-            if let Ok(true) = mine {
+            let lease = cluster.acquire(id).await;
+            if let Ok(true) = lease.as_ref().map(cluster::Lease::is_mine) {
                 cluster.save_state(id, state);
             }
-            mine
+            lease
         }
         .into_actor(self)
-        .map(|mine, room, ctx| {
-            if let Ok(false) = mine {
+        .map(|lease, room, ctx| {
+            if let Ok(cluster::Lease::HeldBy(_)) = lease {
                 tracing::warn!(parent: &room.span, "another instance owns it now; handing over");
                 room.lost_lease = true;
                 for (user, conn) in std::mem::take(&mut room.conns) {
@@ -722,16 +725,14 @@ impl Actor for Room {
         if let Some(cluster) = self.cluster.clone() {
             cluster.unsubscribe(cluster::up_channel(id));
             for bytes in self.outbox.drain(..) {
-                cluster.publish(cluster::down_channel(id), bytes);
+                cluster.publish_down(id, &bytes);
             }
             // Only a finished room has closed. One stopped otherwise (this instance is
             // shutting down) keeps its state for the next owner, whose takeover follows once
             // the lease runs out; nothing is spawned on a runtime going away.
             if self.show.is_finished() && !self.lost_lease {
+                // State and lease go together, and only while the lease is still ours.
                 cluster.forget(id);
-                actix::spawn(async move {
-                    let _ = cluster.release(id).await;
-                });
             }
         }
         if self.show.is_finished() && !self.lost_lease {

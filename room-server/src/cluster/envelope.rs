@@ -75,6 +75,13 @@ pub fn decode<H: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Option<(H, &[u8])> 
     Some((header, &bytes[split + 1..]))
 }
 
+/// An owner's message to its relays: the owner's incarnation on the first line, then the
+/// message (see `RedisCluster::publish_down`).
+pub fn split_sender(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let split = bytes.iter().position(|&b| b == b'\n')?;
+    Some((&bytes[..split], &bytes[split + 1..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,11 +11,12 @@ pub mod envelope;
 mod redis;
 
 pub use envelope::{FromOwner, ToOwner};
-pub use redis::{Inbound, RedisCluster, LEASE, RENEW_EVERY};
+pub use redis::{Inbound, Lease, RedisCluster, LEASE, RENEW_EVERY};
 
 use onair_shared::RoomId;
 
-/// The lease: which instance owns the room. Renewed while the owner lives.
+/// The lease: which incarnation (instance name and a per-process random part) owns the
+/// room. Renewed while the owner lives.
 pub fn owner_key(room: RoomId) -> String {
     format!("onair:room:{room}:owner")
 }

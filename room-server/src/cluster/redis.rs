@@ -24,6 +24,40 @@ pub const RENEW_EVERY: Duration = Duration::from_secs(1);
 /// Rooms idle this long in Redis are forgotten (state of a room nobody reopened).
 const STATE_TTL_SECS: u64 = 24 * 3600;
 
+/// What [`RedisCluster::acquire`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lease {
+    /// This incarnation held it and still does.
+    Kept,
+    /// Nobody held it (never, expired, or Redis lost it); this incarnation does now.
+    Taken,
+    /// Another incarnation holds it.
+    HeldBy(String),
+}
+
+impl Lease {
+    pub fn is_mine(&self) -> bool {
+        !matches!(self, Lease::HeldBy(_))
+    }
+}
+
+/// Writes the room's state only while the lease (KEYS[1]) holds this incarnation (ARGV[1]):
+/// an owner that lost its lease (paused, cut off from Redis, replaced) cannot overwrite the
+/// state of the owner after it.
+const FENCED_SET: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
+      redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+      return 1
+    end
+    return 0";
+
+/// Forgets the room's state and gives up its lease, only while this incarnation holds it.
+const FENCED_FORGET: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
+      redis.call('DEL', KEYS[2])
+      redis.call('DEL', KEYS[1])
+      return 1
+    end
+    return 0";
+
 /// A pub/sub message for an actor that subscribed to a channel.
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
@@ -37,6 +71,10 @@ enum Write {
 
 pub struct RedisCluster {
     pub instance: String,
+    /// This process's fencing token: the instance name and a random part drawn at start-up.
+    /// Leases hold it, so an instance restarted under the same name is a new owner to
+    /// everyone, and writes by an owner whose lease has passed on are refused.
+    pub incarnation: String,
     conn: ConnectionManager,
     writes: mpsc::UnboundedSender<Write>,
     subscribers: Arc<Mutex<HashMap<String, Recipient<Inbound>>>>,
@@ -99,10 +137,17 @@ impl RedisCluster {
             }
         });
 
+        let incarnation = format!("{instance}#{:016x}", rand::random::<u64>());
         let (writes, rx) = mpsc::unbounded_channel();
-        actix::spawn(write_in_order(conn.clone(), rx, metrics.clone()));
+        actix::spawn(write_in_order(
+            conn.clone(),
+            rx,
+            metrics.clone(),
+            incarnation.clone(),
+        ));
         Ok(Arc::new(RedisCluster {
             instance,
+            incarnation,
             conn,
             writes,
             subscribers,
@@ -110,33 +155,39 @@ impl RedisCluster {
         }))
     }
 
-    /// Takes the room's lease if nobody holds it (or we already do). True: we own the room.
-    pub async fn acquire(&self, room: RoomId) -> redis::RedisResult<bool> {
-        // Also renews: one script for "take if free, keep if mine".
+    /// Takes the room's lease if nobody holds it, or renews it if this incarnation does.
+    pub async fn acquire(&self, room: RoomId) -> redis::RedisResult<Lease> {
+        // One script for "take if free, keep if mine, else say who holds it".
         let script = Script::new(
             r"local cur = redis.call('GET', KEYS[1])
               if cur == false or cur == ARGV[1] then
                 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-                return 1
+                if cur == false then return {2, ''} end
+                return {1, ''}
               end
-              return 0",
+              return {0, cur}",
         );
         let mut conn = self.conn.clone();
-        let got: i32 = script
+        let (got, holder): (i32, String) = script
             .key(owner_key(room))
-            .arg(&self.instance)
+            .arg(&self.incarnation)
             .arg(LEASE.as_millis() as u64)
             .invoke_async(&mut conn)
             .await?;
-        Ok(got == 1)
+        Ok(match got {
+            1 => Lease::Kept,
+            2 => Lease::Taken,
+            _ => Lease::HeldBy(holder),
+        })
     }
 
+    /// The incarnation holding the room's lease, if any.
     pub async fn owner(&self, room: RoomId) -> redis::RedisResult<Option<String>> {
         let mut conn = self.conn.clone();
         conn.get(owner_key(room)).await
     }
 
-    /// Gives the lease up if we hold it (the room closed here).
+    /// Gives the lease up if this incarnation holds it.
     pub async fn release(&self, room: RoomId) -> redis::RedisResult<()> {
         let script = Script::new(
             r"if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
@@ -145,7 +196,7 @@ impl RedisCluster {
         let mut conn = self.conn.clone();
         let _: i32 = script
             .key(owner_key(room))
-            .arg(&self.instance)
+            .arg(&self.incarnation)
             .invoke_async(&mut conn)
             .await?;
         Ok(())
@@ -201,6 +252,16 @@ impl RedisCluster {
         let _ = self.writes.send(Write::Publish { channel, bytes });
     }
 
+    /// Publishes an owner's message to the room's relays, headed by this incarnation, so a
+    /// relay can tell (and ignore) an owner whose lease has passed on.
+    pub fn publish_down(&self, room: RoomId, bytes: &[u8]) {
+        let mut out = Vec::with_capacity(self.incarnation.len() + 1 + bytes.len());
+        out.extend_from_slice(self.incarnation.as_bytes());
+        out.push(b'\n');
+        out.extend_from_slice(bytes);
+        self.publish(super::down_channel(room), out);
+    }
+
     /// Routes the channel's messages to `target`, replacing any earlier subscriber here.
     pub async fn subscribe(
         &self,
@@ -233,6 +294,7 @@ async fn write_in_order(
     mut conn: ConnectionManager,
     mut rx: mpsc::UnboundedReceiver<Write>,
     metrics: Arc<Metrics>,
+    incarnation: String,
 ) {
     let mut batch = Vec::new();
     while rx.recv_many(&mut batch, 512).await > 0 {
@@ -247,12 +309,25 @@ async fn write_in_order(
         for (i, w) in batch.iter().enumerate() {
             match w {
                 Write::State { room, bytes } if latest.get(room) == Some(&i) => {
-                    pipe.set_ex(state_key(*room), bytes.as_slice(), STATE_TTL_SECS)
+                    pipe.cmd("EVAL")
+                        .arg(FENCED_SET)
+                        .arg(2)
+                        .arg(owner_key(*room))
+                        .arg(state_key(*room))
+                        .arg(&incarnation)
+                        .arg(bytes.as_slice())
+                        .arg(STATE_TTL_SECS)
                         .ignore();
                 }
                 Write::State { .. } => {}
                 Write::Forget { room } => {
-                    pipe.del(state_key(*room)).ignore();
+                    pipe.cmd("EVAL")
+                        .arg(FENCED_FORGET)
+                        .arg(2)
+                        .arg(owner_key(*room))
+                        .arg(state_key(*room))
+                        .arg(&incarnation)
+                        .ignore();
                 }
                 Write::Publish { .. } => {}
             }

@@ -961,3 +961,90 @@ async fn a_ban_closes_the_users_sockets_on_every_instance() {
         banned_at.elapsed()
     );
 }
+
+/// Connects and waits (up to `patience`, through a failover) for the `welcome`.
+async fn connect_within(
+    on: &Instance,
+    user: i64,
+    r: &TicketRoom,
+    patience: Duration,
+) -> (Client, onair_shared::protocol::RoomSnapshot) {
+    let url = format!("ws://{}/ws?ticket={}", on.server.addr, ticket(user, r));
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut c = Client {
+        ws,
+        user: UserId(user),
+        last_seq: 0,
+    };
+    let room = until_welcome(&mut c, patience).await;
+    (c, room)
+}
+
+/// Reads until a fresh `welcome` (skipping events), within `patience`.
+async fn until_welcome(c: &mut Client, patience: Duration) -> onair_shared::protocol::RoomSnapshot {
+    let deadline = Instant::now() + patience;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match c.try_recv(left).await {
+            Some(ServerMsg::Direct(Direct::Welcome { room, .. })) => return room,
+            Some(_) => continue,
+            None => panic!("user {}: no welcome within {patience:?}", c.user),
+        }
+    }
+}
+
+/// Reads until the chat line `text` arrives (skipping anything else), within `patience`.
+async fn until_chat(c: &mut Client, text: &str, patience: Duration) {
+    let deadline = Instant::now() + patience;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match c.try_recv(left).await {
+            Some(ServerMsg::Event(e)) => {
+                if matches!(&e.kind, EventKind::Chat { line } if line.text == text) {
+                    return;
+                }
+            }
+            Some(_) => continue,
+            None => panic!("user {}: {text:?} never arrived", c.user),
+        }
+    }
+}
+
+/// Finding 1 of issue 13: the owner is killed and started again at once under the same
+/// `ONAIR_INSTANCE_ID` (compose's `restart: unless-stopped`). It is a new incarnation: it must
+/// not resume the room as if its old sessions still existed, and the members on the other
+/// instance must be re-joined to whoever owns the room now, and keep playing.
+#[actix_rt::test]
+async fn an_owner_restarted_under_its_own_name_does_not_freeze_the_other_members() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("room-1", &redis);
+    let b = Instance::start("room-2", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // room-1 owns the room
+    let (mut two, _) = Client::join(&b.server, 2, &r).await;
+    host.event().await;
+    host.send(json!({"type":"start","first":2})).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    all_get(&mut [&mut host, &mut two]).await;
+
+    a.kill();
+    drop(host);
+    let a = Instance::start("room-1", &redis);
+    let (mut host, snap) = connect_within(&a, 1, &r, Duration::from_secs(15)).await;
+    assert_eq!(snap.performer, Some(UserId(2)), "the show carried on");
+
+    // The member on room-2 was moved to the room's owner now, and is heard.
+    until_welcome(&mut two, Duration::from_secs(15)).await;
+    two.send(json!({"type":"chat","text":"still on air"})).await;
+    until_chat(&mut host, "still on air", Duration::from_secs(5)).await;
+    until_chat(&mut two, "still on air", Duration::from_secs(5)).await;
+    two.send(json!({"type":"end_performance"})).await;
+    for c in [&mut host, &mut two] {
+        loop {
+            match next_event(c).await {
+                EventKind::PerformanceEnded { .. } => break,
+                _ => continue,
+            }
+        }
+    }
+}
