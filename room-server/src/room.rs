@@ -103,6 +103,10 @@ struct PersistedRoomRef<'a> {
 pub struct Room {
     show: Show,
     seq: u64,
+    /// Names this actor's run of `seq` numbers: drawn afresh whenever a room starts, so also
+    /// after every takeover from the saved state, where events the old owner sent after its
+    /// last write may be lost and their numbers given to other events.
+    epoch: String,
     /// The last events as sent (with their type), for `resync`.
     recent: VecDeque<(u64, &'static str, ByteString)>,
     recent_cap: usize,
@@ -145,10 +149,11 @@ enum Unsaved {
     Show,
 }
 
-/// A failover can lose at most this much chat and reactions: after a takeover every member gets
-/// a fresh `welcome`, so nobody holds events the new owner does not know about. A second: at 10
-/// chat lines a second in 200 rooms, writing the state after each line was 2,000 writes (and
-/// serialisations of the whole show) a second; this makes it 200.
+/// Reactions (not part of the saved state, but numbered) are written at most this often; a
+/// failover may lose the last second of them, and the new owner's new epoch tells clients their
+/// numbers are not comparable. Chat is written through (issue 13: a line sent just before a
+/// `kill -9` was lost and its `seq` reused); the writer collapses the states of one room queued
+/// together into one write, so a busy room costs one write per Redis round trip, not per line.
 const COALESCE_SAVES: Duration = Duration::from_secs(1);
 
 /// Signal bytes one member may send one other member each second, and saved up: far above a
@@ -190,6 +195,7 @@ impl Room {
         Room {
             show: Show::new(info, setup.rules),
             seq: 0,
+            epoch: format!("{:012x}", rand::random::<u64>() >> 16),
             recent: VecDeque::new(),
             recent_cap: setup.event_buffer.max(1),
             conns: HashMap::new(),
@@ -245,8 +251,10 @@ impl Room {
         let mut queue: VecDeque<EventKind> = events.into();
         while let Some(kind) = queue.pop_front() {
             let type_name = kind.type_name();
+            // Chat is part of the snapshot and written through like any change to the show;
+            // reactions are not in it and may wait (their `seq` is covered by the epoch).
             let weight = match kind {
-                EventKind::Chat { .. } | EventKind::Reaction { .. } => Unsaved::Chatter,
+                EventKind::Reaction { .. } => Unsaved::Chatter,
                 _ => Unsaved::Show,
             };
             self.unsaved = self.unsaved.max(weight);
@@ -371,15 +379,18 @@ impl Room {
         let welcome = encode(&Direct::Welcome {
             you: user,
             seq: self.seq,
+            epoch: self.epoch.clone(),
             room: self.show.snapshot(),
         });
         OutFrame::direct(welcome, "welcome")
     }
 
-    /// Sends the events after `since`, or a fresh `welcome` when they are no longer buffered.
-    fn resync(&mut self, user: UserId, since: u64) {
+    /// Sends the events after `since`, or a fresh `welcome` when they are no longer buffered
+    /// or the client's `seq` belongs to another epoch (another owner's numbering).
+    fn resync(&mut self, user: UserId, since: u64, epoch: Option<&str>) {
         let oldest = self.recent.front().map_or(self.seq + 1, |(s, _, _)| *s);
-        if since > self.seq || since + 1 < oldest {
+        let other_epoch = epoch.is_some_and(|e| e != self.epoch);
+        if other_epoch || since > self.seq || since + 1 < oldest {
             let welcome = self.welcome(user);
             self.send_to(user, welcome);
             return;
@@ -449,8 +460,8 @@ impl Room {
                 }
                 events
             }
-            ClientMsg::Resync { since } => {
-                self.resync(user, since);
+            ClientMsg::Resync { since, epoch } => {
+                self.resync(user, since, epoch.as_deref());
                 return Ok(());
             }
             ClientMsg::Signal { to, data } => {

@@ -53,9 +53,12 @@ pub enum ClientMsg {
         to: UserId,
         data: serde_json::Value,
     },
-    /// Replay the events after `since`, or send a fresh `welcome` when they are gone.
+    /// Replay the events after `since`, or send a fresh `welcome` when they are gone, or when
+    /// `epoch` (the one of the client's last `welcome`) is not the room's epoch any more.
     Resync {
         since: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<String>,
     },
     Leave,
     /// Host only: removes a member, who cannot come back into this room.
@@ -265,14 +268,21 @@ pub enum LeaveReason {
 }
 
 /// Frames for one member only; they carry no `seq`.
+// A welcome is built once per connection and serialised at once; boxing its snapshot would
+// only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Direct {
     /// The first frame on every connection (and the answer to a `resync` that cannot be
-    /// served from the buffer): the whole room as of `seq`.
+    /// served from the buffer): the whole room as of `seq`. `seq` numbers are only comparable
+    /// within one `epoch`: it changes whenever the room's history may have been lost (a
+    /// takeover from the saved state after its owner died).
     Welcome {
         you: UserId,
         seq: u64,
+        #[serde(default)]
+        epoch: String,
         room: RoomSnapshot,
     },
     Signal {

@@ -982,11 +982,21 @@ async fn connect_within(
 
 /// Reads until a fresh `welcome` (skipping events), within `patience`.
 async fn until_welcome(c: &mut Client, patience: Duration) -> onair_shared::protocol::RoomSnapshot {
+    until_welcome_full(c, patience).await.2
+}
+
+/// [`until_welcome`], with the welcome's `seq` and `epoch`.
+async fn until_welcome_full(
+    c: &mut Client,
+    patience: Duration,
+) -> (u64, String, onair_shared::protocol::RoomSnapshot) {
     let deadline = Instant::now() + patience;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match c.try_recv(left).await {
-            Some(ServerMsg::Direct(Direct::Welcome { room, .. })) => return room,
+            Some(ServerMsg::Direct(Direct::Welcome {
+                seq, epoch, room, ..
+            })) => return (seq, epoch, room),
             Some(_) => continue,
             None => panic!("user {}: no welcome within {patience:?}", c.user),
         }
@@ -1047,4 +1057,49 @@ async fn an_owner_restarted_under_its_own_name_does_not_freeze_the_other_members
             }
         }
     }
+}
+
+/// Finding 3 of issue 13: a chat line sent just before the owner's `kill -9` was lost (chat was
+/// saved at most once a second) and the new owner gave its `seq` to another event. Chat is
+/// written through now, and a takeover starts a new epoch: a client resyncing with the old
+/// epoch gets a fresh welcome, never another event under a `seq` it has seen.
+#[actix_rt::test]
+async fn a_chat_line_just_before_the_owner_dies_is_kept_and_its_seq_is_not_reused() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("a", &redis);
+    let b = Instance::start("b", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // a owns the room
+    let url = format!("ws://{}/ws?ticket={}", b.server.addr, ticket(2, &r));
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut two = Client {
+        ws,
+        user: UserId(2),
+        last_seq: 0,
+    };
+    let (_, first_epoch, _) = until_welcome_full(&mut two, Duration::from_secs(5)).await;
+    host.event().await;
+
+    host.send(json!({"type":"chat","text":"last words"})).await;
+    until_chat(&mut two, "last words", Duration::from_secs(5)).await;
+    let seen = two.last_seq;
+    a.kill();
+
+    // b takes the room over and moves two onto it: a fresh view, in a new epoch, with the line.
+    let (seq, epoch, room) = until_welcome_full(&mut two, Duration::from_secs(15)).await;
+    assert_ne!(epoch, first_epoch, "a takeover starts a new epoch");
+    assert!(
+        room.chat.iter().any(|l| l.text == "last words"),
+        "the line sent just before the kill survived: {:?}",
+        room.chat
+    );
+    assert!(seq >= seen, "the saved state has every event two saw");
+
+    // A resync from the old numbering is answered with a welcome, not with events that may
+    // carry a number two has already seen.
+    two.send(json!({"type":"resync","since": seen - 1, "epoch": first_epoch}))
+        .await;
+    let (_, again, room) = until_welcome_full(&mut two, Duration::from_secs(5)).await;
+    assert_eq!(again, epoch);
+    assert!(room.chat.iter().any(|l| l.text == "last words"));
 }
