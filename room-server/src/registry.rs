@@ -7,7 +7,7 @@ use crate::handle::RoomHandle;
 use crate::metrics::Metrics;
 use crate::relay::Relay;
 use crate::reporter::Reporter;
-use crate::room::{Moderate, PersistedRoom, Room, RoomSetup};
+use crate::room::{Moderate, PersistedRoom, Room, RoomSetup, SnapshotVersion, SNAPSHOT_VERSION};
 use crate::rules::Settings;
 use actix::Actor;
 use onair_shared::api::ModerationKind;
@@ -174,19 +174,39 @@ impl Registry {
         Ok(self.start_room(info, saved, request_id))
     }
 
+    /// The room's saved state. One in a newer format than this build knows (written by an
+    /// upgraded instance during a rolling deploy) is left alone: the lease is given back so an
+    /// instance that knows the format takes the room, and members are told to try again
+    /// (`room_unavailable`) instead of finding the show started afresh.
     async fn load(
         &self,
         cluster: &RedisCluster,
         info: &TicketRoom,
     ) -> Result<Option<PersistedRoom>, Refusal> {
-        let bytes = cluster.load_state(info.id).await.map_err(unavailable)?;
-        Ok(bytes.and_then(|b| match serde_json::from_slice(&b) {
+        let Some(bytes) = cluster.load_state(info.id).await.map_err(unavailable)? else {
+            return Ok(None);
+        };
+        let version = serde_json::from_slice::<SnapshotVersion>(&bytes)
+            .map(|v| v.version)
+            .unwrap_or(0);
+        if version > SNAPSHOT_VERSION {
+            tracing::error!(
+                room = %info.id,
+                "saved state has snapshot version {version}, newer than this build's \
+                 {SNAPSHOT_VERSION}; leaving the room to an instance that can read it"
+            );
+            let _ = cluster.release(info.id).await;
+            return Err(Refusal::Unavailable(format!(
+                "the room's saved state (version {version}) needs a newer room-server"
+            )));
+        }
+        Ok(match serde_json::from_slice(&bytes) {
             Ok(saved) => Some(saved),
             Err(e) => {
                 tracing::error!(room = %info.id, "saved state unreadable ({e}); starting afresh");
                 None
             }
-        }))
+        })
     }
 
     fn start_room(

@@ -80,6 +80,10 @@ struct Conn {
 /// (the buffer was ~100 KB a room, written after every chat line).
 #[derive(Serialize, Deserialize)]
 pub struct PersistedRoom {
+    /// The snapshot's format, [`SNAPSHOT_VERSION`]; absent (0) in snapshots written before it
+    /// existed, which have the same fields as version 1.
+    #[serde(default)]
+    pub version: u32,
     show: Show,
     seq: u64,
     /// Every ranked round of this room; a new owner sends them all again (the api-server
@@ -90,10 +94,24 @@ pub struct PersistedRoom {
     request_id: Option<String>,
 }
 
+/// The format of the room snapshot this build writes. A change to [`PersistedRoom`] (or to
+/// what it contains) that an older build could not read bumps it; a build that finds a newer
+/// version than its own does not take the room (see `Registry::load`), so during a rolling
+/// deploy the show waits for an upgraded instance instead of starting afresh.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// Just the version of a saved snapshot, read before the rest.
+#[derive(Deserialize)]
+pub struct SnapshotVersion {
+    #[serde(default)]
+    pub version: u32,
+}
+
 /// [`PersistedRoom`] borrowed from a live room: the same JSON, written without copying the
 /// room first (the owner writes it after every change to the show).
 #[derive(Serialize)]
 struct PersistedRoomRef<'a> {
+    version: u32,
     show: &'a Show,
     seq: u64,
     ranked: &'a [RankedRound],
@@ -645,6 +663,7 @@ impl Room {
 
     fn persisted(&self) -> Vec<u8> {
         let saved = PersistedRoomRef {
+            version: SNAPSHOT_VERSION,
             show: &self.show,
             seq: self.seq,
             ranked: &self.ranked,

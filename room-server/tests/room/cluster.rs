@@ -1103,3 +1103,92 @@ async fn a_chat_line_just_before_the_owner_dies_is_kept_and_its_seq_is_not_reuse
     assert_eq!(again, epoch);
     assert!(room.chat.iter().any(|l| l.text == "last words"));
 }
+
+/// The saved state of room `r` in `redis`, as JSON.
+async fn saved_state(redis: &Redis, r: &TicketRoom) -> serde_json::Value {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let bytes: Vec<u8> = redis::cmd("GET")
+        .arg(format!("onair:room:{}:state", r.id))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Replaces room `r`'s saved state and frees its lease (as if its owner died long ago).
+async fn replace_state(redis: &Redis, r: &TicketRoom, state: &serde_json::Value) {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(format!("onair:room:{}:state", r.id))
+        .arg(state.to_string())
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: () = redis::cmd("DEL")
+        .arg(format!("onair:room:{}:owner", r.id))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+}
+
+/// A show in room `r` owned by a room-server that is then killed: host on air, one chat line.
+/// Returns the saved state it left.
+async fn a_show_left_behind(redis: &Redis, r: &TicketRoom) -> serde_json::Value {
+    let mut a = Instance::start("old", redis);
+    let (mut host, _) = Client::join(&a.server, 1, r).await;
+    let (mut two, _) = Client::join(&a.server, 2, r).await;
+    host.event().await;
+    host.send(json!({"type":"chat","text":"kept across versions"}))
+        .await;
+    all_get(&mut [&mut host, &mut two]).await;
+    host.send(json!({"type":"start","first":2})).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    a.kill();
+    saved_state(redis, r).await
+}
+
+/// Finding 5 of issue 13: the snapshot in Redis is versioned. One written before the version
+/// existed (the same fields, no `version`) still loads; one from a newer build is not taken
+/// for garbage (which started the show afresh): the room is left to a build that can read it
+/// and members are told to try again.
+#[actix_rt::test]
+async fn a_snapshot_of_the_previous_format_loads_and_a_newer_one_is_not_dropped() {
+    let Some(redis) = Redis::start() else { return };
+    let r = fresh_room(1);
+    let mut state = a_show_left_behind(&redis, &r).await;
+    assert_eq!(state["version"], 1, "this build writes version 1");
+
+    // Previous format: no version field.
+    state.as_object_mut().unwrap().remove("version");
+    replace_state(&redis, &r, &state).await;
+    let b = Instance::start("new", &redis);
+    let (mut two, snap) = connect_within(&b, 2, &r, Duration::from_secs(5)).await;
+    assert_eq!(snap.performer, Some(UserId(2)));
+    assert!(snap.chat.iter().any(|l| l.text == "kept across versions"));
+    two.send(json!({"type":"leave"})).await;
+    drop(two);
+    drop(b);
+
+    // A newer build's snapshot, with a field this build does not know in place of one it does.
+    let r2 = room(r.id.0 + 500, 1);
+    let mut state = a_show_left_behind(&redis, &r2).await;
+    let show = state.as_object_mut().unwrap().remove("show").unwrap();
+    state["stage"] = show;
+    state["version"] = json!(2);
+    replace_state(&redis, &r2, &state).await;
+    let c = Instance::start("older", &redis);
+    let refused = try_open(&c, &ticket(2, &r2)).await.err();
+    assert_eq!(
+        refused,
+        Some((503, "room_unavailable".to_owned())),
+        "the show is not started afresh"
+    );
+    assert_eq!(
+        saved_state(&redis, &r2).await,
+        state,
+        "the newer snapshot is left as it was"
+    );
+}
