@@ -7,7 +7,9 @@ use crate::handle::RoomHandle;
 use crate::metrics::Metrics;
 use crate::relay::Relay;
 use crate::reporter::Reporter;
-use crate::room::{Moderate, PersistedRoom, Room, RoomSetup, SnapshotVersion, SNAPSHOT_VERSION};
+use crate::room::{
+    HandOver, Moderate, PersistedRoom, Room, RoomSetup, SnapshotVersion, SNAPSHOT_VERSION,
+};
 use crate::rules::Settings;
 use actix::Actor;
 use onair_shared::api::ModerationKind;
@@ -34,6 +36,8 @@ pub struct Registry {
 struct Entry {
     generation: u64,
     handle: RoomHandle,
+    /// Set for a room this instance owns.
+    hand_over: Option<actix::Recipient<HandOver>>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Refusal {
@@ -150,6 +154,7 @@ impl Registry {
                 Entry {
                     generation,
                     handle: handle.clone(),
+                    hand_over: None,
                 },
             );
             Ok(handle)
@@ -233,12 +238,14 @@ impl Registry {
             }
             None => Room::new(info.clone(), setup),
         };
-        let handle = RoomHandle::new(room.start());
+        let addr = room.start();
+        let handle = RoomHandle::new(addr.clone());
         self.lock().insert(
             info.id,
             Entry {
                 generation,
                 handle: handle.clone(),
+                hand_over: Some(addr.recipient()),
             },
         );
         handle
@@ -256,6 +263,32 @@ impl Registry {
         let mut rooms = self.lock();
         if rooms.get(&id).is_some_and(|e| e.generation == generation) {
             rooms.remove(&id);
+        }
+    }
+
+    /// A clean stop: every room owned here writes its state, gives its lease up and tells its
+    /// relays, so other instances take them over at once; returns once that reached Redis (or
+    /// after a second).
+    pub async fn hand_over_all(&self) {
+        let Some(cluster) = self.cluster.clone() else {
+            return;
+        };
+        let rooms: Vec<actix::Recipient<HandOver>> = self
+            .lock()
+            .values()
+            .filter_map(|e| e.hand_over.clone())
+            .collect();
+        let done = async move {
+            for room in rooms {
+                let _ = room.send(HandOver).await;
+            }
+            cluster.flush().await;
+        };
+        if tokio::time::timeout(std::time::Duration::from_secs(1), done)
+            .await
+            .is_err()
+        {
+            tracing::warn!("handing rooms over took longer than a second; stopping anyway");
         }
     }
 

@@ -43,6 +43,12 @@ pub struct Join {
 #[rtype(result = "()")]
 pub struct Moderate(pub ModerationKind);
 
+/// This instance is stopping (SIGTERM): write the state, give the lease up and tell the relays,
+/// so another instance takes the room over at once instead of after the lease runs out.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct HandOver;
+
 /// A frame from a member, already parsed and rate-limited by the session.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -142,8 +148,13 @@ pub struct Room {
     outbox: Vec<Vec<u8>>,
     /// Signal bytes each member may still send each other member (sender, target).
     signal_budgets: HashMap<(UserId, UserId), crate::rate_limit::TokenBucket>,
-    /// Set when another instance has taken the lease: stop without forgetting the state.
+    /// Set when another instance has taken the lease (or this one handed it over): stop
+    /// without forgetting the state.
     lost_lease: bool,
+    /// A lease renewal is under way.
+    renewing: bool,
+    /// `RedisCluster::failed_batches` as of the last state write by renewal.
+    failures_seen: u64,
     /// What the saved state in Redis lacks: nothing, only chat and reactions (which may wait a
     /// moment), or a change to the show (written through at once).
     unsaved: Unsaved,
@@ -210,6 +221,7 @@ impl Room {
     pub fn new(info: onair_shared::auth::TicketRoom, setup: RoomSetup) -> Room {
         let metrics = setup.registry.metrics().clone();
         let span = room_span("owner", info.id, setup.request_id.as_deref());
+        let failures_seen = setup.cluster.as_ref().map_or(0, |c| c.failed_batches());
         Room {
             show: Show::new(info, setup.rules),
             seq: 0,
@@ -227,6 +239,8 @@ impl Room {
             outbox: Vec::new(),
             signal_budgets: HashMap::new(),
             lost_lease: false,
+            renewing: false,
+            failures_seen,
             unsaved: Unsaved::Nothing,
             last_saved: std::time::Instant::now(),
             save_timer: None,
@@ -690,30 +704,45 @@ impl Room {
         }
     }
 
-    /// Keeps the lease (and rewrites the state, in case Redis restarted and lost it). If
-    /// another instance holds the lease now, this one stops serving the room.
+    /// Keeps the lease, and rewrites the state when Redis may have lost it (the lease had to
+    /// be taken afresh: Redis restarted; or a write failed since the last renewal). If another
+    /// incarnation holds the lease now, this one stops serving the room.
     fn renew_lease(&mut self, ctx: &mut Context<Self>) {
         let Some(cluster) = self.cluster.clone() else {
             return;
         };
+        if self.renewing {
+            return;
+        }
+        self.renewing = true;
         let id = self.show.info().id;
-        let state = self.persisted();
+        let failed_before = cluster.failed_batches();
         async move {
-            let lease = cluster.acquire(id).await;
-            if let Ok(true) = lease.as_ref().map(cluster::Lease::is_mine) {
-                cluster.save_state(id, state);
-            }
-            lease
+            tokio::time::timeout(cluster::LEASE, cluster.acquire(id))
+                .await
+                .ok()
         }
         .into_actor(self)
-        .map(|lease, room, ctx| {
-            if let Ok(cluster::Lease::HeldBy(_)) = lease {
-                tracing::warn!(parent: &room.span, "another instance owns it now; handing over");
-                room.lost_lease = true;
-                for (user, conn) in std::mem::take(&mut room.conns) {
-                    room.close(user, conn, None);
+        .map(move |lease, room, ctx| {
+            room.renewing = false;
+            match lease {
+                Some(Ok(cluster::Lease::HeldBy(owner))) => {
+                    tracing::warn!(parent: &room.span, "{owner} owns it now; handing over");
+                    room.lost_lease = true;
+                    for (user, conn) in std::mem::take(&mut room.conns) {
+                        room.close(user, conn, None);
+                    }
+                    room.flush();
+                    ctx.stop();
                 }
-                ctx.stop();
+                Some(Ok(lease)) => {
+                    if lease == cluster::Lease::Taken || failed_before != room.failures_seen {
+                        room.failures_seen = failed_before;
+                        room.unsaved = Unsaved::Show;
+                        room.save_state(true);
+                    }
+                }
+                Some(Err(_)) | None => {}
             }
         })
         .spawn(ctx);
@@ -783,6 +812,41 @@ impl Handler<Join> for Room {
         let result = self.join(join.user, &join.name, join.standing, conn);
         self.after_change(ctx);
         result
+    }
+}
+
+impl Handler<HandOver> for Room {
+    type Result = ();
+
+    fn handle(&mut self, _: HandOver, ctx: &mut Self::Context) {
+        let Some(cluster) = self.cluster.clone() else {
+            return;
+        };
+        if self.show.is_finished() {
+            ctx.stop();
+            return;
+        }
+        let id = self.show.info().id;
+        tracing::info!(parent: &self.span, "stopping: handing the room over");
+        // Our own members lose this process anyway; they reconnect elsewhere.
+        let locals: Vec<UserId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| matches!(c.target, Target::Local(_)))
+            .map(|(&u, _)| u)
+            .collect();
+        for user in locals {
+            if let Some(conn) = self.conns.remove(&user) {
+                self.close(user, conn, None);
+            }
+        }
+        self.flush();
+        // State, then the lease, then the word to the relays: in this order, in one queue.
+        cluster.save_state(id, self.persisted());
+        cluster.release_queued(id);
+        cluster.publish_down(id, &cluster::envelope::encode(&FromOwner::Leaving, b""));
+        self.lost_lease = true;
+        ctx.stop();
     }
 }
 

@@ -53,6 +53,8 @@ pub enum FromOwner {
     Signal { user: UserId, conn: ConnId },
     /// Close that connection (left, kicked, replaced).
     Close { user: UserId, conn: ConnId },
+    /// The owner is stopping and has given the lease up: take the room over now.
+    Leaving,
     /// The owner refused the seat.
     Refused {
         user: UserId,

@@ -13,14 +13,17 @@ use onair_shared::RoomId;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, PushKind, Script, Value};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// A room's lease lives this long unless renewed.
-pub const LEASE: Duration = Duration::from_secs(4);
-/// How often the owner renews its lease (and rewrites the room's state).
-pub const RENEW_EVERY: Duration = Duration::from_secs(1);
+/// A room's lease lives this long unless renewed: a `kill -9`ed owner's rooms are free again
+/// within a second (issue 13 asks members back on a fresh view within 2 s).
+pub const LEASE: Duration = Duration::from_millis(1000);
+/// How often the owner renews its lease: four renewals per lease, so three may be lost (or
+/// late, on a busy machine) before it lapses.
+pub const RENEW_EVERY: Duration = Duration::from_millis(250);
 /// Rooms idle this long in Redis are forgotten (state of a room nobody reopened).
 const STATE_TTL_SECS: u64 = 24 * 3600;
 
@@ -58,15 +61,36 @@ const FENCED_FORGET: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
     end
     return 0";
 
+/// Gives the lease (KEYS[1]) up only while this incarnation (ARGV[1]) holds it.
+const FENCED_RELEASE: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
+      redis.call('DEL', KEYS[1])
+      return 1
+    end
+    return 0";
+
 /// A pub/sub message for an actor that subscribed to a channel.
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
 pub struct Inbound(pub Bytes);
 
 enum Write {
-    State { room: RoomId, bytes: Vec<u8> },
-    Publish { channel: String, bytes: Vec<u8> },
-    Forget { room: RoomId },
+    State {
+        room: RoomId,
+        bytes: Vec<u8>,
+    },
+    Publish {
+        channel: String,
+        bytes: Vec<u8>,
+    },
+    Forget {
+        room: RoomId,
+    },
+    /// Give the lease up (a clean stop), after the writes queued before it.
+    Release {
+        room: RoomId,
+    },
+    /// Answered once everything queued before it was sent.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 pub struct RedisCluster {
@@ -77,6 +101,8 @@ pub struct RedisCluster {
     pub incarnation: String,
     conn: ConnectionManager,
     writes: mpsc::UnboundedSender<Write>,
+    /// Write batches that failed (Redis away): an owner rewrites its state when this moved.
+    failed_batches: Arc<AtomicU64>,
     subscribers: Arc<Mutex<HashMap<String, Recipient<Inbound>>>>,
     metrics: Arc<Metrics>,
 }
@@ -139,15 +165,18 @@ impl RedisCluster {
 
         let incarnation = format!("{instance}#{:016x}", rand::random::<u64>());
         let (writes, rx) = mpsc::unbounded_channel();
+        let failed_batches = Arc::new(AtomicU64::new(0));
         actix::spawn(write_in_order(
             conn.clone(),
             rx,
             metrics.clone(),
             incarnation.clone(),
+            failed_batches.clone(),
         ));
         Ok(Arc::new(RedisCluster {
             instance,
             incarnation,
+            failed_batches,
             conn,
             writes,
             subscribers,
@@ -247,6 +276,24 @@ impl RedisCluster {
         let _ = self.writes.send(Write::Forget { room });
     }
 
+    /// Gives the lease up (if still ours) once the writes queued before are sent.
+    pub fn release_queued(&self, room: RoomId) {
+        let _ = self.writes.send(Write::Release { room });
+    }
+
+    /// Waits until everything queued so far was sent (or failed).
+    pub async fn flush(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.writes.send(Write::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// How many write batches have failed so far.
+    pub fn failed_batches(&self) -> u64 {
+        self.failed_batches.load(Ordering::Relaxed)
+    }
+
     pub fn publish(&self, channel: String, bytes: Vec<u8>) {
         self.metrics.redis_published();
         let _ = self.writes.send(Write::Publish { channel, bytes });
@@ -295,6 +342,7 @@ async fn write_in_order(
     mut rx: mpsc::UnboundedReceiver<Write>,
     metrics: Arc<Metrics>,
     incarnation: String,
+    failed_batches: Arc<AtomicU64>,
 ) {
     let mut batch = Vec::new();
     while rx.recv_many(&mut batch, 512).await > 0 {
@@ -319,7 +367,15 @@ async fn write_in_order(
                         .arg(STATE_TTL_SECS)
                         .ignore();
                 }
-                Write::State { .. } => {}
+                Write::State { .. } | Write::Flush(_) => {}
+                Write::Release { room } => {
+                    pipe.cmd("EVAL")
+                        .arg(FENCED_RELEASE)
+                        .arg(1)
+                        .arg(owner_key(*room))
+                        .arg(&incarnation)
+                        .ignore();
+                }
                 Write::Forget { room } => {
                     pipe.cmd("EVAL")
                         .arg(FENCED_FORGET)
@@ -337,15 +393,30 @@ async fn write_in_order(
                 pipe.publish(channel, bytes.as_slice()).ignore();
             }
         }
+        if pipe.cmd_iter().next().is_none() {
+            // Only flushes: nothing to send.
+            for w in batch.drain(..) {
+                if let Write::Flush(done) = w {
+                    let _ = done.send(());
+                }
+            }
+            continue;
+        }
         match pipe.query_async::<()>(&mut conn).await {
             Ok(()) => metrics.snapshots_saved(states),
             Err(e) => {
-                // Lost while Redis is away; the owner rewrites its state on every lease
-                // renewal, and members who missed events see a gap in `seq` and resync.
+                // Lost while Redis is away; the owner rewrites its state at its next lease
+                // renewal (it watches `failed_batches`), and members who missed events see a
+                // gap in `seq` and resync.
+                failed_batches.fetch_add(1, Ordering::Relaxed);
                 metrics.redis_failed(batch.len());
                 tracing::warn!("redis write of {} operations failed: {e}", batch.len());
             }
         }
-        batch.clear();
+        for w in batch.drain(..) {
+            if let Write::Flush(done) = w {
+                let _ = done.send(());
+            }
+        }
     }
 }
