@@ -30,6 +30,9 @@ pub fn error_message(code: ErrorCode) -> &'static str {
         ErrorCode::Replaced => "you opened this room on another connection",
         ErrorCode::Banned => "this account has been banned",
         ErrorCode::RoomClosed => "this room has closed",
+        ErrorCode::RoomUnavailable => {
+            "the room is moving to another server; that was not applied, send it again"
+        }
         ErrorCode::Internal => "something went wrong on the server",
     }
 }

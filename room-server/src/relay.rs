@@ -12,9 +12,10 @@ use bytestring::ByteString;
 use onair_shared::api::ModerationKind;
 use onair_shared::auth::RankedStanding;
 use onair_shared::auth::TicketRoom;
+use onair_shared::protocol::ClientMsg;
 use onair_shared::protocol::ErrorCode;
 use onair_shared::UserId;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,8 +27,31 @@ const OWNER_CHECK: Duration = Duration::from_millis(200);
 /// owner are on a fresh view within 2 s (lease 1 s + this + the takeover).
 const ABSENT_CHECKS_BEFORE_TAKEOVER: u32 = 3;
 
+/// Frames held while the room has no reachable owner: at most this many per relay...
+const MAX_HELD: usize = 64;
+/// ...for at most this long; past either, the member is told `room_unavailable`.
+const HOLD_FOR: Duration = Duration::from_secs(10);
+/// Frames of a connection kept after sending, to send again if a new owner did not seat it
+/// yet when they arrived (see `FromOwner::Unknown`).
+const SENT_KEPT: usize = 32;
+
+/// A member's frame that no owner has received yet.
+struct Held {
+    user: UserId,
+    conn: ConnId,
+    n: u64,
+    msg: ClientMsg,
+    since: Instant,
+}
+
 struct Local {
     conn: ConnId,
+    /// The number of this connection's last frame (see `ToOwner::Frame`).
+    next_n: u64,
+    /// The last frames sent, with their numbers.
+    sent: VecDeque<(u64, ClientMsg)>,
+    /// Frames up to this number were sent again after an `Unknown` already.
+    replayed_to: u64,
     name: String,
     standing: Option<RankedStanding>,
     session: Outlet,
@@ -42,6 +66,11 @@ pub struct Relay {
     registry: Registry,
     generation: u64,
     locals: HashMap<UserId, Local>,
+    /// Frames no owner received (none subscribed, or Redis away), in order; sent again once
+    /// an owner is found, or handed to the room when this instance takes it over.
+    held: VecDeque<Held>,
+    /// Set when a frame found no owner: later frames wait behind it in `held`.
+    holding: bool,
     /// The owner's incarnation as last seen in its lease (what our members were joined to).
     owner: Option<String>,
     absent_checks: u32,
@@ -73,6 +102,8 @@ impl Relay {
             registry,
             generation,
             locals: HashMap::new(),
+            held: VecDeque::new(),
+            holding: false,
             owner: Some(owner),
             absent_checks: 0,
             checking: false,
@@ -148,6 +179,9 @@ impl Relay {
                     relay.owner = Some(owner);
                     relay.rejoin_all();
                 }
+                if relay.holding {
+                    relay.send_held(ctx);
+                }
             }
             Ok(None) => relay.absent_checks += 1,
             Err(e) => tracing::debug!(parent: &relay.span, "owner check failed: {e}"),
@@ -167,9 +201,18 @@ impl Relay {
             .map(|handle, relay, ctx| {
                 match handle {
                     Ok(handle) => {
-                        for local in relay.locals.values() {
-                            local.session.control(ToSession::Rebind(handle.clone()));
+                        let mut held = std::mem::take(&mut relay.held);
+                        for (&user, local) in &relay.locals {
+                            let replay: Vec<ClientMsg> = held
+                                .iter()
+                                .filter(|h| h.user == user && h.conn == local.conn)
+                                .map(|h| h.msg.clone())
+                                .collect();
+                            local
+                                .session
+                                .control(ToSession::Rebind(handle.clone(), replay));
                         }
+                        held.clear();
                     }
                     Err(e) => {
                         tracing::error!(parent: &relay.span, "takeover failed: {e}");
@@ -186,6 +229,126 @@ impl Relay {
 }
 
 impl Relay {
+    /// Sends a member's frame to the owner, or holds it (in order) while no owner receives.
+    fn send_frame(
+        &mut self,
+        ctx: &mut Context<Self>,
+        user: UserId,
+        conn: ConnId,
+        n: u64,
+        msg: ClientMsg,
+        since: Instant,
+    ) {
+        if self.holding {
+            self.hold(Held {
+                user,
+                conn,
+                n,
+                msg,
+                since,
+            });
+            return;
+        }
+        let frame = ToOwner::Frame { user, conn, n, msg };
+        let bytes = cluster::envelope::encode(&frame, b"");
+        let ack = self
+            .cluster
+            .publish_acked(cluster::up_channel(self.info.id), bytes);
+        let ToOwner::Frame { msg, .. } = frame else {
+            return;
+        };
+        async move { ack.await.unwrap_or(false) }
+            .into_actor(self)
+            .map(move |received, relay, _| {
+                if !received {
+                    if !relay.holding {
+                        tracing::info!(parent: &relay.span, "no owner received a frame; holding");
+                    }
+                    relay.holding = true;
+                    relay.hold(Held {
+                        user,
+                        conn,
+                        n,
+                        msg,
+                        since,
+                    });
+                }
+            })
+            .spawn(ctx);
+    }
+
+    fn hold(&mut self, held: Held) {
+        if self.held.len() < MAX_HELD {
+            self.held.push_back(held);
+        } else {
+            self.unavailable(held.user, held.conn);
+        }
+    }
+
+    /// Tells a member their frame was not applied.
+    fn unavailable(&self, user: UserId, conn: ConnId) {
+        if let Some(local) = self.locals.get(&user).filter(|l| l.conn == conn) {
+            local
+                .session
+                .send(self.metrics.error_frame(ErrorCode::RoomUnavailable));
+        }
+    }
+
+    /// An owner answers again: send what was held, in order (too old: tell the member).
+    fn send_held(&mut self, ctx: &mut Context<Self>) {
+        self.holding = false;
+        let held = std::mem::take(&mut self.held);
+        for h in held {
+            if h.since.elapsed() > HOLD_FOR {
+                self.unavailable(h.user, h.conn);
+            } else if self.locals.get(&h.user).is_some_and(|l| l.conn == h.conn) {
+                self.send_frame(ctx, h.user, h.conn, h.n, h.msg, h.since);
+            }
+        }
+    }
+
+    /// Held frames past [`HOLD_FOR`] are given up: their members are told.
+    fn expire_held(&mut self) {
+        while self
+            .held
+            .front()
+            .is_some_and(|h| h.since.elapsed() > HOLD_FOR)
+        {
+            if let Some(h) = self.held.pop_front() {
+                self.unavailable(h.user, h.conn);
+            }
+        }
+    }
+
+    /// The owner did not seat this connection when its frame `n` arrived (it is new and we
+    /// have not re-joined yet): re-join it and send its frames from `n` again.
+    fn resend(&mut self, ctx: &mut Context<Self>, user: UserId, conn: ConnId, n: u64) {
+        let Some(local) = self.locals.get_mut(&user).filter(|l| l.conn == conn) else {
+            return;
+        };
+        if n <= local.replayed_to {
+            return;
+        }
+        local.replayed_to = local.next_n;
+        local.welcomed = false;
+        let join = ToOwner::Join {
+            user,
+            name: local.name.clone(),
+            standing: local.standing,
+            conn,
+        };
+        let again: Vec<(u64, ClientMsg)> = local
+            .sent
+            .iter()
+            .filter(|(m, _)| *m >= n)
+            .cloned()
+            .collect();
+        self.to_owner(&join);
+        for (m, msg) in again {
+            self.send_frame(ctx, user, conn, m, msg, Instant::now());
+        }
+    }
+
     /// Drops a reader that stopped reading: the owner sees it go, as for any dropped connection.
     fn cut_off(&mut self, user: UserId) {
         if let Some(local) = self.locals.remove(&user) {
@@ -217,7 +380,10 @@ impl Actor for Relay {
                 }
             })
             .wait(ctx);
-        ctx.run_interval(OWNER_CHECK, |relay, ctx| relay.check_owner(ctx));
+        ctx.run_interval(OWNER_CHECK, |relay, ctx| {
+            relay.expire_held();
+            relay.check_owner(ctx);
+        });
         ctx.run_interval(crate::room::STALL_CHECK_EVERY, |relay, _| {
             let now = crate::clock::now_ms();
             let stalled: Vec<UserId> = relay
@@ -251,6 +417,9 @@ impl Handler<Join> for Relay {
             join.user,
             Local {
                 conn: join.conn,
+                next_n: 0,
+                sent: VecDeque::new(),
+                replayed_to: 0,
                 name: join.name.clone(),
                 standing: join.standing,
                 session: join.session,
@@ -270,14 +439,17 @@ impl Handler<Join> for Relay {
 impl Handler<FromMember> for Relay {
     type Result = ();
 
-    fn handle(&mut self, m: FromMember, _ctx: &mut Self::Context) {
-        if self.locals.get(&m.user).map(|l| l.conn) == Some(m.conn) {
-            self.to_owner(&ToOwner::Frame {
-                user: m.user,
-                conn: m.conn,
-                msg: m.msg,
-            });
+    fn handle(&mut self, m: FromMember, ctx: &mut Self::Context) {
+        let Some(local) = self.locals.get_mut(&m.user).filter(|l| l.conn == m.conn) else {
+            return;
+        };
+        local.next_n += 1;
+        let n = local.next_n;
+        if local.sent.len() == SENT_KEPT {
+            local.sent.pop_front();
         }
+        local.sent.push_back((n, m.msg.clone()));
+        self.send_frame(ctx, m.user, m.conn, n, m.msg, Instant::now());
     }
 }
 
@@ -380,6 +552,7 @@ impl Handler<Inbound> for Relay {
                     local.session.offer(OutFrame::direct(bytes(), "signal"));
                 }
             }
+            FromOwner::Unknown { user, conn, n } => self.resend(ctx, user, conn, n),
             FromOwner::Leaving => {
                 tracing::info!(parent: &self.span, "the owner is stopping; taking over");
                 self.owner_left = true;

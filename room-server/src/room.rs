@@ -76,6 +76,8 @@ enum Target {
 struct Conn {
     id: ConnId,
     target: Target,
+    /// The number of the last relayed frame applied (see `ToOwner::Frame`).
+    last_n: u64,
 }
 
 /// What the owner writes to Redis, and a new owner reads back after a failover.
@@ -345,6 +347,7 @@ impl Room {
             Some(Conn {
                 id,
                 target: Target::Remote,
+                ..
             }) => {
                 let header = FromOwner::To {
                     user,
@@ -451,9 +454,12 @@ impl Room {
         // One connection per member: the newest wins, the older one is told why it closes. The
         // same connection joining again (a relay re-joining its members for a new owner
         // incarnation) just gets a fresh welcome.
+        let mut conn = conn;
         if let Some(old) = self.conns.remove(&user) {
             if old.id != conn.id {
                 self.close(user, old, Some(ErrorCode::Replaced));
+            } else {
+                conn.last_n = old.last_n;
             }
         }
         // Others learn of the join as events; the joiner gets it inside the welcome snapshot.
@@ -808,6 +814,7 @@ impl Handler<Join> for Room {
         let conn = Conn {
             id: join.conn,
             target: Target::Local(join.session),
+            last_n: 0,
         };
         let result = self.join(join.user, &join.name, join.standing, conn);
         self.after_change(ctx);
@@ -900,13 +907,29 @@ impl Handler<Inbound> for Room {
                     Conn {
                         id: conn,
                         target: Target::Remote,
+                        last_n: 0,
                     },
                 ) {
                     let refused = FromOwner::Refused { user, conn, code };
                     self.outbox.push(cluster::envelope::encode(&refused, b""));
                 }
             }
-            ToOwner::Frame { user, conn, msg } => self.on_frame(user, conn, msg),
+            ToOwner::Frame { user, conn, n, msg } => match self.conns.get_mut(&user) {
+                Some(c) if c.id == conn => {
+                    // Sent again after a failover, and applied already.
+                    if n == 0 || n > c.last_n {
+                        c.last_n = n;
+                        self.on_frame(user, conn, msg);
+                    }
+                }
+                // A connection we do not seat: either one replaced or closed (its relay has
+                // been told) or one whose relay has not re-joined it to us yet after a
+                // takeover; the relay re-joins it and sends its frames again.
+                _ => {
+                    let unknown = FromOwner::Unknown { user, conn, n };
+                    self.outbox.push(cluster::envelope::encode(&unknown, b""));
+                }
+            },
             ToOwner::Gone { user, conn } => self.on_gone(user, conn),
         }
         self.after_change(ctx);

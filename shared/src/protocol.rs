@@ -426,12 +426,15 @@ pub enum ErrorCode {
     RoomClosed,
     /// The same user opened the room on another connection; this one is closed.
     Replaced,
+    /// The room is moving to another server (its owner died or Redis is away) and your last
+    /// frame could not be kept until it is back: it was not applied; send it again.
+    RoomUnavailable,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for exhaustive checks (translations, docs).
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 28] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownType,
         ErrorCode::InvalidMessage,
@@ -458,6 +461,7 @@ impl ErrorCode {
         ErrorCode::Banned,
         ErrorCode::RoomClosed,
         ErrorCode::Replaced,
+        ErrorCode::RoomUnavailable,
         ErrorCode::Internal,
     ];
 
@@ -489,6 +493,7 @@ impl ErrorCode {
             ErrorCode::Banned => "banned",
             ErrorCode::RoomClosed => "room_closed",
             ErrorCode::Replaced => "replaced",
+            ErrorCode::RoomUnavailable => "room_unavailable",
             ErrorCode::Internal => "internal",
         }
     }

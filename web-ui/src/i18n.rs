@@ -359,6 +359,7 @@ strings! {
     ErrRoomFull => "This room is full.", "방이 가득 찼어요.";
     ErrKicked => "The host removed you from this room.", "호스트가 당신을 이 방에서 내보냈습니다.";
     ErrReplaced => "You opened this room somewhere else, so this window was disconnected.", "다른 창에서 이 방에 들어가서 이 창의 연결이 끊어졌습니다.";
+    ErrRoomUnavailable => "The room is moving to another server; that did not go through, try again.", "방이 다른 서버로 옮겨지는 중이라 반영되지 않았어요. 다시 시도해 주세요.";
     ErrInternal => "Something went wrong on the server.", "서버에 문제가 생겼어요.";
 }
 
@@ -435,6 +436,7 @@ pub fn error_key(code: ErrorCode) -> Key {
         ErrorCode::RoomFull => Key::ErrRoomFull,
         ErrorCode::Kicked => Key::ErrKicked,
         ErrorCode::Replaced => Key::ErrReplaced,
+        ErrorCode::RoomUnavailable => Key::ErrRoomUnavailable,
         ErrorCode::Internal => Key::ErrInternal,
     }
 }

@@ -85,6 +85,13 @@ enum Write {
     Forget {
         room: RoomId,
     },
+    /// A relay's frame for the owner: `ack` says whether anyone received it (an owner is
+    /// subscribed) or not (no owner, or Redis away).
+    PublishAcked {
+        channel: String,
+        bytes: Vec<u8>,
+        ack: tokio::sync::oneshot::Sender<bool>,
+    },
     /// Give the lease up (a clean stop), after the writes queued before it.
     Release {
         room: RoomId,
@@ -299,6 +306,22 @@ impl RedisCluster {
         let _ = self.writes.send(Write::Publish { channel, bytes });
     }
 
+    /// Publishes, and answers whether a subscriber received it.
+    pub fn publish_acked(
+        &self,
+        channel: String,
+        bytes: Vec<u8>,
+    ) -> tokio::sync::oneshot::Receiver<bool> {
+        self.metrics.redis_published();
+        let (ack, rx) = tokio::sync::oneshot::channel();
+        let _ = self.writes.send(Write::PublishAcked {
+            channel,
+            bytes,
+            ack,
+        });
+        rx
+    }
+
     /// Publishes an owner's message to the room's relays, headed by this incarnation, so a
     /// relay can tell (and ignore) an owner whose lease has passed on.
     pub fn publish_down(&self, room: RoomId, bytes: &[u8]) {
@@ -385,12 +408,19 @@ async fn write_in_order(
                         .arg(&incarnation)
                         .ignore();
                 }
-                Write::Publish { .. } => {}
+                Write::Publish { .. } | Write::PublishAcked { .. } => {}
             }
         }
         for w in &batch {
-            if let Write::Publish { channel, bytes } = w {
-                pipe.publish(channel, bytes.as_slice()).ignore();
+            match w {
+                Write::Publish { channel, bytes } => {
+                    pipe.publish(channel, bytes.as_slice()).ignore();
+                }
+                // The only commands whose answers are kept: how many received each.
+                Write::PublishAcked { channel, bytes, .. } => {
+                    pipe.publish(channel, bytes.as_slice());
+                }
+                _ => {}
             }
         }
         if pipe.cmd_iter().next().is_none() {
@@ -402,20 +432,32 @@ async fn write_in_order(
             }
             continue;
         }
-        match pipe.query_async::<()>(&mut conn).await {
-            Ok(()) => metrics.snapshots_saved(states),
+        let received = match pipe.query_async::<Vec<i64>>(&mut conn).await {
+            Ok(received) => {
+                metrics.snapshots_saved(states);
+                received
+            }
             Err(e) => {
                 // Lost while Redis is away; the owner rewrites its state at its next lease
-                // renewal (it watches `failed_batches`), and members who missed events see a
-                // gap in `seq` and resync.
+                // renewal (it watches `failed_batches`), relays hold their members' frames
+                // until an owner answers again, and members who missed events see a gap in
+                // `seq` and resync.
                 failed_batches.fetch_add(1, Ordering::Relaxed);
                 metrics.redis_failed(batch.len());
                 tracing::warn!("redis write of {} operations failed: {e}", batch.len());
+                Vec::new()
             }
-        }
+        };
+        let mut received = received.into_iter();
         for w in batch.drain(..) {
-            if let Write::Flush(done) = w {
-                let _ = done.send(());
+            match w {
+                Write::Flush(done) => {
+                    let _ = done.send(());
+                }
+                Write::PublishAcked { ack, .. } => {
+                    let _ = ack.send(received.next().is_some_and(|n| n > 0));
+                }
+                _ => {}
             }
         }
     }

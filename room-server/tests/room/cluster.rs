@@ -1233,3 +1233,126 @@ async fn members_are_back_on_a_fresh_view_within_two_seconds_of_a_kill() {
     assert_eq!(snap.performer, Some(UserId(2)));
     b.terminate();
 }
+
+/// Reads until `user`'s score in the open round shows (its progress event, or a welcome whose
+/// round lists them), within `patience`.
+async fn until_scored(c: &mut Client, user: i64, patience: Duration) {
+    let deadline = Instant::now() + patience;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match c.try_recv(left).await {
+            Some(ServerMsg::Event(e)) => {
+                if matches!(e.kind, EventKind::ScoreProgress { scorer, .. } if scorer == UserId(user))
+                {
+                    return;
+                }
+            }
+            Some(ServerMsg::Direct(Direct::Welcome { room, .. })) => {
+                if room.round.is_some_and(|r| r.scored.contains(&UserId(user))) {
+                    return;
+                }
+            }
+            Some(ServerMsg::Direct(Direct::Error { code, .. })) => {
+                panic!("user {}: error {code:?}", c.user)
+            }
+            Some(_) => continue,
+            None => panic!("user {user}'s score never showed to {}", c.user),
+        }
+    }
+}
+
+/// Reads until the chat line `text` shows (as an event, or in a welcome's chat).
+async fn until_chat_shows(c: &mut Client, text: &str, patience: Duration) {
+    let deadline = Instant::now() + patience;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match c.try_recv(left).await {
+            Some(ServerMsg::Event(e)) => {
+                if matches!(&e.kind, EventKind::Chat { line } if line.text == text) {
+                    return;
+                }
+            }
+            Some(ServerMsg::Direct(Direct::Welcome { room, .. })) => {
+                if room.chat.iter().any(|l| l.text == text) {
+                    return;
+                }
+            }
+            Some(ServerMsg::Direct(Direct::Error { code, .. })) => {
+                panic!("user {}: error {code:?}", c.user)
+            }
+            Some(_) => continue,
+            None => panic!("user {}: {text:?} never showed", c.user),
+        }
+    }
+}
+
+/// Finding 2 of issue 13: a chat line and a score sent just after the owner's `kill -9` by a
+/// member on the surviving instance vanished. The relay sees that no owner received them,
+/// holds them in order and hands them to the room's next owner (here: its own instance).
+#[actix_rt::test]
+async fn commands_sent_while_the_room_has_no_owner_are_applied_when_it_has_one() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("a", &redis);
+    let b = Instance::start("b", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // a owns the room
+    let (mut two, _) = Client::join(&b.server, 2, &r).await;
+    host.event().await;
+    let (mut three, _) = Client::join(&b.server, 3, &r).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    host.send(json!({"type":"start","first":2})).await;
+    all_get(&mut [&mut host, &mut two, &mut three]).await;
+    all_get(&mut [&mut host, &mut two, &mut three]).await;
+    two.send(json!({"type":"end_performance"})).await;
+    let EventKind::PerformanceEnded { round } =
+        all_get(&mut [&mut host, &mut two, &mut three]).await
+    else {
+        panic!("no round")
+    };
+
+    a.kill();
+    // Well inside the dead owner's lease: nobody owns the room for a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    three.send(json!({"type":"chat","text":"in the gap"})).await;
+    three
+        .send(json!({"type":"score","round":round.id,"value":70}))
+        .await;
+
+    until_chat_shows(&mut two, "in the gap", Duration::from_secs(10)).await;
+    until_scored(&mut two, 3, Duration::from_secs(5)).await;
+    until_chat_shows(&mut three, "in the gap", Duration::from_secs(5)).await;
+    drop(host);
+    let (_host, snap) = connect_within(&b, 1, &r, Duration::from_secs(5)).await;
+    let open = snap.round.expect("the round is still open");
+    assert_eq!(open.scored, vec![UserId(3)], "the score counts, once");
+    assert_eq!(
+        snap.chat.iter().filter(|l| l.text == "in the gap").count(),
+        1,
+        "the line shows once"
+    );
+}
+
+/// Finding 2 of issue 13, during a Redis outage: a member on a non-owner instance chats while
+/// Redis is down. Its relay holds the line and sends it once Redis (and the owner) answer.
+#[actix_rt::test]
+async fn a_chat_line_sent_while_redis_is_down_arrives_when_it_is_back() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let a = Instance::start("a", &redis);
+    let b = Instance::start("b", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // a owns the room
+    let (mut two, _) = Client::join(&b.server, 2, &r).await;
+    host.event().await;
+
+    redis.kill();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    two.send(json!({"type":"chat","text":"while redis was down"}))
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    redis.restart();
+
+    until_chat_shows(&mut two, "while redis was down", Duration::from_secs(10)).await;
+    until_chat_shows(&mut host, "while redis was down", Duration::from_secs(5)).await;
+}
