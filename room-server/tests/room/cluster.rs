@@ -1356,3 +1356,62 @@ async fn a_chat_line_sent_while_redis_is_down_arrives_when_it_is_back() {
     until_chat_shows(&mut two, "while redis was down", Duration::from_secs(10)).await;
     until_chat_shows(&mut host, "while redis was down", Duration::from_secs(5)).await;
 }
+
+/// A rolling deploy: both instances are replaced one after the other (SIGTERM, then a new
+/// process under the same name) during a live show with an open scoring round. Members
+/// reconnect where they can; nothing the show had is lost and every score counts once.
+#[actix_rt::test]
+async fn a_rolling_restart_of_both_instances_loses_nothing() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("room-1", &redis);
+    let mut b = Instance::start("room-2", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // room-1 owns the room
+    let (mut two, _) = Client::join(&b.server, 2, &r).await;
+    host.event().await;
+    let (mut three, _) = Client::join(&b.server, 3, &r).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    host.send(json!({"type":"chat","text":"before the deploy"}))
+        .await;
+    all_get(&mut [&mut host, &mut two, &mut three]).await;
+    host.send(json!({"type":"start","first":2})).await;
+    all_get(&mut [&mut host, &mut two, &mut three]).await;
+    all_get(&mut [&mut host, &mut two, &mut three]).await;
+    two.send(json!({"type":"end_performance"})).await;
+    let EventKind::PerformanceEnded { round } =
+        all_get(&mut [&mut host, &mut two, &mut three]).await
+    else {
+        panic!("no round")
+    };
+    three
+        .send(json!({"type":"score","round":round.id,"value":70}))
+        .await;
+    all_get(&mut [&mut host, &mut two, &mut three]).await;
+
+    // room-1 is replaced; its member comes back through room-2.
+    a.terminate();
+    drop(host);
+    let a = Instance::start("room-1", &redis);
+    let (mut host, snap) = connect_within(&b, 1, &r, Duration::from_secs(5)).await;
+    assert_eq!(
+        snap.round.as_ref().map(|o| o.scored.clone()),
+        Some(vec![UserId(3)])
+    );
+    host.send(json!({"type":"chat","text":"between the two"}))
+        .await;
+    until_chat_shows(&mut two, "between the two", Duration::from_secs(5)).await;
+
+    // room-2 is replaced; everyone comes back through the new room-1.
+    b.terminate();
+    drop((host, two, three));
+    let _b = Instance::start("room-2", &redis);
+    let (mut host, snap) = connect_within(&a, 1, &r, Duration::from_secs(5)).await;
+    let chat: Vec<&str> = snap.chat.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(chat, ["before the deploy", "between the two"]);
+    assert_eq!(snap.performer, Some(UserId(2)));
+    let open = snap.round.expect("the round is still open");
+    assert_eq!(open.scored, vec![UserId(3)], "the score counts, once");
+    host.send(json!({"type":"score","round":round.id,"value":90}))
+        .await;
+    until_scored(&mut host, 1, Duration::from_secs(5)).await;
+}
