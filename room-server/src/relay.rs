@@ -37,6 +37,8 @@ const SENT_KEPT: usize = 32;
 
 /// A member's frame that no owner has received yet.
 struct Held {
+    /// The order frames reached this relay in; held frames are kept and sent again in it.
+    order: u64,
     user: UserId,
     conn: ConnId,
     n: u64,
@@ -71,6 +73,8 @@ pub struct Relay {
     held: VecDeque<Held>,
     /// Set when a frame found no owner: later frames wait behind it in `held`.
     holding: bool,
+    /// The next frame's `Held::order`.
+    next_order: u64,
     /// The owner's incarnation as last seen in its lease (what our members were joined to).
     owner: Option<String>,
     absent_checks: u32,
@@ -104,6 +108,7 @@ impl Relay {
             locals: HashMap::new(),
             held: VecDeque::new(),
             holding: false,
+            next_order: 0,
             owner: Some(owner),
             absent_checks: 0,
             checking: false,
@@ -230,9 +235,11 @@ impl Relay {
 
 impl Relay {
     /// Sends a member's frame to the owner, or holds it (in order) while no owner receives.
+    #[allow(clippy::too_many_arguments)]
     fn send_frame(
         &mut self,
         ctx: &mut Context<Self>,
+        order: u64,
         user: UserId,
         conn: ConnId,
         n: u64,
@@ -241,6 +248,7 @@ impl Relay {
     ) {
         if self.holding {
             self.hold(Held {
+                order,
                 user,
                 conn,
                 n,
@@ -266,6 +274,7 @@ impl Relay {
                     }
                     relay.holding = true;
                     relay.hold(Held {
+                        order,
                         user,
                         conn,
                         n,
@@ -277,9 +286,11 @@ impl Relay {
             .spawn(ctx);
     }
 
+    /// Keeps a frame, in the order frames arrived (acknowledgements may come back in another).
     fn hold(&mut self, held: Held) {
         if self.held.len() < MAX_HELD {
-            self.held.push_back(held);
+            let at = self.held.partition_point(|h| h.order < held.order);
+            self.held.insert(at, held);
         } else {
             self.unavailable(held.user, held.conn);
         }
@@ -302,7 +313,7 @@ impl Relay {
             if h.since.elapsed() > HOLD_FOR {
                 self.unavailable(h.user, h.conn);
             } else if self.locals.get(&h.user).is_some_and(|l| l.conn == h.conn) {
-                self.send_frame(ctx, h.user, h.conn, h.n, h.msg, h.since);
+                self.send_frame(ctx, h.order, h.user, h.conn, h.n, h.msg, h.since);
             }
         }
     }
@@ -345,7 +356,9 @@ impl Relay {
             .collect();
         self.to_owner(&join);
         for (m, msg) in again {
-            self.send_frame(ctx, user, conn, m, msg, Instant::now());
+            self.next_order += 1;
+            let order = self.next_order;
+            self.send_frame(ctx, order, user, conn, m, msg, Instant::now());
         }
     }
 
@@ -449,7 +462,9 @@ impl Handler<FromMember> for Relay {
             local.sent.pop_front();
         }
         local.sent.push_back((n, m.msg.clone()));
-        self.send_frame(ctx, m.user, m.conn, n, m.msg, Instant::now());
+        self.next_order += 1;
+        let order = self.next_order;
+        self.send_frame(ctx, order, m.user, m.conn, n, m.msg, Instant::now());
     }
 }
 
@@ -503,20 +518,24 @@ impl Handler<Inbound> for Relay {
             tracing::warn!(parent: &self.span, "owner message without its sender");
             return;
         };
+        let Some((msg, body)) = cluster::envelope::decode::<FromOwner>(message) else {
+            tracing::warn!(parent: &self.span, "undecodable owner message");
+            return;
+        };
         if self
             .owner
             .as_deref()
             .is_some_and(|o| o.as_bytes() != sender)
         {
             // From an owner whose lease has passed on, or from a new one we have not re-joined
-            // yet: look at the lease now (the re-join brings fresh welcomes).
+            // yet: look at the lease now (the re-join brings fresh welcomes). A new owner's
+            // `unknown` is acted on at once: it holds frames it did not apply.
+            if let FromOwner::Unknown { user, conn, n } = msg {
+                self.resend(ctx, user, conn, n);
+            }
             self.check_owner(ctx);
             return;
         }
-        let Some((msg, body)) = cluster::envelope::decode::<FromOwner>(message) else {
-            tracing::warn!(parent: &self.span, "undecodable owner message");
-            return;
-        };
         let bytes =
             || ByteString::try_from(bytes::Bytes::copy_from_slice(body)).unwrap_or_default();
         match msg {

@@ -76,8 +76,9 @@ enum Target {
 struct Conn {
     id: ConnId,
     target: Target,
-    /// The number of the last relayed frame applied (see `ToOwner::Frame`).
-    last_n: u64,
+    /// The numbers of the last relayed frames applied (see `ToOwner::Frame`): a frame sent
+    /// again is recognised even when it comes after later ones.
+    applied: VecDeque<u64>,
 }
 
 /// What the owner writes to Redis, and a new owner reads back after a failover.
@@ -186,6 +187,10 @@ enum Unsaved {
 /// `kill -9` was lost and its `seq` reused); the writer collapses the states of one room queued
 /// together into one write, so a busy room costs one write per Redis round trip, not per line.
 const COALESCE_SAVES: Duration = Duration::from_secs(1);
+
+/// Relayed frame numbers remembered per connection, to apply a frame sent again only once:
+/// more than a relay holds (64) or keeps to send again (32).
+const APPLIED_KEPT: usize = 128;
 
 /// Signal bytes one member may send one other member each second, and saved up: far above a
 /// video call's setup (a few offers, answers and ICE candidates of a few KiB), far below what
@@ -459,7 +464,7 @@ impl Room {
             if old.id != conn.id {
                 self.close(user, old, Some(ErrorCode::Replaced));
             } else {
-                conn.last_n = old.last_n;
+                conn.applied = old.applied;
             }
         }
         // Others learn of the join as events; the joiner gets it inside the welcome snapshot.
@@ -814,7 +819,7 @@ impl Handler<Join> for Room {
         let conn = Conn {
             id: join.conn,
             target: Target::Local(join.session),
-            last_n: 0,
+            applied: VecDeque::new(),
         };
         let result = self.join(join.user, &join.name, join.standing, conn);
         self.after_change(ctx);
@@ -907,7 +912,7 @@ impl Handler<Inbound> for Room {
                     Conn {
                         id: conn,
                         target: Target::Remote,
-                        last_n: 0,
+                        applied: VecDeque::new(),
                     },
                 ) {
                     let refused = FromOwner::Refused { user, conn, code };
@@ -916,9 +921,14 @@ impl Handler<Inbound> for Room {
             }
             ToOwner::Frame { user, conn, n, msg } => match self.conns.get_mut(&user) {
                 Some(c) if c.id == conn => {
-                    // Sent again after a failover, and applied already.
-                    if n == 0 || n > c.last_n {
-                        c.last_n = n;
+                    // Sent again after a failover, and applied already: skip.
+                    if n == 0 || !c.applied.contains(&n) {
+                        if n != 0 {
+                            if c.applied.len() == APPLIED_KEPT {
+                                c.applied.pop_front();
+                            }
+                            c.applied.push_back(n);
+                        }
                         self.on_frame(user, conn, msg);
                     }
                 }

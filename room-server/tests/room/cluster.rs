@@ -1415,3 +1415,47 @@ async fn a_rolling_restart_of_both_instances_loses_nothing() {
         .await;
     until_scored(&mut host, 1, Duration::from_secs(5)).await;
 }
+
+/// No silent loss across a whole failover with three instances: members on the two surviving
+/// instances chat every 400 ms (within their rate limit) from the owner's `kill -9` on. Whichever instance takes the room
+/// over, the other's relay learns of it a moment later, and lines that reach the new owner
+/// before its member was re-joined are sent again; every line ends up in the room once, in
+/// order.
+#[actix_rt::test]
+async fn chat_through_a_failover_across_three_instances_arrives_once_and_in_order() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("a", &redis);
+    let b = Instance::start("b", &redis);
+    let c = Instance::start("c", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // a owns the room
+    let (mut two, _) = Client::join(&b.server, 2, &r).await;
+    host.event().await;
+    let (mut three, _) = Client::join(&c.server, 3, &r).await;
+    all_get(&mut [&mut host, &mut two]).await;
+
+    a.kill();
+    drop(host);
+    for i in 0..8 {
+        two.send(json!({"type":"chat","text":format!("b{i}")}))
+            .await;
+        three
+            .send(json!({"type":"chat","text":format!("c{i}")}))
+            .await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    until_chat_shows(&mut two, "c7", Duration::from_secs(10)).await;
+    until_chat_shows(&mut three, "b7", Duration::from_secs(5)).await;
+
+    let (_host, snap) = connect_within(&b, 1, &r, Duration::from_secs(5)).await;
+    for who in ["b", "c"] {
+        let lines: Vec<&str> = snap
+            .chat
+            .iter()
+            .map(|l| l.text.as_str())
+            .filter(|t| t.starts_with(who))
+            .collect();
+        let expected: Vec<String> = (0..8).map(|i| format!("{who}{i}")).collect();
+        assert_eq!(lines, expected, "{who}'s lines, once each, in order");
+    }
+}
