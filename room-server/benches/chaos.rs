@@ -109,14 +109,26 @@ struct Api {
 }
 
 impl Api {
+    /// POSTs, trying again a few times if the connection fails (a loaded machine).
     async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Value {
-        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
+        for attempt in 0.. {
+            let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            match req.send().await {
+                Ok(resp) => {
+                    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+                    return resp.json().await.unwrap();
+                }
+                Err(e) if attempt < 10 => {
+                    eprintln!("{path}: {e}; again");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("{path}: {e}"),
+            }
         }
-        let resp = req.send().await.expect("api-server answers");
-        assert!(resp.status().is_success(), "{path}: {}", resp.status());
-        resp.json().await.unwrap()
+        unreachable!()
     }
 
     async fn login(&self, name: &str) -> (i64, String) {
@@ -178,6 +190,8 @@ struct Member {
     /// What it still has to send once welcomed (after a reconnect).
     pending: Vec<Value>,
     scored: bool,
+    /// When its current connection opened.
+    since: Instant,
     /// First fresh view after the fault.
     back: Option<Duration>,
 }
@@ -288,6 +302,7 @@ async fn run(rounds: usize, outage: Duration) {
                 conn: 0,
                 pending: Vec::new(),
                 scored: false,
+                since: Instant::now(),
                 back: None,
             });
         }
@@ -301,9 +316,15 @@ async fn run(rounds: usize, outage: Duration) {
             .as_i64()
             .unwrap();
         for (idx, m) in members.iter_mut().enumerate() {
-            let ws = open(&api, &instances[m.on], &m.token, room)
-                .await
-                .expect("member connects");
+            let mut ws = None;
+            for _ in 0..100 {
+                ws = open(&api, &instances[m.on], &m.token, room).await;
+                if ws.is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let ws = ws.expect("member connects");
             let (sink, stream) = ws.split();
             m.sink = Some(sink);
             m.conn += 1;
@@ -453,7 +474,8 @@ async fn run(rounds: usize, outage: Duration) {
                     // A member of the dead instance sends once reconnected (as the web app
                     // does: it reconnects, then acts); frames written into a dead socket are
                     // not the server's to lose.
-                    if m.sink.is_some() && instances[m.on].alive() {
+                    let socket_died = fault != Fault::Redis && m.on == x && t0 > m.since;
+                    if m.sink.is_some() && !socket_died {
                         for f in &frames {
                             if !send(m, f).await {
                                 m.pending.push(f.clone());
@@ -486,7 +508,7 @@ async fn run(rounds: usize, outage: Duration) {
                 members[idx].on = target;
                 let token = members[idx].token.clone();
                 let mut ws = None;
-                for _ in 0..50 {
+                for _ in 0..200 {
                     ws = open(&api, &instances[target], &token, room).await;
                     if ws.is_some() {
                         break;
@@ -497,6 +519,7 @@ async fn run(rounds: usize, outage: Duration) {
                     let (sink, stream) = ws.split();
                     members[idx].sink = Some(sink);
                     members[idx].conn += 1;
+                    members[idx].since = Instant::now();
                     read(idx, members[idx].conn, stream, tx.clone());
                 }
                 continue;
@@ -541,6 +564,7 @@ async fn run(rounds: usize, outage: Duration) {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         members[performer].conn += 1; // the old reader's reports no longer count
+        let mut looked = false;
         if let Some(mut ws) = look {
             while let Ok(Some(Ok(Message::Text(t)))) =
                 tokio::time::timeout(Duration::from_secs(5), ws.next()).await
@@ -551,11 +575,27 @@ async fn run(rounds: usize, outage: Duration) {
                     for l in &room.chat {
                         chat_seen.insert(l.text.clone());
                     }
+                    looked = true;
                     break;
                 }
             }
         }
-        let lost_lines = lines.iter().filter(|l| !chat_seen.contains(*l)).count() as u64;
+        if closed.is_none() {
+            let never: Vec<usize> = (0..members.len())
+                .filter(|&k| fault != Fault::Redis && members[k].back.is_none())
+                .collect();
+            let waiting: Vec<usize> = (0..members.len())
+                .filter(|&k| !members[k].pending.is_empty())
+                .collect();
+            println!(
+                "round {round}: no round_closed within 25 s; never back: {never:?}, still to send: {waiting:?}"
+            );
+        }
+        let lost: Vec<&String> = lines.iter().filter(|l| !chat_seen.contains(*l)).collect();
+        if !lost.is_empty() {
+            println!("round {round}: lines never seen: {lost:?} (final look: {looked})");
+        }
+        let lost_lines = lost.len() as u64;
         figures.chat_lost += lost_lines;
         let counted = closed.unwrap_or(0) as u64;
         let expected = (members.len() - 1) as u64;
