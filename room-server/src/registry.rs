@@ -205,8 +205,20 @@ impl Registry {
                 "the room's saved state (version {version}) needs a newer room-server"
             )));
         }
-        Ok(match serde_json::from_slice(&bytes) {
-            Ok(saved) => Some(saved),
+        Ok(match serde_json::from_slice::<PersistedRoom>(&bytes) {
+            Ok(mut saved) => {
+                // Chat is written through to its own list; it has lines the state may lack.
+                let lines = cluster.load_chat(info.id).await.map_err(unavailable)?;
+                if !lines.is_empty() {
+                    saved.chat = Some(
+                        lines
+                            .iter()
+                            .filter_map(|l| serde_json::from_slice(l).ok())
+                            .collect(),
+                    );
+                }
+                Some(saved)
+            }
             Err(e) => {
                 tracing::error!(room = %info.id, "saved state unreadable ({e}); starting afresh");
                 None

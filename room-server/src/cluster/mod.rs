@@ -26,6 +26,12 @@ pub fn state_key(room: RoomId) -> String {
     format!("onair:room:{room}:state")
 }
 
+/// The room's last chat lines, appended one by one as they are said (written through at the
+/// cost of a line, not of the whole state); newer than the chat in the saved state.
+pub fn chat_key(room: RoomId) -> String {
+    format!("onair:room:{room}:chat")
+}
+
 /// Set when a room ends (closed, or its show over and everyone gone), so that no instance
 /// opens it again, whatever ticket is presented.
 pub fn ended_key(room: RoomId) -> String {

@@ -5,7 +5,7 @@
 //! task, in order, pipelined, so a room's state is always written before the events it
 //! explains are published.
 
-use super::{ended_key, owner_key, state_key, ticket_key};
+use super::{chat_key, ended_key, owner_key, state_key, ticket_key};
 use crate::metrics::Metrics;
 use actix::prelude::*;
 use bytes::Bytes;
@@ -53,9 +53,21 @@ const FENCED_SET: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
     end
     return 0";
 
-/// Forgets the room's state and gives up its lease, only while this incarnation holds it.
+/// Appends a chat line (ARGV[2]) to the room's chat list (KEYS[2]), keeping the last ARGV[3],
+/// only while the lease (KEYS[1]) holds this incarnation (ARGV[1]).
+const FENCED_CHAT: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
+      redis.call('RPUSH', KEYS[2], ARGV[2])
+      redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+      redis.call('EXPIRE', KEYS[2], ARGV[4])
+      return 1
+    end
+    return 0";
+
+/// Forgets the room's state (and chat list) and gives up its lease, only while this
+/// incarnation holds it.
 const FENCED_FORGET: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
       redis.call('DEL', KEYS[2])
+      redis.call('DEL', KEYS[3])
       redis.call('DEL', KEYS[1])
       return 1
     end
@@ -77,6 +89,12 @@ enum Write {
     State {
         room: RoomId,
         bytes: Vec<u8>,
+    },
+    /// A chat line for the room's chat list, which keeps the last `keep`.
+    Chat {
+        room: RoomId,
+        line: Vec<u8>,
+        keep: usize,
     },
     Publish {
         channel: String,
@@ -275,6 +293,17 @@ impl RedisCluster {
         pong.is_ok()
     }
 
+    /// The room's chat list (oldest first), as saved.
+    pub async fn load_chat(&self, room: RoomId) -> redis::RedisResult<Vec<Vec<u8>>> {
+        let mut conn = self.conn.clone();
+        conn.lrange(chat_key(room), 0, -1).await
+    }
+
+    /// Appends a chat line to the room's chat list (before any frame queued after it).
+    pub fn save_chat(&self, room: RoomId, line: Vec<u8>, keep: usize) {
+        let _ = self.writes.send(Write::Chat { room, line, keep });
+    }
+
     pub fn save_state(&self, room: RoomId, bytes: Vec<u8>) {
         let _ = self.writes.send(Write::State { room, bytes });
     }
@@ -399,12 +428,25 @@ async fn write_in_order(
                         .arg(&incarnation)
                         .ignore();
                 }
+                Write::Chat { room, line, keep } => {
+                    pipe.cmd("EVAL")
+                        .arg(FENCED_CHAT)
+                        .arg(2)
+                        .arg(owner_key(*room))
+                        .arg(chat_key(*room))
+                        .arg(&incarnation)
+                        .arg(line.as_slice())
+                        .arg(*keep)
+                        .arg(STATE_TTL_SECS)
+                        .ignore();
+                }
                 Write::Forget { room } => {
                     pipe.cmd("EVAL")
                         .arg(FENCED_FORGET)
-                        .arg(2)
+                        .arg(3)
                         .arg(owner_key(*room))
                         .arg(state_key(*room))
+                        .arg(chat_key(*room))
                         .arg(&incarnation)
                         .ignore();
                 }
