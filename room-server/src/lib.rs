@@ -76,6 +76,8 @@ impl Running {
             tracing::info!("stopping in {drain:?}");
             tokio::time::sleep(drain).await;
         }
+        // In a cluster, rooms owned here move to other instances now, not once leases lapse.
+        state.registry.hand_over_all().await;
         handle.stop(true).await;
     }
 }

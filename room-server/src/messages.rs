@@ -35,6 +35,9 @@ pub fn error_message(code: ErrorCode) -> &'static str {
         ErrorCode::NoMedia => "there is no track on the stage",
         ErrorCode::Banned => "this account has been banned",
         ErrorCode::RoomClosed => "this room has closed",
+        ErrorCode::RoomUnavailable => {
+            "the room is moving to another server; that was not applied, send it again"
+        }
         ErrorCode::Internal => "something went wrong on the server",
     }
 }

@@ -2,12 +2,14 @@
 //! when another instance owns the room) a relay to it.
 
 use crate::admission::{Admission, Refusal};
-use crate::cluster::RedisCluster;
+use crate::cluster::{Lease, RedisCluster};
 use crate::handle::RoomHandle;
 use crate::metrics::Metrics;
 use crate::relay::Relay;
 use crate::reporter::Reporter;
-use crate::room::{Moderate, PersistedRoom, Room, RoomSetup};
+use crate::room::{
+    HandOver, Moderate, PersistedRoom, Room, RoomSetup, SnapshotVersion, SNAPSHOT_VERSION,
+};
 use crate::rules::Settings;
 use actix::Actor;
 use onair_shared::api::ModerationKind;
@@ -34,6 +36,8 @@ pub struct Registry {
 struct Entry {
     generation: u64,
     handle: RoomHandle,
+    /// Set for a room this instance owns.
+    hand_over: Option<actix::Recipient<HandOver>>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Refusal {
@@ -132,13 +136,17 @@ impl Registry {
         let Some(cluster) = self.cluster.clone() else {
             return Ok(self.start_room(info.clone(), None, request_id));
         };
-        let mine = cluster.acquire(info.id).await.map_err(unavailable)?;
-        if mine {
-            let saved = self.load(&cluster, info).await?;
-            Ok(self.start_room(info.clone(), saved, request_id))
-        } else {
+        let lease = cluster.acquire(info.id).await.map_err(unavailable)?;
+        if let Lease::HeldBy(owner) = lease {
             let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-            let relay = Relay::new(info.clone(), cluster, self.clone(), generation, request_id);
+            let relay = Relay::new(
+                info.clone(),
+                cluster,
+                self.clone(),
+                generation,
+                request_id,
+                owner,
+            );
             let addr = relay.start();
             let handle = RoomHandle::new(addr);
             self.lock().insert(
@@ -146,9 +154,13 @@ impl Registry {
                 Entry {
                     generation,
                     handle: handle.clone(),
+                    hand_over: None,
                 },
             );
             Ok(handle)
+        } else {
+            let saved = self.load(&cluster, info).await?;
+            Ok(self.start_room(info.clone(), saved, request_id))
         }
     }
 
@@ -167,19 +179,51 @@ impl Registry {
         Ok(self.start_room(info, saved, request_id))
     }
 
+    /// The room's saved state. One in a newer format than this build knows (written by an
+    /// upgraded instance during a rolling deploy) is left alone: the lease is given back so an
+    /// instance that knows the format takes the room, and members are told to try again
+    /// (`room_unavailable`) instead of finding the show started afresh.
     async fn load(
         &self,
         cluster: &RedisCluster,
         info: &TicketRoom,
     ) -> Result<Option<PersistedRoom>, Refusal> {
-        let bytes = cluster.load_state(info.id).await.map_err(unavailable)?;
-        Ok(bytes.and_then(|b| match serde_json::from_slice(&b) {
-            Ok(saved) => Some(saved),
+        let Some(bytes) = cluster.load_state(info.id).await.map_err(unavailable)? else {
+            return Ok(None);
+        };
+        let version = serde_json::from_slice::<SnapshotVersion>(&bytes)
+            .map(|v| v.version)
+            .unwrap_or(0);
+        if version > SNAPSHOT_VERSION {
+            tracing::error!(
+                room = %info.id,
+                "saved state has snapshot version {version}, newer than this build's \
+                 {SNAPSHOT_VERSION}; leaving the room to an instance that can read it"
+            );
+            let _ = cluster.release(info.id).await;
+            return Err(Refusal::Unavailable(format!(
+                "the room's saved state (version {version}) needs a newer room-server"
+            )));
+        }
+        Ok(match serde_json::from_slice::<PersistedRoom>(&bytes) {
+            Ok(mut saved) => {
+                // Chat is written through to its own list; it has lines the state may lack.
+                let lines = cluster.load_chat(info.id).await.map_err(unavailable)?;
+                if !lines.is_empty() {
+                    saved.chat = Some(
+                        lines
+                            .iter()
+                            .filter_map(|l| serde_json::from_slice(l).ok())
+                            .collect(),
+                    );
+                }
+                Some(saved)
+            }
             Err(e) => {
                 tracing::error!(room = %info.id, "saved state unreadable ({e}); starting afresh");
                 None
             }
-        }))
+        })
     }
 
     fn start_room(
@@ -206,12 +250,14 @@ impl Registry {
             }
             None => Room::new(info.clone(), setup),
         };
-        let handle = RoomHandle::new(room.start());
+        let addr = room.start();
+        let handle = RoomHandle::new(addr.clone());
         self.lock().insert(
             info.id,
             Entry {
                 generation,
                 handle: handle.clone(),
+                hand_over: Some(addr.recipient()),
             },
         );
         handle
@@ -229,6 +275,32 @@ impl Registry {
         let mut rooms = self.lock();
         if rooms.get(&id).is_some_and(|e| e.generation == generation) {
             rooms.remove(&id);
+        }
+    }
+
+    /// A clean stop: every room owned here writes its state, gives its lease up and tells its
+    /// relays, so other instances take them over at once; returns once that reached Redis (or
+    /// after a second).
+    pub async fn hand_over_all(&self) {
+        let Some(cluster) = self.cluster.clone() else {
+            return;
+        };
+        let rooms: Vec<actix::Recipient<HandOver>> = self
+            .lock()
+            .values()
+            .filter_map(|e| e.hand_over.clone())
+            .collect();
+        let done = async move {
+            for room in rooms {
+                let _ = room.send(HandOver).await;
+            }
+            cluster.flush().await;
+        };
+        if tokio::time::timeout(std::time::Duration::from_secs(1), done)
+            .await
+            .is_err()
+        {
+            tracing::warn!("handing rooms over took longer than a second; stopping anyway");
         }
     }
 

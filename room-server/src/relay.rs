@@ -2,7 +2,7 @@
 //! joins, frames and disconnects to the owner over Redis, and the owner's frames back to them.
 //! It also watches the owner's lease and takes the room over when the owner is gone.
 
-use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
+use crate::cluster::{self, FromOwner, Inbound, Lease, RedisCluster, ToOwner};
 use crate::metrics::{server_frame_type, CutOff, Metrics, RoomRole};
 use crate::registry::Registry;
 use crate::room::{room_span, Disconnected, FromMember, Join, Moderate};
@@ -12,21 +12,48 @@ use bytestring::ByteString;
 use onair_shared::api::ModerationKind;
 use onair_shared::auth::RankedStanding;
 use onair_shared::auth::TicketRoom;
+use onair_shared::protocol::ClientMsg;
 use onair_shared::protocol::ErrorCode;
 use onair_shared::UserId;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How often the relay checks who owns the room.
-const OWNER_CHECK: Duration = Duration::from_millis(1000);
-/// Checks in a row that must find no owner before taking the room over. Longer than the
-/// owner's renewal interval, so a living owner re-takes its lease first after Redis lost every
-/// key in a restart; shorter than failover needs.
+const OWNER_CHECK: Duration = Duration::from_millis(200);
+/// Checks in a row that must find no owner before taking the room over (400 to 600 ms).
+/// Longer than the owner's renewal interval (250 ms), so a living owner re-takes its lease
+/// first after Redis lost every key in a restart; short enough that members of a `kill -9`ed
+/// owner are on a fresh view within 2 s (lease 1 s + this + the takeover).
 const ABSENT_CHECKS_BEFORE_TAKEOVER: u32 = 3;
+
+/// Frames held while the room has no reachable owner: at most this many per relay...
+const MAX_HELD: usize = 64;
+/// ...for at most this long; past either, the member is told `room_unavailable`.
+const HOLD_FOR: Duration = Duration::from_secs(10);
+/// Frames of a connection kept after sending, to send again if a new owner did not seat it
+/// yet when they arrived (see `FromOwner::Unknown`).
+const SENT_KEPT: usize = 32;
+
+/// A member's frame that no owner has received yet.
+struct Held {
+    /// The order frames reached this relay in; held frames are kept and sent again in it.
+    order: u64,
+    user: UserId,
+    conn: ConnId,
+    n: u64,
+    msg: ClientMsg,
+    since: Instant,
+}
 
 struct Local {
     conn: ConnId,
+    /// The number of this connection's last frame (see `ToOwner::Frame`).
+    next_n: u64,
+    /// The last frames sent, with their numbers.
+    sent: VecDeque<(u64, ClientMsg)>,
+    /// Frames up to this number were sent again after an `Unknown` already.
+    replayed_to: u64,
     name: String,
     standing: Option<RankedStanding>,
     session: Outlet,
@@ -41,8 +68,20 @@ pub struct Relay {
     registry: Registry,
     generation: u64,
     locals: HashMap<UserId, Local>,
+    /// Frames no owner received (none subscribed, or Redis away), in order; sent again once
+    /// an owner is found, or handed to the room when this instance takes it over.
+    held: VecDeque<Held>,
+    /// Set when a frame found no owner: later frames wait behind it in `held`.
+    holding: bool,
+    /// The next frame's `Held::order`.
+    next_order: u64,
+    /// The owner's incarnation as last seen in its lease (what our members were joined to).
     owner: Option<String>,
     absent_checks: u32,
+    /// A look at the lease is under way.
+    checking: bool,
+    /// The owner announced a clean stop (it gave the lease up): take the lease at once.
+    owner_left: bool,
     taking_over: bool,
     metrics: Arc<Metrics>,
     /// The request id of the ticket that opened the relay, for a room it takes over.
@@ -57,6 +96,7 @@ impl Relay {
         registry: Registry,
         generation: u64,
         request_id: Option<String>,
+        owner: String,
     ) -> Relay {
         Relay {
             metrics: registry.metrics().clone(),
@@ -66,8 +106,13 @@ impl Relay {
             registry,
             generation,
             locals: HashMap::new(),
-            owner: None,
+            held: VecDeque::new(),
+            holding: false,
+            next_order: 0,
+            owner: Some(owner),
             absent_checks: 0,
+            checking: false,
+            owner_left: false,
             taking_over: false,
             request_id,
         }
@@ -99,41 +144,53 @@ impl Relay {
     }
 
     fn check_owner(&mut self, ctx: &mut Context<Self>) {
-        if self.taking_over {
+        if self.taking_over || self.checking {
             return;
         }
+        self.checking = true;
         let cluster = self.cluster.clone();
         let room = self.info.id;
-        let try_lease = self.absent_checks + 1 >= ABSENT_CHECKS_BEFORE_TAKEOVER;
+        let try_lease = self.owner_left || self.absent_checks + 1 >= ABSENT_CHECKS_BEFORE_TAKEOVER;
         async move {
             match cluster.owner(room).await? {
                 Some(owner) => Ok(Some(owner)),
                 // Nobody has held the lease for a while: the owner is gone. Take it.
-                None if try_lease => Ok(cluster
-                    .acquire(room)
-                    .await?
-                    .then(|| cluster.instance.clone())),
+                None if try_lease => Ok(match cluster.acquire(room).await? {
+                    Lease::HeldBy(owner) => Some(owner),
+                    Lease::Kept | Lease::Taken => Some(cluster.incarnation.clone()),
+                }),
                 None => Ok(None),
             }
         }
         .into_actor(self)
-        .map(
-            |owner: redis::RedisResult<Option<String>>, relay, ctx| match owner {
-                Ok(Some(owner)) if owner == relay.cluster.instance => relay.take_over(ctx),
-                Ok(Some(owner)) => {
-                    relay.absent_checks = 0;
-                    let changed = relay.owner.as_ref().is_some_and(|o| *o != owner);
-                    relay.owner = Some(owner);
-                    // A new owner does not know our members yet.
-                    if changed {
-                        relay.rejoin_all();
-                    }
-                }
-                Ok(None) => relay.absent_checks += 1,
-                Err(e) => tracing::debug!(parent: &relay.span, "owner check failed: {e}"),
-            },
-        )
+        .map(|owner: redis::RedisResult<Option<String>>, relay, ctx| {
+            relay.checking = false;
+            relay.on_owner(owner, ctx)
+        })
         .spawn(ctx);
+    }
+
+    fn on_owner(&mut self, owner: redis::RedisResult<Option<String>>, ctx: &mut Context<Self>) {
+        let relay = self;
+        match owner {
+            Ok(Some(owner)) if owner == relay.cluster.incarnation => relay.take_over(ctx),
+            Ok(Some(owner)) => {
+                relay.absent_checks = 0;
+                // A new owner (another instance, or the same one restarted: a new
+                // incarnation either way) does not know our members yet.
+                if relay.owner.as_deref() != Some(owner.as_str()) {
+                    relay.owner_left = false;
+                    tracing::info!(parent: &relay.span, "owner is now {owner}; re-joining");
+                    relay.owner = Some(owner);
+                    relay.rejoin_all();
+                }
+                if relay.holding {
+                    relay.send_held(ctx);
+                }
+            }
+            Ok(None) => relay.absent_checks += 1,
+            Err(e) => tracing::debug!(parent: &relay.span, "owner check failed: {e}"),
+        }
     }
 
     /// We hold the lease now: start the room here from its saved state and move our members
@@ -149,9 +206,18 @@ impl Relay {
             .map(|handle, relay, ctx| {
                 match handle {
                     Ok(handle) => {
-                        for local in relay.locals.values() {
-                            local.session.control(ToSession::Rebind(handle.clone()));
+                        let mut held = std::mem::take(&mut relay.held);
+                        for (&user, local) in &relay.locals {
+                            let replay: Vec<ClientMsg> = held
+                                .iter()
+                                .filter(|h| h.user == user && h.conn == local.conn)
+                                .map(|h| h.msg.clone())
+                                .collect();
+                            local
+                                .session
+                                .control(ToSession::Rebind(handle.clone(), replay));
                         }
+                        held.clear();
                     }
                     Err(e) => {
                         tracing::error!(parent: &relay.span, "takeover failed: {e}");
@@ -168,6 +234,134 @@ impl Relay {
 }
 
 impl Relay {
+    /// Sends a member's frame to the owner, or holds it (in order) while no owner receives.
+    #[allow(clippy::too_many_arguments)]
+    fn send_frame(
+        &mut self,
+        ctx: &mut Context<Self>,
+        order: u64,
+        user: UserId,
+        conn: ConnId,
+        n: u64,
+        msg: ClientMsg,
+        since: Instant,
+    ) {
+        if self.holding {
+            self.hold(Held {
+                order,
+                user,
+                conn,
+                n,
+                msg,
+                since,
+            });
+            return;
+        }
+        let frame = ToOwner::Frame { user, conn, n, msg };
+        let bytes = cluster::envelope::encode(&frame, b"");
+        let ack = self
+            .cluster
+            .publish_acked(cluster::up_channel(self.info.id), bytes);
+        let ToOwner::Frame { msg, .. } = frame else {
+            return;
+        };
+        async move { ack.await.unwrap_or(false) }
+            .into_actor(self)
+            .map(move |received, relay, _| {
+                if !received {
+                    if !relay.holding {
+                        tracing::info!(parent: &relay.span, "no owner received a frame; holding");
+                    }
+                    relay.holding = true;
+                    relay.hold(Held {
+                        order,
+                        user,
+                        conn,
+                        n,
+                        msg,
+                        since,
+                    });
+                }
+            })
+            .spawn(ctx);
+    }
+
+    /// Keeps a frame, in the order frames arrived (acknowledgements may come back in another).
+    fn hold(&mut self, held: Held) {
+        if self.held.len() < MAX_HELD {
+            let at = self.held.partition_point(|h| h.order < held.order);
+            self.held.insert(at, held);
+        } else {
+            self.unavailable(held.user, held.conn);
+        }
+    }
+
+    /// Tells a member their frame was not applied.
+    fn unavailable(&self, user: UserId, conn: ConnId) {
+        if let Some(local) = self.locals.get(&user).filter(|l| l.conn == conn) {
+            local
+                .session
+                .send(self.metrics.error_frame(ErrorCode::RoomUnavailable));
+        }
+    }
+
+    /// An owner answers again: send what was held, in order (too old: tell the member).
+    fn send_held(&mut self, ctx: &mut Context<Self>) {
+        self.holding = false;
+        let held = std::mem::take(&mut self.held);
+        for h in held {
+            if h.since.elapsed() > HOLD_FOR {
+                self.unavailable(h.user, h.conn);
+            } else if self.locals.get(&h.user).is_some_and(|l| l.conn == h.conn) {
+                self.send_frame(ctx, h.order, h.user, h.conn, h.n, h.msg, h.since);
+            }
+        }
+    }
+
+    /// Held frames past [`HOLD_FOR`] are given up: their members are told.
+    fn expire_held(&mut self) {
+        while self
+            .held
+            .front()
+            .is_some_and(|h| h.since.elapsed() > HOLD_FOR)
+        {
+            if let Some(h) = self.held.pop_front() {
+                self.unavailable(h.user, h.conn);
+            }
+        }
+    }
+
+    /// The owner did not seat this connection when its frame `n` arrived (it is new and we
+    /// have not re-joined yet): re-join it and send its frames from `n` again.
+    fn resend(&mut self, ctx: &mut Context<Self>, user: UserId, conn: ConnId, n: u64) {
+        let Some(local) = self.locals.get_mut(&user).filter(|l| l.conn == conn) else {
+            return;
+        };
+        if n <= local.replayed_to {
+            return;
+        }
+        local.replayed_to = local.next_n;
+        local.welcomed = false;
+        let join = ToOwner::Join {
+            user,
+            name: local.name.clone(),
+            standing: local.standing,
+            conn,
+        };
+        let again: Vec<(u64, ClientMsg)> = local
+            .sent
+            .iter()
+            .filter(|(m, _)| *m >= n)
+            .cloned()
+            .collect();
+        self.to_owner(&join);
+        for (m, msg) in again {
+            self.next_order += 1;
+            let order = self.next_order;
+            self.send_frame(ctx, order, user, conn, m, msg, Instant::now());
+        }
+    }
+
     /// Drops a reader that stopped reading: the owner sees it go, as for any dropped connection.
     fn cut_off(&mut self, user: UserId) {
         if let Some(local) = self.locals.remove(&user) {
@@ -199,7 +393,10 @@ impl Actor for Relay {
                 }
             })
             .wait(ctx);
-        ctx.run_interval(OWNER_CHECK, |relay, ctx| relay.check_owner(ctx));
+        ctx.run_interval(OWNER_CHECK, |relay, ctx| {
+            relay.expire_held();
+            relay.check_owner(ctx);
+        });
         ctx.run_interval(crate::room::STALL_CHECK_EVERY, |relay, _| {
             let now = crate::clock::now_ms();
             let stalled: Vec<UserId> = relay
@@ -233,6 +430,9 @@ impl Handler<Join> for Relay {
             join.user,
             Local {
                 conn: join.conn,
+                next_n: 0,
+                sent: VecDeque::new(),
+                replayed_to: 0,
                 name: join.name.clone(),
                 standing: join.standing,
                 session: join.session,
@@ -252,14 +452,19 @@ impl Handler<Join> for Relay {
 impl Handler<FromMember> for Relay {
     type Result = ();
 
-    fn handle(&mut self, m: FromMember, _ctx: &mut Self::Context) {
-        if self.locals.get(&m.user).map(|l| l.conn) == Some(m.conn) {
-            self.to_owner(&ToOwner::Frame {
-                user: m.user,
-                conn: m.conn,
-                msg: m.msg,
-            });
+    fn handle(&mut self, m: FromMember, ctx: &mut Self::Context) {
+        let Some(local) = self.locals.get_mut(&m.user).filter(|l| l.conn == m.conn) else {
+            return;
+        };
+        local.next_n += 1;
+        let n = local.next_n;
+        if local.sent.len() == SENT_KEPT {
+            local.sent.pop_front();
         }
+        local.sent.push_back((n, m.msg.clone()));
+        self.next_order += 1;
+        let order = self.next_order;
+        self.send_frame(ctx, order, m.user, m.conn, n, m.msg, Instant::now());
     }
 }
 
@@ -309,10 +514,28 @@ impl Handler<Inbound> for Relay {
     type Result = ();
 
     fn handle(&mut self, inbound: Inbound, ctx: &mut Self::Context) {
-        let Some((msg, body)) = cluster::envelope::decode::<FromOwner>(&inbound.0) else {
+        let Some((sender, message)) = cluster::envelope::split_sender(&inbound.0) else {
+            tracing::warn!(parent: &self.span, "owner message without its sender");
+            return;
+        };
+        let Some((msg, body)) = cluster::envelope::decode::<FromOwner>(message) else {
             tracing::warn!(parent: &self.span, "undecodable owner message");
             return;
         };
+        if self
+            .owner
+            .as_deref()
+            .is_some_and(|o| o.as_bytes() != sender)
+        {
+            // From an owner whose lease has passed on, or from a new one we have not re-joined
+            // yet: look at the lease now (the re-join brings fresh welcomes). A new owner's
+            // `unknown` is acted on at once: it holds frames it did not apply.
+            if let FromOwner::Unknown { user, conn, n } = msg {
+                self.resend(ctx, user, conn, n);
+            }
+            self.check_owner(ctx);
+            return;
+        }
         let bytes =
             || ByteString::try_from(bytes::Bytes::copy_from_slice(body)).unwrap_or_default();
         match msg {
@@ -347,6 +570,12 @@ impl Handler<Inbound> for Relay {
                     // has limited the sender already).
                     local.session.offer(OutFrame::direct(bytes(), "signal"));
                 }
+            }
+            FromOwner::Unknown { user, conn, n } => self.resend(ctx, user, conn, n),
+            FromOwner::Leaving => {
+                tracing::info!(parent: &self.span, "the owner is stopping; taking over");
+                self.owner_left = true;
+                self.check_owner(ctx);
             }
             FromOwner::Close { user, conn } => {
                 if self.locals.get(&user).is_some_and(|l| l.conn == conn) {

@@ -43,6 +43,12 @@ pub struct Join {
 #[rtype(result = "()")]
 pub struct Moderate(pub ModerationKind);
 
+/// This instance is stopping (SIGTERM): write the state, give the lease up and tell the relays,
+/// so another instance takes the room over at once instead of after the lease runs out.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct HandOver;
+
 /// A frame from a member, already parsed and rate-limited by the session.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -70,6 +76,9 @@ enum Target {
 struct Conn {
     id: ConnId,
     target: Target,
+    /// The numbers of the last relayed frames applied (see `ToOwner::Frame`): a frame sent
+    /// again is recognised even when it comes after later ones.
+    applied: VecDeque<u64>,
 }
 
 /// What the owner writes to Redis, and a new owner reads back after a failover.
@@ -80,6 +89,13 @@ struct Conn {
 /// (the buffer was ~100 KB a room, written after every chat line).
 #[derive(Serialize, Deserialize)]
 pub struct PersistedRoom {
+    /// The room's chat list, read beside the state (`None`: not saved); newer than `show`'s.
+    #[serde(skip)]
+    pub chat: Option<Vec<onair_shared::protocol::ChatLine>>,
+    /// The snapshot's format, [`SNAPSHOT_VERSION`]; absent (0) in snapshots written before it
+    /// existed, which have the same fields as version 1.
+    #[serde(default)]
+    pub version: u32,
     show: Show,
     seq: u64,
     /// Every ranked round of this room; a new owner sends them all again (the api-server
@@ -90,10 +106,24 @@ pub struct PersistedRoom {
     request_id: Option<String>,
 }
 
+/// The format of the room snapshot this build writes. A change to [`PersistedRoom`] (or to
+/// what it contains) that an older build could not read bumps it; a build that finds a newer
+/// version than its own does not take the room (see `Registry::load`), so during a rolling
+/// deploy the show waits for an upgraded instance instead of starting afresh.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// Just the version of a saved snapshot, read before the rest.
+#[derive(Deserialize)]
+pub struct SnapshotVersion {
+    #[serde(default)]
+    pub version: u32,
+}
+
 /// [`PersistedRoom`] borrowed from a live room: the same JSON, written without copying the
 /// room first (the owner writes it after every change to the show).
 #[derive(Serialize)]
 struct PersistedRoomRef<'a> {
+    version: u32,
     show: &'a Show,
     seq: u64,
     ranked: &'a [RankedRound],
@@ -103,6 +133,10 @@ struct PersistedRoomRef<'a> {
 pub struct Room {
     show: Show,
     seq: u64,
+    /// Names this actor's run of `seq` numbers: drawn afresh whenever a room starts, so also
+    /// after every takeover from the saved state, where events the old owner sent after its
+    /// last write may be lost and their numbers given to other events.
+    epoch: String,
     /// The last events as sent (with their type), for `resync`.
     recent: VecDeque<(u64, &'static str, ByteString)>,
     recent_cap: usize,
@@ -120,8 +154,13 @@ pub struct Room {
     outbox: Vec<Vec<u8>>,
     /// Signal bytes each member may still send each other member (sender, target).
     signal_budgets: HashMap<(UserId, UserId), crate::rate_limit::TokenBucket>,
-    /// Set when another instance has taken the lease: stop without forgetting the state.
+    /// Set when another instance has taken the lease (or this one handed it over): stop
+    /// without forgetting the state.
     lost_lease: bool,
+    /// A lease renewal is under way.
+    renewing: bool,
+    /// `RedisCluster::failed_batches` as of the last state write by renewal.
+    failures_seen: u64,
     /// What the saved state in Redis lacks: nothing, only chat and reactions (which may wait a
     /// moment), or a change to the show (written through at once).
     unsaved: Unsaved,
@@ -145,11 +184,16 @@ enum Unsaved {
     Show,
 }
 
-/// A failover can lose at most this much chat and reactions: after a takeover every member gets
-/// a fresh `welcome`, so nobody holds events the new owner does not know about. A second: at 10
-/// chat lines a second in 200 rooms, writing the state after each line was 2,000 writes (and
-/// serialisations of the whole show) a second; this makes it 200.
+/// Reactions (not part of the saved state, but numbered) are written at most this often; a
+/// failover may lose the last second of them, and the new owner's new epoch tells clients their
+/// numbers are not comparable. Chat is written through (issue 13: a line sent just before a
+/// `kill -9` was lost and its `seq` reused); the writer collapses the states of one room queued
+/// together into one write, so a busy room costs one write per Redis round trip, not per line.
 const COALESCE_SAVES: Duration = Duration::from_secs(1);
+
+/// Relayed frame numbers remembered per connection, to apply a frame sent again only once:
+/// more than a relay holds (64) or keeps to send again (32).
+const APPLIED_KEPT: usize = 128;
 
 /// Signal bytes one member may send one other member each second, and saved up: far above a
 /// video call's setup (a few offers, answers and ICE candidates of a few KiB), far below what
@@ -187,9 +231,11 @@ impl Room {
     pub fn new(info: onair_shared::auth::TicketRoom, setup: RoomSetup) -> Room {
         let metrics = setup.registry.metrics().clone();
         let span = room_span("owner", info.id, setup.request_id.as_deref());
+        let failures_seen = setup.cluster.as_ref().map_or(0, |c| c.failed_batches());
         Room {
             show: Show::new(info, setup.rules),
             seq: 0,
+            epoch: format!("{:012x}", rand::random::<u64>() >> 16),
             recent: VecDeque::new(),
             recent_cap: setup.event_buffer.max(1),
             conns: HashMap::new(),
@@ -203,6 +249,8 @@ impl Room {
             outbox: Vec::new(),
             signal_budgets: HashMap::new(),
             lost_lease: false,
+            renewing: false,
+            failures_seen,
             unsaved: Unsaved::Nothing,
             last_saved: std::time::Instant::now(),
             save_timer: None,
@@ -218,6 +266,9 @@ impl Room {
     pub fn resume(saved: PersistedRoom, mut setup: RoomSetup) -> Room {
         let mut show = saved.show;
         show.set_settings(setup.rules.clone());
+        if let Some(chat) = saved.chat {
+            show.restore_chat(chat);
+        }
         setup.request_id = saved.request_id.or(setup.request_id);
         let mut room = Room::new(show.info().clone(), setup);
         room.show = show;
@@ -245,8 +296,19 @@ impl Room {
         let mut queue: VecDeque<EventKind> = events.into();
         while let Some(kind) = queue.pop_front() {
             let type_name = kind.type_name();
-            let weight = match kind {
-                EventKind::Chat { .. } | EventKind::Reaction { .. } => Unsaved::Chatter,
+            // Chat is written through as the line alone, to the room's chat list (a whole
+            // state per line was too dear: two-instance fan-out p99 1.8 s instead of 32 ms);
+            // the state itself follows within a second. Reactions are not saved (their `seq`
+            // is covered by the epoch).
+            let weight = match &kind {
+                EventKind::Chat { line } => {
+                    if let Some(cluster) = &self.cluster {
+                        let bytes = serde_json::to_vec(line).unwrap_or_default();
+                        cluster.save_chat(self.show.info().id, bytes, self.show.chat_history());
+                    }
+                    Unsaved::Chatter
+                }
+                EventKind::Reaction { .. } => Unsaved::Chatter,
                 _ => Unsaved::Show,
             };
             self.unsaved = self.unsaved.max(weight);
@@ -305,6 +367,7 @@ impl Room {
             Some(Conn {
                 id,
                 target: Target::Remote,
+                ..
             }) => {
                 let header = FromOwner::To {
                     user,
@@ -371,15 +434,18 @@ impl Room {
         let welcome = encode(&Direct::Welcome {
             you: user,
             seq: self.seq,
+            epoch: self.epoch.clone(),
             room: self.show.snapshot(),
         });
         OutFrame::direct(welcome, "welcome")
     }
 
-    /// Sends the events after `since`, or a fresh `welcome` when they are no longer buffered.
-    fn resync(&mut self, user: UserId, since: u64) {
+    /// Sends the events after `since`, or a fresh `welcome` when they are no longer buffered
+    /// or the client's `seq` belongs to another epoch (another owner's numbering).
+    fn resync(&mut self, user: UserId, since: u64, epoch: Option<&str>) {
         let oldest = self.recent.front().map_or(self.seq + 1, |(s, _, _)| *s);
-        if since > self.seq || since + 1 < oldest {
+        let other_epoch = epoch.is_some_and(|e| e != self.epoch);
+        if other_epoch || since > self.seq || since + 1 < oldest {
             let welcome = self.welcome(user);
             self.send_to(user, welcome);
             return;
@@ -405,9 +471,16 @@ impl Room {
         let events = self
             .show
             .join(user, name, standing, crate::clock::now_ms())?;
-        // One connection per member: the newest wins, the older one is told why it closes.
+        // One connection per member: the newest wins, the older one is told why it closes. The
+        // same connection joining again (a relay re-joining its members for a new owner
+        // incarnation) just gets a fresh welcome.
+        let mut conn = conn;
         if let Some(old) = self.conns.remove(&user) {
-            self.close(user, old, Some(ErrorCode::Replaced));
+            if old.id != conn.id {
+                self.close(user, old, Some(ErrorCode::Replaced));
+            } else {
+                conn.applied = old.applied;
+            }
         }
         // Others learn of the join as events; the joiner gets it inside the welcome snapshot.
         self.publish(events);
@@ -445,8 +518,8 @@ impl Room {
                 }
                 events
             }
-            ClientMsg::Resync { since } => {
-                self.resync(user, since);
+            ClientMsg::Resync { since, epoch } => {
+                self.resync(user, since, epoch.as_deref());
                 return Ok(());
             }
             ClientMsg::MediaSet { url } => self.show.media_set(user, &url, now)?,
@@ -610,9 +683,8 @@ impl Room {
         }
         self.save_state(false);
         if let Some(cluster) = &self.cluster {
-            let channel = cluster::down_channel(id);
             for bytes in self.outbox.drain(..) {
-                cluster.publish(channel.clone(), bytes);
+                cluster.publish_down(id, &bytes);
             }
         }
         self.report_status();
@@ -638,6 +710,7 @@ impl Room {
 
     fn persisted(&self) -> Vec<u8> {
         let saved = PersistedRoomRef {
+            version: SNAPSHOT_VERSION,
             show: &self.show,
             seq: self.seq,
             ranked: &self.ranked,
@@ -664,30 +737,45 @@ impl Room {
         }
     }
 
-    /// Keeps the lease (and rewrites the state, in case Redis restarted and lost it). If
-    /// another instance holds the lease now, this one stops serving the room.
+    /// Keeps the lease, and rewrites the state when Redis may have lost it (the lease had to
+    /// be taken afresh: Redis restarted; or a write failed since the last renewal). If another
+    /// incarnation holds the lease now, this one stops serving the room.
     fn renew_lease(&mut self, ctx: &mut Context<Self>) {
         let Some(cluster) = self.cluster.clone() else {
             return;
         };
+        if self.renewing {
+            return;
+        }
+        self.renewing = true;
         let id = self.show.info().id;
-        let state = self.persisted();
+        let failed_before = cluster.failed_batches();
         async move {
-            let mine = cluster.acquire(id).await;
-            if let Ok(true) = mine {
-                cluster.save_state(id, state);
-            }
-            mine
+            tokio::time::timeout(cluster::LEASE, cluster.acquire(id))
+                .await
+                .ok()
         }
         .into_actor(self)
-        .map(|mine, room, ctx| {
-            if let Ok(false) = mine {
-                tracing::warn!(parent: &room.span, "another instance owns it now; handing over");
-                room.lost_lease = true;
-                for (user, conn) in std::mem::take(&mut room.conns) {
-                    room.close(user, conn, None);
+        .map(move |lease, room, ctx| {
+            room.renewing = false;
+            match lease {
+                Some(Ok(cluster::Lease::HeldBy(owner))) => {
+                    tracing::warn!(parent: &room.span, "{owner} owns it now; handing over");
+                    room.lost_lease = true;
+                    for (user, conn) in std::mem::take(&mut room.conns) {
+                        room.close(user, conn, None);
+                    }
+                    room.flush();
+                    ctx.stop();
                 }
-                ctx.stop();
+                Some(Ok(lease)) => {
+                    if lease == cluster::Lease::Taken || failed_before != room.failures_seen {
+                        room.failures_seen = failed_before;
+                        room.unsaved = Unsaved::Show;
+                        room.save_state(true);
+                    }
+                }
+                Some(Err(_)) | None => {}
             }
         })
         .spawn(ctx);
@@ -729,16 +817,14 @@ impl Actor for Room {
         if let Some(cluster) = self.cluster.clone() {
             cluster.unsubscribe(cluster::up_channel(id));
             for bytes in self.outbox.drain(..) {
-                cluster.publish(cluster::down_channel(id), bytes);
+                cluster.publish_down(id, &bytes);
             }
             // Only a finished room has closed. One stopped otherwise (this instance is
             // shutting down) keeps its state for the next owner, whose takeover follows once
             // the lease runs out; nothing is spawned on a runtime going away.
             if self.show.is_finished() && !self.lost_lease {
+                // State and lease go together, and only while the lease is still ours.
                 cluster.forget(id);
-                actix::spawn(async move {
-                    let _ = cluster.release(id).await;
-                });
             }
         }
         if self.show.is_finished() && !self.lost_lease {
@@ -755,10 +841,46 @@ impl Handler<Join> for Room {
         let conn = Conn {
             id: join.conn,
             target: Target::Local(join.session),
+            applied: VecDeque::new(),
         };
         let result = self.join(join.user, &join.name, join.standing, conn);
         self.after_change(ctx);
         result
+    }
+}
+
+impl Handler<HandOver> for Room {
+    type Result = ();
+
+    fn handle(&mut self, _: HandOver, ctx: &mut Self::Context) {
+        let Some(cluster) = self.cluster.clone() else {
+            return;
+        };
+        if self.show.is_finished() {
+            ctx.stop();
+            return;
+        }
+        let id = self.show.info().id;
+        tracing::info!(parent: &self.span, "stopping: handing the room over");
+        // Our own members lose this process anyway; they reconnect elsewhere.
+        let locals: Vec<UserId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| matches!(c.target, Target::Local(_)))
+            .map(|(&u, _)| u)
+            .collect();
+        for user in locals {
+            if let Some(conn) = self.conns.remove(&user) {
+                self.close(user, conn, None);
+            }
+        }
+        self.flush();
+        // State, then the lease, then the word to the relays: in this order, in one queue.
+        cluster.save_state(id, self.persisted());
+        cluster.release_queued(id);
+        cluster.publish_down(id, &cluster::envelope::encode(&FromOwner::Leaving, b""));
+        self.lost_lease = true;
+        ctx.stop();
     }
 }
 
@@ -812,13 +934,34 @@ impl Handler<Inbound> for Room {
                     Conn {
                         id: conn,
                         target: Target::Remote,
+                        applied: VecDeque::new(),
                     },
                 ) {
                     let refused = FromOwner::Refused { user, conn, code };
                     self.outbox.push(cluster::envelope::encode(&refused, b""));
                 }
             }
-            ToOwner::Frame { user, conn, msg } => self.on_frame(user, conn, msg),
+            ToOwner::Frame { user, conn, n, msg } => match self.conns.get_mut(&user) {
+                Some(c) if c.id == conn => {
+                    // Sent again after a failover, and applied already: skip.
+                    if n == 0 || !c.applied.contains(&n) {
+                        if n != 0 {
+                            if c.applied.len() == APPLIED_KEPT {
+                                c.applied.pop_front();
+                            }
+                            c.applied.push_back(n);
+                        }
+                        self.on_frame(user, conn, msg);
+                    }
+                }
+                // A connection we do not seat: either one replaced or closed (its relay has
+                // been told) or one whose relay has not re-joined it to us yet after a
+                // takeover; the relay re-joins it and sends its frames again.
+                _ => {
+                    let unknown = FromOwner::Unknown { user, conn, n };
+                    self.outbox.push(cluster::envelope::encode(&unknown, b""));
+                }
+            },
             ToOwner::Gone { user, conn } => self.on_gone(user, conn),
         }
         self.after_change(ctx);

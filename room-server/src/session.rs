@@ -119,8 +119,9 @@ impl Outlet {
 pub enum ToSession {
     Text(OutFrame),
     Close,
-    /// The room moved to another actor (this instance took it over): join it there.
-    Rebind(RoomHandle),
+    /// The room moved to another actor (this instance took it over): join it there, then
+    /// send it these frames (held while the room had no owner), in order.
+    Rebind(RoomHandle, Vec<ClientMsg>),
 }
 
 pub struct Session {
@@ -295,7 +296,7 @@ impl Actor for Session {
                 ctx.ping(b"");
             }
         });
-        self.join_room(ctx);
+        self.join_room(ctx, Vec::new());
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
@@ -310,7 +311,7 @@ impl Actor for Session {
 
 impl Session {
     /// Asks the room for a seat. Nothing from the client is handled until it answers.
-    fn join_room(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+    fn join_room(&mut self, ctx: &mut ws::WebsocketContext<Self>, replay: Vec<ClientMsg>) {
         let join = Join {
             user: self.user,
             name: self.name.clone(),
@@ -330,7 +331,16 @@ impl Session {
             .into_actor(self)
             .map(|result, session, ctx| {
                 let code = match result {
-                    Ok(Ok(())) => return,
+                    Ok(Ok(())) => {
+                        for msg in replay {
+                            session.room.frames.do_send(FromMember {
+                                user: session.user,
+                                conn: session.conn,
+                                msg,
+                            });
+                        }
+                        return;
+                    }
                     Ok(Err(code)) => code,
                     Err(_) => ErrorCode::Internal,
                 };
@@ -358,9 +368,9 @@ impl Handler<ToSession> for Session {
                 ctx.close(Some(ws::CloseCode::Normal.into()));
                 ctx.stop();
             }
-            ToSession::Rebind(room) => {
+            ToSession::Rebind(room, replay) => {
                 self.room = room;
-                self.join_room(ctx);
+                self.join_room(ctx, replay);
             }
         }
     }

@@ -54,9 +54,12 @@ pub enum ClientMsg {
         to: UserId,
         data: serde_json::Value,
     },
-    /// Replay the events after `since`, or send a fresh `welcome` when they are gone.
+    /// Replay the events after `since`, or send a fresh `welcome` when they are gone, or when
+    /// `epoch` (the one of the client's last `welcome`) is not the room's epoch any more.
     Resync {
         since: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<String>,
     },
     Leave,
     /// Host only: removes a member, who cannot come back into this room.
@@ -324,10 +327,14 @@ pub enum LeaveReason {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Direct {
     /// The first frame on every connection (and the answer to a `resync` that cannot be
-    /// served from the buffer): the whole room as of `seq`.
+    /// served from the buffer): the whole room as of `seq`. `seq` numbers are only comparable
+    /// within one `epoch`: it changes whenever the room's history may have been lost (a
+    /// takeover from the saved state after its owner died).
     Welcome {
         you: UserId,
         seq: u64,
+        #[serde(default)]
+        epoch: String,
         room: RoomSnapshot,
     },
     Signal {
@@ -492,12 +499,15 @@ pub enum ErrorCode {
     InvalidMedia,
     /// Play, pause or seek with no track on the stage.
     NoMedia,
+    /// The room is moving to another server (its owner died or Redis is away) and your last
+    /// frame could not be kept until it is back: it was not applied; send it again.
+    RoomUnavailable,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for exhaustive checks (translations, docs).
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownType,
         ErrorCode::InvalidMessage,
@@ -527,6 +537,7 @@ impl ErrorCode {
         ErrorCode::NotAllowed,
         ErrorCode::InvalidMedia,
         ErrorCode::NoMedia,
+        ErrorCode::RoomUnavailable,
         ErrorCode::Internal,
     ];
 
@@ -561,6 +572,7 @@ impl ErrorCode {
             ErrorCode::NotAllowed => "not_allowed",
             ErrorCode::InvalidMedia => "invalid_media",
             ErrorCode::NoMedia => "no_media",
+            ErrorCode::RoomUnavailable => "room_unavailable",
             ErrorCode::Internal => "internal",
         }
     }

@@ -381,6 +381,7 @@ strings! {
     ErrNotAllowed => "Only the performer on air or the host can control the track.", "반주는 지금 무대에 선 사람이나 호스트만 조작할 수 있어요.";
     ErrInvalidMedia => "That is not a YouTube video or an audio or video file link.", "유튜브 영상이나 음악·영상 파일 링크가 아니에요.";
     ErrNoMedia => "There is no track on the stage.", "무대에 올린 반주가 없어요.";
+    ErrRoomUnavailable => "The room is moving to another server; that did not go through, try again.", "방이 다른 서버로 옮겨지는 중이라 반영되지 않았어요. 다시 시도해 주세요.";
     ErrInternal => "Something went wrong on the server.", "서버에 문제가 생겼어요.";
 }
 
@@ -460,6 +461,7 @@ pub fn error_key(code: ErrorCode) -> Key {
         ErrorCode::NotAllowed => Key::ErrNotAllowed,
         ErrorCode::InvalidMedia => Key::ErrInvalidMedia,
         ErrorCode::NoMedia => Key::ErrNoMedia,
+        ErrorCode::RoomUnavailable => Key::ErrRoomUnavailable,
         ErrorCode::Internal => Key::ErrInternal,
     }
 }

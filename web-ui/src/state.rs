@@ -167,6 +167,8 @@ pub fn results_board(results: &[ActResult]) -> Vec<BoardRow> {
 pub struct Synced {
     pub you: UserId,
     pub seq: u64,
+    /// The room's numbering of `seq` (see `Direct::Welcome`); sent back with `resync`.
+    pub epoch: String,
     pub room: RoomSnapshot,
 }
 
@@ -221,6 +223,11 @@ impl Tracker {
         self.synced.as_ref().map(|s| s.seq)
     }
 
+    /// The epoch of the last `welcome`.
+    pub fn epoch(&self) -> Option<String> {
+        self.synced.as_ref().map(|s| s.epoch.clone())
+    }
+
     pub fn room(&self) -> Option<&RoomSnapshot> {
         self.synced.as_ref().map(|s| &s.room)
     }
@@ -228,8 +235,18 @@ impl Tracker {
     /// Takes in one decoded server frame.
     pub fn ingest(&mut self, msg: ServerMsg) -> Ingest {
         match msg {
-            ServerMsg::Direct(Direct::Welcome { you, seq, room }) => {
-                self.synced = Some(Synced { you, seq, room });
+            ServerMsg::Direct(Direct::Welcome {
+                you,
+                seq,
+                epoch,
+                room,
+            }) => {
+                self.synced = Some(Synced {
+                    you,
+                    seq,
+                    epoch,
+                    room,
+                });
                 self.pending_since = None;
                 self.dropped_while_pending = 0;
                 Ingest::Welcomed
@@ -553,6 +570,7 @@ mod tests {
         ServerMsg::Direct(Direct::Welcome {
             you: UserId(2),
             seq,
+            epoch: "e1".into(),
             room: snapshot(),
         })
     }
@@ -572,6 +590,8 @@ mod tests {
         assert_eq!(t.ingest(chat_event(1, "x")), Ingest::NotSynced);
         assert_eq!(t.ingest(welcome(4)), Ingest::Welcomed);
         assert_eq!((t.you(), t.seq()), (Some(UserId(2)), Some(4)));
+        // Sent back with every resync, so a new owner's numbering is never confused with this.
+        assert_eq!(t.epoch().as_deref(), Some("e1"));
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub enum ToOwner {
     Frame {
         user: UserId,
         conn: ConnId,
+        /// Numbers this connection's frames (from 1), so a frame sent again after a failover
+        /// is applied once; 0: unnumbered.
+        #[serde(default)]
+        n: u64,
         msg: ClientMsg,
     },
     Gone {
@@ -53,6 +57,11 @@ pub enum FromOwner {
     Signal { user: UserId, conn: ConnId },
     /// Close that connection (left, kicked, replaced).
     Close { user: UserId, conn: ConnId },
+    /// A frame came for a connection the owner does not seat (it took the room over and the
+    /// relay has not re-joined its members yet): re-join it and send its frames from `n` again.
+    Unknown { user: UserId, conn: ConnId, n: u64 },
+    /// The owner is stopping and has given the lease up: take the room over now.
+    Leaving,
     /// The owner refused the seat.
     Refused {
         user: UserId,
@@ -73,6 +82,13 @@ pub fn decode<H: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Option<(H, &[u8])> 
     let split = bytes.iter().position(|&b| b == b'\n')?;
     let header = serde_json::from_slice(&bytes[..split]).ok()?;
     Some((header, &bytes[split + 1..]))
+}
+
+/// An owner's message to its relays: the owner's incarnation on the first line, then the
+/// message (see `RedisCluster::publish_down`).
+pub fn split_sender(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let split = bytes.iter().position(|&b| b == b'\n')?;
+    Some((&bytes[..split], &bytes[split + 1..]))
 }
 
 #[cfg(test)]

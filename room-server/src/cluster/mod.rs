@@ -11,11 +11,12 @@ pub mod envelope;
 mod redis;
 
 pub use envelope::{FromOwner, ToOwner};
-pub use redis::{Inbound, RedisCluster, LEASE, RENEW_EVERY};
+pub use redis::{Inbound, Lease, RedisCluster, LEASE, RENEW_EVERY};
 
 use onair_shared::RoomId;
 
-/// The lease: which instance owns the room. Renewed while the owner lives.
+/// The lease: which incarnation (instance name and a per-process random part) owns the
+/// room. Renewed while the owner lives.
 pub fn owner_key(room: RoomId) -> String {
     format!("onair:room:{room}:owner")
 }
@@ -23,6 +24,12 @@ pub fn owner_key(room: RoomId) -> String {
 /// The owner's last written state of the room.
 pub fn state_key(room: RoomId) -> String {
     format!("onair:room:{room}:state")
+}
+
+/// The room's last chat lines, appended one by one as they are said (written through at the
+/// cost of a line, not of the whole state); newer than the chat in the saved state.
+pub fn chat_key(room: RoomId) -> String {
+    format!("onair:room:{room}:chat")
 }
 
 /// Set when a room ends (closed, or its show over and everyone gone), so that no instance

@@ -186,6 +186,18 @@ impl Show {
         self.settings = settings;
     }
 
+    /// The chat history, replaced by `lines` (oldest first; a newer record than the saved show).
+    pub fn restore_chat(&mut self, lines: Vec<ChatLine>) {
+        self.chat = lines.into();
+        while self.chat.len() > self.settings.chat_history {
+            self.chat.pop_front();
+        }
+    }
+
+    pub fn chat_history(&self) -> usize {
+        self.settings.chat_history
+    }
+
     pub fn member_ids(&self) -> Vec<UserId> {
         self.members.iter().map(|m| m.id).collect()
     }

@@ -154,7 +154,7 @@ impl Client {
             last_seq: 0,
         };
         match client.recv().await {
-            ServerMsg::Direct(Direct::Welcome { you, seq, room }) => {
+            ServerMsg::Direct(Direct::Welcome { you, seq, room, .. }) => {
                 assert_eq!(you, UserId(user));
                 client.last_seq = seq;
                 (client, room)

@@ -963,3 +963,515 @@ async fn a_ban_closes_the_users_sockets_on_every_instance() {
         banned_at.elapsed()
     );
 }
+
+/// Connects and waits (up to `patience`, through a failover) for the `welcome`.
+async fn connect_within(
+    on: &Instance,
+    user: i64,
+    r: &TicketRoom,
+    patience: Duration,
+) -> (Client, onair_shared::protocol::RoomSnapshot) {
+    let url = format!("ws://{}/ws?ticket={}", on.server.addr, ticket(user, r));
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut c = Client {
+        ws,
+        user: UserId(user),
+        last_seq: 0,
+    };
+    let room = until_welcome(&mut c, patience).await;
+    (c, room)
+}
+
+/// Reads until a fresh `welcome` (skipping events), within `patience`.
+async fn until_welcome(c: &mut Client, patience: Duration) -> onair_shared::protocol::RoomSnapshot {
+    until_welcome_full(c, patience).await.2
+}
+
+/// [`until_welcome`], with the welcome's `seq` and `epoch`.
+async fn until_welcome_full(
+    c: &mut Client,
+    patience: Duration,
+) -> (u64, String, onair_shared::protocol::RoomSnapshot) {
+    let deadline = Instant::now() + patience;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match c.try_recv(left).await {
+            Some(ServerMsg::Direct(Direct::Welcome {
+                seq, epoch, room, ..
+            })) => return (seq, epoch, room),
+            Some(_) => continue,
+            None => panic!("user {}: no welcome within {patience:?}", c.user),
+        }
+    }
+}
+
+/// Reads until the chat line `text` arrives (skipping anything else), within `patience`.
+async fn until_chat(c: &mut Client, text: &str, patience: Duration) {
+    let deadline = Instant::now() + patience;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match c.try_recv(left).await {
+            Some(ServerMsg::Event(e)) => {
+                if matches!(&e.kind, EventKind::Chat { line } if line.text == text) {
+                    return;
+                }
+            }
+            Some(_) => continue,
+            None => panic!("user {}: {text:?} never arrived", c.user),
+        }
+    }
+}
+
+/// Finding 1 of issue 13: the owner is killed and started again at once under the same
+/// `ONAIR_INSTANCE_ID` (compose's `restart: unless-stopped`). It is a new incarnation: it must
+/// not resume the room as if its old sessions still existed, and the members on the other
+/// instance must be re-joined to whoever owns the room now, and keep playing.
+#[actix_rt::test]
+async fn an_owner_restarted_under_its_own_name_does_not_freeze_the_other_members() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("room-1", &redis);
+    let b = Instance::start("room-2", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // room-1 owns the room
+    let (mut two, _) = Client::join(&b.server, 2, &r).await;
+    host.event().await;
+    host.send(json!({"type":"start","first":2})).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    all_get(&mut [&mut host, &mut two]).await;
+
+    a.kill();
+    drop(host);
+    let a = Instance::start("room-1", &redis);
+    let (mut host, snap) = connect_within(&a, 1, &r, Duration::from_secs(15)).await;
+    assert_eq!(snap.performer, Some(UserId(2)), "the show carried on");
+
+    // The member on room-2 was moved to the room's owner now, and is heard.
+    until_welcome(&mut two, Duration::from_secs(15)).await;
+    two.send(json!({"type":"chat","text":"still on air"})).await;
+    until_chat(&mut host, "still on air", Duration::from_secs(5)).await;
+    until_chat(&mut two, "still on air", Duration::from_secs(5)).await;
+    two.send(json!({"type":"end_performance"})).await;
+    for c in [&mut host, &mut two] {
+        loop {
+            match next_event(c).await {
+                EventKind::PerformanceEnded { .. } => break,
+                _ => continue,
+            }
+        }
+    }
+}
+
+/// Finding 3 of issue 13: a chat line sent just before the owner's `kill -9` was lost (chat was
+/// saved at most once a second) and the new owner gave its `seq` to another event. Chat is
+/// written through now, and a takeover starts a new epoch: a client resyncing with the old
+/// epoch gets a fresh welcome, never another event under a `seq` it has seen.
+#[actix_rt::test]
+async fn a_chat_line_just_before_the_owner_dies_is_kept_and_its_seq_is_not_reused() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("a", &redis);
+    let b = Instance::start("b", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // a owns the room
+    let url = format!("ws://{}/ws?ticket={}", b.server.addr, ticket(2, &r));
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut two = Client {
+        ws,
+        user: UserId(2),
+        last_seq: 0,
+    };
+    let (_, first_epoch, _) = until_welcome_full(&mut two, Duration::from_secs(5)).await;
+    host.event().await;
+
+    host.send(json!({"type":"chat","text":"last words"})).await;
+    until_chat(&mut two, "last words", Duration::from_secs(5)).await;
+    let seen = two.last_seq;
+    a.kill();
+
+    // b takes the room over and moves two onto it: a fresh view, in a new epoch, with the line.
+    let (seq, epoch, room) = until_welcome_full(&mut two, Duration::from_secs(15)).await;
+    assert_ne!(epoch, first_epoch, "a takeover starts a new epoch");
+    assert!(
+        room.chat.iter().any(|l| l.text == "last words"),
+        "the line sent just before the kill survived: {:?}",
+        room.chat
+    );
+    assert!(seq >= seen, "the saved state has every event two saw");
+
+    // A resync from the old numbering is answered with a welcome, not with events that may
+    // carry a number two has already seen.
+    two.send(json!({"type":"resync","since": seen - 1, "epoch": first_epoch}))
+        .await;
+    let (_, again, room) = until_welcome_full(&mut two, Duration::from_secs(5)).await;
+    assert_eq!(again, epoch);
+    assert!(room.chat.iter().any(|l| l.text == "last words"));
+}
+
+/// The saved state of room `r` in `redis`, as JSON.
+async fn saved_state(redis: &Redis, r: &TicketRoom) -> serde_json::Value {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let bytes: Vec<u8> = redis::cmd("GET")
+        .arg(format!("onair:room:{}:state", r.id))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Replaces room `r`'s saved state and frees its lease (as if its owner died long ago).
+async fn replace_state(redis: &Redis, r: &TicketRoom, state: &serde_json::Value) {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(format!("onair:room:{}:state", r.id))
+        .arg(state.to_string())
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: () = redis::cmd("DEL")
+        .arg(format!("onair:room:{}:owner", r.id))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+}
+
+/// A show in room `r` owned by a room-server that is then killed: host on air, one chat line.
+/// Returns the saved state it left.
+async fn a_show_left_behind(redis: &Redis, r: &TicketRoom) -> serde_json::Value {
+    let mut a = Instance::start("old", redis);
+    let (mut host, _) = Client::join(&a.server, 1, r).await;
+    let (mut two, _) = Client::join(&a.server, 2, r).await;
+    host.event().await;
+    host.send(json!({"type":"chat","text":"kept across versions"}))
+        .await;
+    all_get(&mut [&mut host, &mut two]).await;
+    host.send(json!({"type":"start","first":2})).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    a.kill();
+    saved_state(redis, r).await
+}
+
+/// Finding 5 of issue 13: the snapshot in Redis is versioned. One written before the version
+/// existed (the same fields, no `version`) still loads; one from a newer build is not taken
+/// for garbage (which started the show afresh): the room is left to a build that can read it
+/// and members are told to try again.
+#[actix_rt::test]
+async fn a_snapshot_of_the_previous_format_loads_and_a_newer_one_is_not_dropped() {
+    let Some(redis) = Redis::start() else { return };
+    let r = fresh_room(1);
+    let mut state = a_show_left_behind(&redis, &r).await;
+    assert_eq!(state["version"], 1, "this build writes version 1");
+
+    // Previous format: no version field.
+    state.as_object_mut().unwrap().remove("version");
+    replace_state(&redis, &r, &state).await;
+    let b = Instance::start("new", &redis);
+    let (mut two, snap) = connect_within(&b, 2, &r, Duration::from_secs(5)).await;
+    assert_eq!(snap.performer, Some(UserId(2)));
+    assert!(snap.chat.iter().any(|l| l.text == "kept across versions"));
+    two.send(json!({"type":"leave"})).await;
+    drop(two);
+    drop(b);
+
+    // A newer build's snapshot, with a field this build does not know in place of one it does.
+    let r2 = room(r.id.0 + 500, 1);
+    let mut state = a_show_left_behind(&redis, &r2).await;
+    let show = state.as_object_mut().unwrap().remove("show").unwrap();
+    state["stage"] = show;
+    state["version"] = json!(2);
+    replace_state(&redis, &r2, &state).await;
+    let c = Instance::start("older", &redis);
+    let refused = try_open(&c, &ticket(2, &r2)).await.err();
+    assert_eq!(
+        refused,
+        Some((503, "room_unavailable".to_owned())),
+        "the show is not started afresh"
+    );
+    assert_eq!(
+        saved_state(&redis, &r2).await,
+        state,
+        "the newer snapshot is left as it was"
+    );
+}
+
+/// Finding 4 of issue 13: takeover took about 5 s (the 4 s lease had to lapse). With a 1 s
+/// lease renewed every 250 ms, members on the surviving instance are on a fresh view within
+/// 2 s of the owner's `kill -9`; after a clean stop (SIGTERM: the owner gives its leases up and
+/// says so) within a second.
+#[actix_rt::test]
+async fn members_are_back_on_a_fresh_view_within_two_seconds_of_a_kill() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("a", &redis);
+    let b = Instance::start("b", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // a owns the room
+    let (mut two, _) = Client::join(&b.server, 2, &r).await;
+    host.event().await;
+    host.send(json!({"type":"start","first":2})).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    // Let a few renewals pass, so the lease is as fresh as it gets in a running show.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+
+    a.kill();
+    let killed = Instant::now();
+    let snap = until_welcome(&mut two, Duration::from_secs(10)).await;
+    let took = killed.elapsed();
+    // The target is 2 s (about 1.4 s on a quiet machine; the chaos program measures it); the
+    // test leaves room for a machine busy with the rest of the suite, and still fails the old
+    // 4 s lease (5 s and more).
+    assert!(took < Duration::from_millis(3000), "back after {took:?}");
+    assert_eq!(snap.performer, Some(UserId(2)));
+
+    // A clean stop of the new owner b hands the room to a new instance c at once.
+    let c = Instance::start("c", &redis);
+    drop(host);
+    let (mut host, _) = Client::join(&c.server, 1, &r).await; // through c's relay
+    all_get(&mut [&mut two]).await; // host online again
+    let mut b = b;
+    let stopping = Instant::now();
+    signal(b.child.id(), "-TERM");
+    let snap = until_welcome(&mut host, Duration::from_secs(10)).await;
+    let took = stopping.elapsed();
+    // Under a second (about 0.1 s on a quiet machine), with the same room for a busy one.
+    assert!(took < Duration::from_millis(1500), "back after {took:?}");
+    assert_eq!(snap.performer, Some(UserId(2)));
+    b.terminate();
+}
+
+/// Reads until `user`'s score in the open round shows (its progress event, or a welcome whose
+/// round lists them), within `patience`.
+async fn until_scored(c: &mut Client, user: i64, patience: Duration) {
+    let deadline = Instant::now() + patience;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match c.try_recv(left).await {
+            Some(ServerMsg::Event(e)) => {
+                if matches!(e.kind, EventKind::ScoreProgress { scorer, .. } if scorer == UserId(user))
+                {
+                    return;
+                }
+            }
+            Some(ServerMsg::Direct(Direct::Welcome { room, .. })) => {
+                if room.round.is_some_and(|r| r.scored.contains(&UserId(user))) {
+                    return;
+                }
+            }
+            Some(ServerMsg::Direct(Direct::Error { code, .. })) => {
+                panic!("user {}: error {code:?}", c.user)
+            }
+            Some(_) => continue,
+            None => panic!("user {user}'s score never showed to {}", c.user),
+        }
+    }
+}
+
+/// Reads until the chat line `text` shows (as an event, or in a welcome's chat).
+async fn until_chat_shows(c: &mut Client, text: &str, patience: Duration) {
+    let deadline = Instant::now() + patience;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match c.try_recv(left).await {
+            Some(ServerMsg::Event(e)) => {
+                if matches!(&e.kind, EventKind::Chat { line } if line.text == text) {
+                    return;
+                }
+            }
+            Some(ServerMsg::Direct(Direct::Welcome { room, .. })) => {
+                if room.chat.iter().any(|l| l.text == text) {
+                    return;
+                }
+            }
+            Some(ServerMsg::Direct(Direct::Error { code, .. })) => {
+                panic!("user {}: error {code:?}", c.user)
+            }
+            Some(_) => continue,
+            None => panic!("user {}: {text:?} never showed", c.user),
+        }
+    }
+}
+
+/// Finding 2 of issue 13: a chat line and a score sent just after the owner's `kill -9` by a
+/// member on the surviving instance vanished. The relay sees that no owner received them,
+/// holds them in order and hands them to the room's next owner (here: its own instance).
+#[actix_rt::test]
+async fn commands_sent_while_the_room_has_no_owner_are_applied_when_it_has_one() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("a", &redis);
+    let b = Instance::start("b", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // a owns the room
+    let (mut two, _) = Client::join(&b.server, 2, &r).await;
+    host.event().await;
+    let (mut three, _) = Client::join(&b.server, 3, &r).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    host.send(json!({"type":"start","first":2})).await;
+    all_get(&mut [&mut host, &mut two, &mut three]).await;
+    all_get(&mut [&mut host, &mut two, &mut three]).await;
+    two.send(json!({"type":"end_performance"})).await;
+    let EventKind::PerformanceEnded { round } =
+        all_get(&mut [&mut host, &mut two, &mut three]).await
+    else {
+        panic!("no round")
+    };
+
+    a.kill();
+    // Well inside the dead owner's lease: nobody owns the room for a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    three.send(json!({"type":"chat","text":"in the gap"})).await;
+    three
+        .send(json!({"type":"score","round":round.id,"value":70}))
+        .await;
+
+    until_chat_shows(&mut two, "in the gap", Duration::from_secs(10)).await;
+    until_scored(&mut two, 3, Duration::from_secs(5)).await;
+    until_chat_shows(&mut three, "in the gap", Duration::from_secs(5)).await;
+    drop(host);
+    let (_host, snap) = connect_within(&b, 1, &r, Duration::from_secs(5)).await;
+    let open = snap.round.expect("the round is still open");
+    assert_eq!(open.scored, vec![UserId(3)], "the score counts, once");
+    assert_eq!(
+        snap.chat.iter().filter(|l| l.text == "in the gap").count(),
+        1,
+        "the line shows once"
+    );
+}
+
+/// Finding 2 of issue 13, during a Redis outage: a member on a non-owner instance chats while
+/// Redis is down. Its relay holds the line and sends it once Redis (and the owner) answer.
+#[actix_rt::test]
+async fn a_chat_line_sent_while_redis_is_down_arrives_when_it_is_back() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let a = Instance::start("a", &redis);
+    let b = Instance::start("b", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // a owns the room
+    let (mut two, _) = Client::join(&b.server, 2, &r).await;
+    host.event().await;
+
+    redis.kill();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    two.send(json!({"type":"chat","text":"while redis was down"}))
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    redis.restart();
+
+    until_chat_shows(&mut two, "while redis was down", Duration::from_secs(10)).await;
+    // The room has it (whoever owns it now: on a busy machine b may have taken the room over
+    // while Redis was away, and then a closed the host's socket).
+    drop(host);
+    let (_three, snap) = connect_within(&b, 3, &r, Duration::from_secs(10)).await;
+    assert_eq!(
+        snap.chat
+            .iter()
+            .filter(|l| l.text == "while redis was down")
+            .count(),
+        1
+    );
+}
+
+/// A rolling deploy: both instances are replaced one after the other (SIGTERM, then a new
+/// process under the same name) during a live show with an open scoring round. Members
+/// reconnect where they can; nothing the show had is lost and every score counts once.
+#[actix_rt::test]
+async fn a_rolling_restart_of_both_instances_loses_nothing() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("room-1", &redis);
+    let mut b = Instance::start("room-2", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // room-1 owns the room
+    let (mut two, _) = Client::join(&b.server, 2, &r).await;
+    host.event().await;
+    let (mut three, _) = Client::join(&b.server, 3, &r).await;
+    all_get(&mut [&mut host, &mut two]).await;
+    host.send(json!({"type":"chat","text":"before the deploy"}))
+        .await;
+    all_get(&mut [&mut host, &mut two, &mut three]).await;
+    host.send(json!({"type":"start","first":2})).await;
+    all_get(&mut [&mut host, &mut two, &mut three]).await;
+    all_get(&mut [&mut host, &mut two, &mut three]).await;
+    two.send(json!({"type":"end_performance"})).await;
+    let EventKind::PerformanceEnded { round } =
+        all_get(&mut [&mut host, &mut two, &mut three]).await
+    else {
+        panic!("no round")
+    };
+    three
+        .send(json!({"type":"score","round":round.id,"value":70}))
+        .await;
+    all_get(&mut [&mut host, &mut two, &mut three]).await;
+
+    // room-1 is replaced; its member comes back through room-2.
+    a.terminate();
+    drop(host);
+    let a = Instance::start("room-1", &redis);
+    let (mut host, snap) = connect_within(&b, 1, &r, Duration::from_secs(5)).await;
+    assert_eq!(
+        snap.round.as_ref().map(|o| o.scored.clone()),
+        Some(vec![UserId(3)])
+    );
+    host.send(json!({"type":"chat","text":"between the two"}))
+        .await;
+    until_chat_shows(&mut two, "between the two", Duration::from_secs(5)).await;
+
+    // room-2 is replaced; everyone comes back through the new room-1.
+    b.terminate();
+    drop((host, two, three));
+    let _b = Instance::start("room-2", &redis);
+    let (mut host, snap) = connect_within(&a, 1, &r, Duration::from_secs(5)).await;
+    let chat: Vec<&str> = snap.chat.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(chat, ["before the deploy", "between the two"]);
+    assert_eq!(snap.performer, Some(UserId(2)));
+    let open = snap.round.expect("the round is still open");
+    assert_eq!(open.scored, vec![UserId(3)], "the score counts, once");
+    host.send(json!({"type":"score","round":round.id,"value":90}))
+        .await;
+    until_scored(&mut host, 1, Duration::from_secs(5)).await;
+}
+
+/// No silent loss across a whole failover with three instances: members on the two surviving
+/// instances chat every 400 ms (within their rate limit) from the owner's `kill -9` on. Whichever instance takes the room
+/// over, the other's relay learns of it a moment later, and lines that reach the new owner
+/// before its member was re-joined are sent again; every line ends up in the room once, in
+/// order.
+#[actix_rt::test]
+async fn chat_through_a_failover_across_three_instances_arrives_once_and_in_order() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("a", &redis);
+    let b = Instance::start("b", &redis);
+    let c = Instance::start("c", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // a owns the room
+    let (mut two, _) = Client::join(&b.server, 2, &r).await;
+    host.event().await;
+    let (mut three, _) = Client::join(&c.server, 3, &r).await;
+    all_get(&mut [&mut host, &mut two]).await;
+
+    a.kill();
+    drop(host);
+    for i in 0..8 {
+        two.send(json!({"type":"chat","text":format!("b{i}")}))
+            .await;
+        three
+            .send(json!({"type":"chat","text":format!("c{i}")}))
+            .await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    until_chat_shows(&mut two, "c7", Duration::from_secs(10)).await;
+    until_chat_shows(&mut three, "b7", Duration::from_secs(5)).await;
+
+    let (_host, snap) = connect_within(&b, 1, &r, Duration::from_secs(5)).await;
+    for who in ["b", "c"] {
+        let lines: Vec<&str> = snap
+            .chat
+            .iter()
+            .map(|l| l.text.as_str())
+            .filter(|t| t.starts_with(who))
+            .collect();
+        let expected: Vec<String> = (0..8).map(|i| format!("{who}{i}")).collect();
+        assert_eq!(lines, expected, "{who}'s lines, once each, in order");
+    }
+}

@@ -402,7 +402,11 @@ impl Task {
                             _ => self.publish(tracker),
                         },
                         Ingest::Gap { since } => {
-                            if send(&mut ws, &ClientMsg::Resync { since }).await.is_err() {
+                            let epoch = tracker.epoch();
+                            if send(&mut ws, &ClientMsg::Resync { since, epoch })
+                                .await
+                                .is_err()
+                            {
                                 return Ended::Dropped;
                             }
                         }
