@@ -239,6 +239,9 @@ pub struct RoomView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomList {
     pub rooms: Vec<RoomView>,
+    /// Pass as `?cursor=` for the next (older) rooms; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

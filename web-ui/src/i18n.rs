@@ -155,6 +155,8 @@ strings! {
     FilterCategory => "Category", "분야별";
     FilterMode => "Mode", "모드별";
     FilterAll => "All", "전체";
+    SearchRooms => "Search", "검색";
+    SearchRoomsHint => "Room title", "방 제목";
     NoRoomsFiltered => "No open rooms match these filters.", "조건에 맞는 열린 방이 없어요.";
 
     // Create room

@@ -179,10 +179,10 @@ pub fn table() -> Vec<RouteDef> {
             .errors(&[ApiErrorCode::ValidationFailed]),
         // Rooms.
         route(Method::GET, "/api/v1/rooms", Public, || web::route().to(rooms::list_rooms))
-            .doc("rooms", "The room catalogue with live member counts, newest first (at most 100).")
+            .doc("rooms", "The room catalogue with live member counts, newest first, 100 a page by default (`next_cursor` for the next): joinable rooms with someone in them (or created in the last 3 minutes), or one `status`; `q` searches titles.")
             .query(params::<rooms::RoomQuery>)
             .ok(200, schema::<RoomList>)
-            .errors(&[ApiErrorCode::ValidationFailed]),
+            .errors(&[ApiErrorCode::ValidationFailed, ApiErrorCode::InvalidCursor]),
         route(Method::POST, "/api/v1/rooms", User, || web::route().to(rooms::create_room))
             .doc("rooms", "Opens a room; the caller hosts it. One open room per host at a time (409 room_already_open names it in error.room); rate-limited per user and per client address.")
             .body(schema::<CreateRoomRequest>)

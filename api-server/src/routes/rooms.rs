@@ -14,7 +14,8 @@ use onair_shared::room::{
 use onair_shared::RoomId;
 use serde::Deserialize;
 
-/// The catalogue shows at most this many rooms; there is no paging yet.
+/// Rooms on one page of the catalogue when `?limit=` is not given (the lobby asks for more
+/// with `?cursor=`).
 pub const ROOM_LIST_LIMIT: i64 = 100;
 
 /// `GET /rooms?category=&mode=&status=`. Taken as strings so an empty value means "any" and
@@ -28,9 +29,16 @@ pub struct RoomQuery {
     /// Only rooms of this mode.
     #[param(value_type = Option<onair_shared::room::Mode>)]
     pub mode: Option<String>,
-    /// Only rooms in this status (default: open and live).
+    /// Only rooms in this status (default: open and live, with someone in them).
     #[param(value_type = Option<onair_shared::room::RoomStatus>)]
     pub status: Option<String>,
+    /// Only rooms whose title contains this (at most 60 characters).
+    pub q: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Rooms per page, 1–100 (default 100).
+    #[param(value_type = Option<u32>)]
+    pub limit: Option<String>,
 }
 
 /// `?status=`: `None` when absent or empty.
@@ -84,22 +92,55 @@ impl RoomQuery {
     }
 }
 
-/// `GET /rooms`: rooms people can join (open or live), newest first, with the member counts
-/// the room-server last reported; `?status=` narrows to one status (`ended`: past shows).
+/// `GET /rooms`: rooms people can join (open or live, and not standing empty), newest first,
+/// with the member counts the room-server last reported; `?status=` narrows to one status
+/// (`ended`: past shows), `?q=` searches titles, `?cursor=` pages on.
 pub async fn list_rooms(
     state: web::Data<AppState>,
     query: web::Query<RoomQuery>,
 ) -> Result<web::Json<RoomList>, ApiError> {
     let filter = query.filter()?;
+    let limit = match query.limit.as_deref().map(str::trim) {
+        None | Some("") => ROOM_LIST_LIMIT,
+        raw => crate::routes::paging::parse_limit(raw)?,
+    };
+    let before = crate::routes::paging::parse_id_cursor(query.cursor.as_deref())?.map(RoomId);
+    // The same normalisation as titles get (control, bidi and zero-width characters out).
+    let title = query
+        .q
+        .as_deref()
+        .map(onair_shared::text::normalize_line)
+        .filter(|q| !q.is_empty());
+    if title
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > onair_shared::room::TITLE_MAX_CHARS)
+    {
+        return Err(ApiError::Validation(format!(
+            "q must be at most {} characters",
+            onair_shared::room::TITLE_MAX_CHARS
+        )));
+    }
+    let now = unix_now();
     let rows = db::run(&state.pool, move |conn| {
-        Ok(Room::list_joinable(conn, filter, ROOM_LIST_LIMIT)?)
+        Ok(Room::list_joinable(
+            conn,
+            filter,
+            title.as_deref(),
+            before,
+            limit + 1,
+            now,
+        )?)
     })
     .await?;
+    let (rows, next) = crate::routes::paging::split_page(rows, limit, |(room, _)| room.id);
     let rooms = rows
         .iter()
         .map(|(room, host)| room.to_view(host))
         .collect::<Result<_, _>>()?;
-    Ok(web::Json(RoomList { rooms }))
+    Ok(web::Json(RoomList {
+        rooms,
+        next_cursor: next.map(|id| id.0.to_string()),
+    }))
 }
 
 /// `POST /rooms`: the signed-in user opens a room and becomes its host. One open room per

@@ -317,3 +317,85 @@ backend_test!(a_hand_edited_enum_column_is_an_error_not_a_guess, |srv| {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.json::<RoomView>().category, Category::Free);
 });
+
+// The lobby: title search (with `%` and `_` taken literally), pages that neither skip nor
+// repeat a room, and empty rooms left out once past their first three minutes.
+backend_test!(
+    the_catalogue_searches_titles_pages_on_and_hides_empty_rooms,
+    |srv| {
+        let mut ids = Vec::new();
+        for (i, title) in [
+            "Karaoke Night",
+            "karaoke 100%",
+            "Magic_hour",
+            "Dance off",
+            "Quiet",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let host = srv.login(&format!("Host{i}")).await;
+            let room = srv
+                .create_room(&host.token, json!({ "title": title }))
+                .await;
+            ids.push(room.id);
+            srv.sql(&format!(
+                "UPDATE rooms SET member_count = 1 WHERE id = {}",
+                room.id
+            ));
+        }
+        let titles = |list: &RoomList| -> Vec<String> {
+            list.rooms.iter().map(|r| r.title.clone()).collect()
+        };
+        let found: RoomList = srv.get("/api/v1/rooms?q=KARAOKE").await.json();
+        assert_eq!(titles(&found), ["karaoke 100%", "Karaoke Night"]);
+        let found: RoomList = srv.get("/api/v1/rooms?q=100%25").await.json();
+        assert_eq!(titles(&found), ["karaoke 100%"]);
+        let found: RoomList = srv.get("/api/v1/rooms?q=c_h").await.json();
+        assert_eq!(titles(&found), ["Magic_hour"]);
+        let found: RoomList = srv.get("/api/v1/rooms?q=e%20o").await.json();
+        assert_eq!(titles(&found), ["Dance off"]);
+
+        // Two at a time, newest first, every room once.
+        let mut seen = Vec::new();
+        let mut path = "/api/v1/rooms?limit=2".to_owned();
+        loop {
+            let page: RoomList = srv.get(&path).await.json();
+            assert!(page.rooms.len() <= 2);
+            seen.extend(page.rooms.iter().map(|r| r.id));
+            match page.next_cursor {
+                Some(c) => path = format!("/api/v1/rooms?limit=2&cursor={c}"),
+                None => break,
+            }
+        }
+        let mut newest_first = ids.clone();
+        newest_first.reverse();
+        assert_eq!(seen, newest_first);
+
+        // An empty room older than three minutes is not offered; one just created is.
+        srv.sql(&format!(
+            "UPDATE rooms SET member_count = 0, created_at = {} WHERE id = {}",
+            now() - 600,
+            ids[4]
+        ));
+        srv.sql(&format!(
+            "UPDATE rooms SET member_count = 0 WHERE id = {}",
+            ids[3]
+        ));
+        let list: RoomList = srv.get("/api/v1/rooms").await.json();
+        let listed: Vec<_> = list.rooms.iter().map(|r| r.id).collect();
+        assert!(!listed.contains(&ids[4]), "an empty room is listed");
+        assert!(listed.contains(&ids[3]), "a brand-new room is not listed");
+
+        // Bad input is refused clearly.
+        srv.get("/api/v1/rooms?cursor=abc")
+            .await
+            .assert_error(400, "invalid_cursor");
+        srv.get("/api/v1/rooms?limit=0")
+            .await
+            .assert_error(400, "validation_failed");
+        srv.get(&format!("/api/v1/rooms?q={}", "a".repeat(61)))
+            .await
+            .assert_error(400, "validation_failed");
+    }
+);

@@ -44,23 +44,27 @@ pub async fn update_me(req: &UpdateMeRequest) -> Result<Me, ApiError> {
     request(Method::PATCH, "/me", Some(req)).await
 }
 
-/// The lobby's filters; `None` means any.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The lobby's filters; `None` (or an empty search) means any.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RoomFilter {
     pub category: Option<Category>,
     pub mode: Option<Mode>,
+    /// Words in the title.
+    pub search: String,
 }
 
 impl RoomFilter {
     pub fn query(&self) -> String {
+        let search = self.search.trim();
         query(&[
             ("category", self.category.map(|c| c.as_str().to_owned())),
             ("mode", self.mode.map(|m| m.as_str().to_owned())),
+            ("q", (!search.is_empty()).then(|| search.to_owned())),
         ])
     }
 }
 
-pub async fn rooms(filter: RoomFilter) -> Result<RoomList, ApiError> {
+pub async fn rooms(filter: &RoomFilter) -> Result<RoomList, ApiError> {
     get(&format!("/rooms{}", filter.query())).await
 }
 
@@ -148,7 +152,7 @@ mod tests {
         assert_eq!(
             RoomFilter {
                 category: Some(Category::Singing),
-                mode: None
+                ..RoomFilter::default()
             }
             .query(),
             "?category=singing"
@@ -156,10 +160,19 @@ mod tests {
         assert_eq!(
             RoomFilter {
                 category: Some(Category::Magic),
-                mode: Some(Mode::Rank)
+                mode: Some(Mode::Rank),
+                search: "  ".into(),
             }
             .query(),
             "?category=magic&mode=rank"
+        );
+        assert_eq!(
+            RoomFilter {
+                search: " 100% fun ".into(),
+                ..RoomFilter::default()
+            }
+            .query(),
+            "?q=100%25%20fun"
         );
     }
 }

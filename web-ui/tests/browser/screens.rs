@@ -70,6 +70,15 @@ async fn login_errors_lobby_filters_navigation_and_korean() {
         .await;
     b.select("#filter-mode", "").await;
     b.wait_for_count(".room-card", 2).await;
+    // Search by title (any case), together with the filters.
+    b.type_into("#room-search", "magic").await;
+    b.wait_for_count(".room-card", 1).await;
+    b.wait_for_text(".room-card a.room-link", "Magic Hour")
+        .await;
+    b.type_into("#room-search", "zzz").await;
+    b.wait_for(".room-list-empty").await;
+    b.type_into("#room-search", "i").await;
+    b.wait_for_count(".room-card", 2).await;
     b.screenshot("lobby").await;
 
     // Korean, everywhere.

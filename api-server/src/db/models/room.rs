@@ -60,6 +60,24 @@ pub struct RoomFilter {
     pub status: Option<RoomStatus>,
 }
 
+/// An empty room is not shown among the joinable ones once it is older than this (a new
+/// room is, while its creator arrives); it closes itself after the idle time.
+pub const EMPTY_ROOM_LISTED_SECS: i64 = 180;
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
 /// Rooms only move forward: open, then live, then ended.
 pub fn status_order(status: RoomStatus) -> u8 {
     match status {
@@ -178,12 +196,18 @@ impl Room {
             .optional()
     }
 
-    /// The catalogue, newest first: rooms in the given status, or by default rooms people can
-    /// still join (open or live).
+    /// The catalogue, newest first (by id), keyset-paginated: rooms with an id below
+    /// `before`. By default the rooms people can still join: open or live, with someone in
+    /// them (or created less than [`EMPTY_ROOM_LISTED_SECS`] ago); `filter.status` asks for
+    /// one status instead. `title` keeps rooms whose title contains it (case-insensitive for
+    /// Latin letters on both databases).
     pub fn list_joinable(
         conn: &mut DbConn,
         filter: RoomFilter,
+        title: Option<&str>,
+        before: Option<RoomId>,
         limit: i64,
+        now: i64,
     ) -> QueryResult<Vec<(Room, User)>> {
         let statuses: Vec<&str> = match filter.status {
             Some(status) => vec![status.as_str()],
@@ -193,9 +217,22 @@ impl Room {
             .inner_join(users::table)
             .filter(rooms::status.eq_any(statuses))
             .select((Room::as_select(), User::as_select()))
-            .order((rooms::created_at.desc(), rooms::id.desc()))
+            .order(rooms::id.desc())
             .limit(limit)
             .into_boxed();
+        if filter.status.is_none() {
+            query = query.filter(
+                rooms::member_count
+                    .gt(0)
+                    .or(rooms::created_at.ge(now - EMPTY_ROOM_LISTED_SECS)),
+            );
+        }
+        if let Some(title) = title {
+            query = query.filter(rooms::title.like(like_escaped(title)).escape('\\'));
+        }
+        if let Some(before) = before {
+            query = query.filter(rooms::id.lt(before));
+        }
         if let Some(category) = filter.category {
             query = query.filter(rooms::category.eq(category.as_str()));
         }

@@ -8,7 +8,7 @@ use crate::services::api::{self, RoomFilter};
 use onair_shared::api::RoomView;
 use onair_shared::room::{Category, Mode};
 use std::rc::Rc;
-use web_sys::HtmlSelectElement;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -28,7 +28,7 @@ pub fn lobby() -> Html {
     let filter = use_state(RoomFilter::default);
     // The filter the timer's next load uses (the timer closure outlives renders).
     let current_filter = use_mut_ref(RoomFilter::default);
-    *current_filter.borrow_mut() = *filter;
+    *current_filter.borrow_mut() = (*filter).clone();
 
     let load: Rc<dyn Fn()> = {
         let rooms = rooms.clone();
@@ -46,8 +46,8 @@ pub fn lobby() -> Html {
             let current_filter = current_filter.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 loop {
-                    let wanted = *current_filter.borrow();
-                    let result = api::rooms(wanted).await;
+                    let wanted = current_filter.borrow().clone();
+                    let result = api::rooms(&wanted).await;
                     // The filter changed while the list was on its way: fetch again.
                     if *current_filter.borrow() != wanted {
                         continue;
@@ -74,7 +74,7 @@ pub fn lobby() -> Html {
     {
         let load = load.clone();
         let rooms = rooms.clone();
-        use_effect_with(*filter, move |_| {
+        use_effect_with((*filter).clone(), move |_| {
             rooms.set(None);
             load();
         });
@@ -94,7 +94,7 @@ pub fn lobby() -> Html {
             let v = e.target_unchecked_into::<HtmlSelectElement>().value();
             filter.set(RoomFilter {
                 category: Category::parse(&v),
-                ..*filter
+                ..(*filter).clone()
             });
         })
     };
@@ -104,7 +104,22 @@ pub fn lobby() -> Html {
             let v = e.target_unchecked_into::<HtmlSelectElement>().value();
             filter.set(RoomFilter {
                 mode: Mode::parse(&v),
-                ..*filter
+                ..(*filter).clone()
+            });
+        })
+    };
+    let on_search = {
+        let filter = filter.clone();
+        Callback::from(move |e: InputEvent| {
+            let v = e.target_unchecked_into::<HtmlInputElement>().value();
+            // The server takes at most a title's length.
+            let search: String = v
+                .chars()
+                .take(onair_shared::room::TITLE_MAX_CHARS)
+                .collect();
+            filter.set(RoomFilter {
+                search,
+                ..(*filter).clone()
             });
         })
     };
@@ -131,6 +146,12 @@ pub fn lobby() -> Html {
                         </button>
                     </div>
                     <div class="filters" role="group">
+                        <label class="filter filter-search">
+                            <span class="label">{ lang.t(Key::SearchRooms) }</span>
+                            <input id="room-search" type="search" maxlength="60"
+                                placeholder={lang.t(Key::SearchRoomsHint)}
+                                value={filter.search.clone()} oninput={on_search} />
+                        </label>
                         <label class="filter">
                             <span class="label">{ lang.t(Key::FilterCategory) }</span>
                             <select id="filter-category" onchange={on_category}>
