@@ -521,10 +521,12 @@ async fn a_show_on_a_phone_keeps_stage_chat_and_reactions_on_one_screen() {
     alex.click("#end-act").await;
     carol.wait_for("#score-dialog[data-state='open']").await;
     // The score is asked for: the slider and Score are on the first screen.
-    assert!(
-        on_first_screen(&carol, "#score-slider").await,
-        "the score dialog is below the dock"
-    );
+    let visible = on_first_screen(&carol, "#score-slider").await;
+    if !visible {
+        carol.screenshot("phone-room-scoring-ko-failed").await;
+    }
+    assert!(visible, "the score dialog is below the dock");
+    assert!(on_first_screen(&carol, "#score-submit").await);
     assert!(on_first_screen(&carol, "#chat-input").await);
     carol.screenshot("phone-room-scoring-ko").await;
     bart.wait_for("#score-dialog[data-state='open']").await;
