@@ -163,6 +163,27 @@ impl Client {
         }
     }
 
+    /// Joins over a socket whose receive buffer is tiny (4 KiB), for a member that stops
+    /// reading: the server soon has to queue what it sends. Returns once the welcome is read.
+    pub async fn join_slow_reader(server: &Server, user: i64, room: &TicketRoom) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let stream = socket.connect(server.addr).await.unwrap();
+        let url = format!("ws://{}/ws?ticket={}", server.addr, ticket(user, room));
+        let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+        let (ws, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
+        let mut client = Client {
+            ws,
+            user: UserId(user),
+            last_seq: 0,
+        };
+        assert!(matches!(
+            client.recv().await,
+            ServerMsg::Direct(Direct::Welcome { .. })
+        ));
+        client
+    }
+
     pub async fn send(&mut self, frame: Value) {
         self.ws
             .send(Message::text(frame.to_string()))

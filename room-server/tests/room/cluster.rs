@@ -1005,21 +1005,39 @@ async fn until_welcome_full(
     }
 }
 
-/// Reads until the chat line `text` arrives (skipping anything else), within `patience`.
-async fn until_chat(c: &mut Client, text: &str, patience: Duration) {
+/// Reads frames until `done` says the awaited one came, within `patience`; panics with `what`
+/// if it never does, and on an error frame when `errors_fail`.
+async fn read_until(
+    c: &mut Client,
+    patience: Duration,
+    errors_fail: bool,
+    what: &str,
+    done: impl Fn(&ServerMsg) -> bool,
+) {
     let deadline = Instant::now() + patience;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match c.try_recv(left).await {
-            Some(ServerMsg::Event(e)) => {
-                if matches!(&e.kind, EventKind::Chat { line } if line.text == text) {
-                    return;
-                }
+            Some(ServerMsg::Direct(Direct::Error { code, .. })) if errors_fail => {
+                panic!("user {}: error {code:?}", c.user)
             }
+            Some(msg) if done(&msg) => return,
             Some(_) => continue,
-            None => panic!("user {}: {text:?} never arrived", c.user),
+            None => panic!("user {}: {what} never came", c.user),
         }
     }
+}
+
+fn is_chat(msg: &ServerMsg, text: &str) -> bool {
+    matches!(msg, ServerMsg::Event(e) if matches!(&e.kind, EventKind::Chat { line } if line.text == text))
+}
+
+/// Reads until the chat line `text` arrives (skipping anything else), within `patience`.
+async fn until_chat(c: &mut Client, text: &str, patience: Duration) {
+    read_until(c, patience, false, &format!("{text:?}"), |m| {
+        is_chat(m, text)
+    })
+    .await
 }
 
 /// Finding 1 of issue 13: the owner is killed and started again at once under the same
@@ -1148,6 +1166,16 @@ async fn a_show_left_behind(redis: &Redis, r: &TicketRoom) -> serde_json::Value 
     host.send(json!({"type":"start","first":2})).await;
     all_get(&mut [&mut host, &mut two]).await;
     all_get(&mut [&mut host, &mut two]).await;
+    // The state goes to Redis a moment after the events go out: kill only once it is there
+    // (on a loaded machine the kill could otherwise come first).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while saved_state(redis, r).await["show"]["stage"]["OnAir"].is_null() {
+        assert!(
+            Instant::now() < deadline,
+            "the started show was never saved"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     a.kill();
     saved_state(redis, r).await
 }
@@ -1243,53 +1271,27 @@ async fn members_are_back_on_a_fresh_view_within_two_seconds_of_a_kill() {
 /// Reads until `user`'s score in the open round shows (its progress event, or a welcome whose
 /// round lists them), within `patience`.
 async fn until_scored(c: &mut Client, user: i64, patience: Duration) {
-    let deadline = Instant::now() + patience;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match c.try_recv(left).await {
-            Some(ServerMsg::Event(e)) => {
-                if matches!(e.kind, EventKind::ScoreProgress { scorer, .. } if scorer == UserId(user))
-                {
-                    return;
-                }
-            }
-            Some(ServerMsg::Direct(Direct::Welcome { room, .. })) => {
-                if room.round.is_some_and(|r| r.scored.contains(&UserId(user))) {
-                    return;
-                }
-            }
-            Some(ServerMsg::Direct(Direct::Error { code, .. })) => {
-                panic!("user {}: error {code:?}", c.user)
-            }
-            Some(_) => continue,
-            None => panic!("user {user}'s score never showed to {}", c.user),
+    let user = UserId(user);
+    read_until(c, patience, true, &format!("{user}'s score"), |m| match m {
+        ServerMsg::Event(e) => {
+            matches!(e.kind, EventKind::ScoreProgress { scorer, .. } if scorer == user)
         }
-    }
+        ServerMsg::Direct(Direct::Welcome { room, .. }) => room
+            .round
+            .as_ref()
+            .is_some_and(|r| r.scored.contains(&user)),
+        _ => false,
+    })
+    .await
 }
 
 /// Reads until the chat line `text` shows (as an event, or in a welcome's chat).
 async fn until_chat_shows(c: &mut Client, text: &str, patience: Duration) {
-    let deadline = Instant::now() + patience;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match c.try_recv(left).await {
-            Some(ServerMsg::Event(e)) => {
-                if matches!(&e.kind, EventKind::Chat { line } if line.text == text) {
-                    return;
-                }
-            }
-            Some(ServerMsg::Direct(Direct::Welcome { room, .. })) => {
-                if room.chat.iter().any(|l| l.text == text) {
-                    return;
-                }
-            }
-            Some(ServerMsg::Direct(Direct::Error { code, .. })) => {
-                panic!("user {}: error {code:?}", c.user)
-            }
-            Some(_) => continue,
-            None => panic!("user {}: {text:?} never showed", c.user),
-        }
-    }
+    read_until(c, patience, true, &format!("{text:?}"), |m| match m {
+        ServerMsg::Direct(Direct::Welcome { room, .. }) => room.chat.iter().any(|l| l.text == text),
+        other => is_chat(other, text),
+    })
+    .await
 }
 
 /// Finding 2 of issue 13: a chat line and a score sent just after the owner's `kill -9` by a

@@ -220,21 +220,7 @@ async fn one_member_cannot_drown_another_in_signals() {
     let server = server().await;
     let r = room(106, 1);
     // The victim's socket takes little and is not read while the signals come.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let stream = socket.connect(server.addr).await.unwrap();
-    let url = format!("ws://{}/ws?ticket={}", server.addr, ticket(1, &r));
-    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
-    let (ws, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
-    let mut victim = Client {
-        ws,
-        user: UserId(1),
-        last_seq: 0,
-    };
-    assert!(matches!(
-        victim.recv().await,
-        ServerMsg::Direct(Direct::Welcome { .. })
-    ));
+    let mut victim = Client::join_slow_reader(&server, 1, &r).await;
     let (mut attacker, _) = Client::join(&server, 2, &r).await;
     let (mut watcher, _) = Client::join(&server, 3, &r).await;
     attacker.event().await; // watcher joined

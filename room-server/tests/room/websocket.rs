@@ -343,21 +343,7 @@ async fn a_reader_that_stops_reading_is_cut_off_and_the_room_goes_on() {
     }
     // The slow member's socket takes little; after its welcome it never reads again, and asks
     // for a fresh welcome (75 KB) again and again: far more than 1 MiB is soon owed to it.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let stream = socket.connect(server.addr).await.unwrap();
-    let url = format!("ws://{}/ws?ticket={}", server.addr, ticket(1, &r));
-    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
-    let (ws, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
-    let mut slow = Client {
-        ws,
-        user: UserId(1),
-        last_seq: 0,
-    };
-    assert!(matches!(
-        slow.recv().await,
-        ServerMsg::Direct(Direct::Welcome { .. })
-    ));
+    let mut slow = Client::join_slow_reader(&server, 1, &r).await;
     for _ in 0..150 {
         slow.send(json!({"type":"resync","since":0})).await;
     }
