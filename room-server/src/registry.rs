@@ -1,15 +1,14 @@
 //! Which actor serves which live room on this instance: the room itself, or (in a cluster,
 //! when another instance owns the room) a relay to it.
 
+use crate::actor_messages::{HandOver, Moderate, RoomHandle};
 use crate::admission::{Admission, Refusal};
 use crate::cluster::{Lease, RedisCluster};
-use crate::handle::RoomHandle;
+use crate::directory::{Directory, Promotion};
 use crate::metrics::Metrics;
 use crate::relay::Relay;
 use crate::reporter::Reporter;
-use crate::room::{
-    HandOver, Moderate, PersistedRoom, Room, RoomSetup, SnapshotVersion, SNAPSHOT_VERSION,
-};
+use crate::room::{PersistedRoom, Room, RoomSetup, SnapshotVersion, SNAPSHOT_VERSION};
 use crate::rules::Settings;
 use actix::Actor;
 use onair_shared::api::ModerationKind;
@@ -142,7 +141,8 @@ impl Registry {
             let relay = Relay::new(
                 info.clone(),
                 cluster,
-                self.clone(),
+                Arc::new(self.clone()),
+                self.metrics.clone(),
                 generation,
                 request_id,
                 owner,
@@ -234,7 +234,8 @@ impl Registry {
     ) -> RoomHandle {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let setup = RoomSetup {
-            registry: self.clone(),
+            directory: Arc::new(self.clone()),
+            metrics: self.metrics.clone(),
             generation,
             reporter: self.reporter.clone(),
             cluster: self.cluster.clone(),
@@ -313,5 +314,20 @@ impl Registry {
         self.rooms
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Directory for Registry {
+    fn remove(&self, id: RoomId, generation: u64) {
+        Registry::remove(self, id, generation);
+    }
+
+    fn mark_ended(&self, id: RoomId) {
+        Registry::mark_ended(self, id);
+    }
+
+    fn promote(&self, info: TicketRoom, request_id: Option<String>) -> Promotion {
+        let registry = self.clone();
+        Box::pin(async move { registry.promote(info, request_id).await })
     }
 }

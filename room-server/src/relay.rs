@@ -2,11 +2,12 @@
 //! joins, frames and disconnects to the owner over Redis, and the owner's frames back to them.
 //! It also watches the owner's lease and takes the room over when the owner is gone.
 
+use crate::actor_messages::{
+    ConnId, Disconnected, FromMember, Join, Moderate, OutFrame, Outlet, ToSession,
+};
 use crate::cluster::{self, FromOwner, Inbound, Lease, RedisCluster, ToOwner};
+use crate::directory::{room_span, Directory, STALL_CHECK_EVERY};
 use crate::metrics::{server_frame_type, CutOff, Metrics, RoomRole};
-use crate::registry::Registry;
-use crate::room::{room_span, Disconnected, FromMember, Join, Moderate};
-use crate::session::{ConnId, OutFrame, Outlet, ToSession};
 use actix::prelude::*;
 use bytestring::ByteString;
 use onair_shared::api::ModerationKind;
@@ -65,7 +66,7 @@ struct Local {
 pub struct Relay {
     info: TicketRoom,
     cluster: Arc<RedisCluster>,
-    registry: Registry,
+    directory: Arc<dyn Directory>,
     generation: u64,
     locals: HashMap<UserId, Local>,
     /// Frames no owner received (none subscribed, or Redis away), in order; sent again once
@@ -93,17 +94,18 @@ impl Relay {
     pub fn new(
         info: TicketRoom,
         cluster: Arc<RedisCluster>,
-        registry: Registry,
+        directory: Arc<dyn Directory>,
+        metrics: Arc<Metrics>,
         generation: u64,
         request_id: Option<String>,
         owner: String,
     ) -> Relay {
         Relay {
-            metrics: registry.metrics().clone(),
+            metrics,
             span: room_span("relay", info.id, request_id.as_deref()),
             info,
             cluster,
-            registry,
+            directory,
             generation,
             locals: HashMap::new(),
             held: VecDeque::new(),
@@ -198,10 +200,10 @@ impl Relay {
     fn take_over(&mut self, ctx: &mut Context<Self>) {
         self.taking_over = true;
         tracing::info!(parent: &self.span, "taking over as owner");
-        let registry = self.registry.clone();
-        let info = self.info.clone();
-        let request_id = self.request_id.clone();
-        async move { registry.promote(info, request_id).await }
+        let promotion = self
+            .directory
+            .promote(self.info.clone(), self.request_id.clone());
+        promotion
             .into_actor(self)
             .map(|handle, relay, ctx| {
                 match handle {
@@ -397,7 +399,7 @@ impl Actor for Relay {
             relay.expire_held();
             relay.check_owner(ctx);
         });
-        ctx.run_interval(crate::room::STALL_CHECK_EVERY, |relay, _| {
+        ctx.run_interval(STALL_CHECK_EVERY, |relay, _| {
             let now = crate::clock::now_ms();
             let stalled: Vec<UserId> = relay
                 .locals
@@ -413,7 +415,7 @@ impl Actor for Relay {
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         self.metrics.room_closed(RoomRole::Relayed);
-        self.registry.remove(self.info.id, self.generation);
+        self.directory.remove(self.info.id, self.generation);
         if !self.taking_over {
             self.cluster
                 .unsubscribe(cluster::down_channel(self.info.id));

@@ -6,14 +6,15 @@
 //! In a cluster the room's owner also serves members connected to other instances (through
 //! their relays, over Redis), writes its state to Redis after every change, and keeps its lease.
 
+use crate::actor_messages::{
+    encode, ConnId, Disconnected, FromMember, HandOver, Join, Moderate, OutFrame, Outlet, ToSession,
+};
 use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
+use crate::directory::{room_span, Directory, STALL_CHECK_EVERY};
 use crate::metrics::{CutOff, Metrics, RoomRole};
-use crate::registry::Registry;
 use crate::reporter::Reporter;
 use crate::rules::{RankedRound, Settings, Show};
-use crate::session::{ConnId, OutFrame, Outlet, ToSession};
 use actix::prelude::*;
-use actix_web::web::Bytes;
 use bytestring::ByteString;
 use onair_shared::api::{ModerationKind, RoomStatusReport};
 use onair_shared::auth::RankedStanding;
@@ -24,47 +25,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A member's connection asks for a seat.
-#[derive(Message)]
-#[rtype(result = "Result<(), ErrorCode>")]
-pub struct Join {
-    pub user: UserId,
-    pub name: String,
-    /// What the member's ticket says about the ranking (ranked rooms).
-    pub standing: Option<RankedStanding>,
-    pub conn: ConnId,
-    pub session: Outlet,
-}
-
-/// A moderation event from the api-server (every instance polls them): a ban closes the
-/// member's connection here and, in the owner, takes their seat; a close ends the room.
-#[derive(Message, Clone)]
-#[rtype(result = "()")]
-pub struct Moderate(pub ModerationKind);
-
-/// This instance is stopping (SIGTERM): write the state, give the lease up and tell the relays,
-/// so another instance takes the room over at once instead of after the lease runs out.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct HandOver;
-
-/// A frame from a member, already parsed and rate-limited by the session.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct FromMember {
-    pub user: UserId,
-    pub conn: ConnId,
-    pub msg: ClientMsg,
-}
-
-/// The connection closed (not a `leave`: the seat is kept for the grace period).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Disconnected {
-    pub user: UserId,
-    pub conn: ConnId,
-}
 
 /// Where a member's connection is.
 enum Target {
@@ -142,7 +102,7 @@ pub struct Room {
     recent_cap: usize,
     conns: HashMap<UserId, Conn>,
     timer: Option<(i64, SpawnHandle)>,
-    registry: Registry,
+    directory: Arc<dyn Directory>,
     /// This room's entry in the registry.
     generation: u64,
     reporter: Reporter,
@@ -198,13 +158,12 @@ const APPLIED_KEPT: usize = 128;
 /// Signal bytes one member may send one other member each second, and saved up: far above a
 /// video call's setup (a few offers, answers and ICE candidates of a few KiB), far below what
 /// would make a reader on a slow link fall behind.
-/// How often the room looks for sessions that stopped running (see `Outlet::is_stalled`).
-pub const STALL_CHECK_EVERY: Duration = Duration::from_secs(1);
 const SIGNAL_BYTES_PER_SEC: usize = 32 * 1024;
 const SIGNAL_BYTES_BURST: usize = 128 * 1024;
 
 pub struct RoomSetup {
-    pub registry: Registry,
+    pub directory: Arc<dyn Directory>,
+    pub metrics: Arc<Metrics>,
     pub generation: u64,
     pub reporter: Reporter,
     pub cluster: Option<Arc<RedisCluster>>,
@@ -214,22 +173,9 @@ pub struct RoomSetup {
     pub request_id: Option<String>,
 }
 
-/// The span a room (or its relay) logs under.
-pub fn room_span(
-    role: &'static str,
-    room: onair_shared::RoomId,
-    request_id: Option<&str>,
-) -> tracing::Span {
-    let span = tracing::info_span!("room", room = %room, role, request_id = tracing::field::Empty);
-    if let Some(id) = request_id {
-        span.record("request_id", id);
-    }
-    span
-}
-
 impl Room {
     pub fn new(info: onair_shared::auth::TicketRoom, setup: RoomSetup) -> Room {
-        let metrics = setup.registry.metrics().clone();
+        let metrics = setup.metrics;
         let span = room_span("owner", info.id, setup.request_id.as_deref());
         let failures_seen = setup.cluster.as_ref().map_or(0, |c| c.failed_batches());
         Room {
@@ -240,7 +186,7 @@ impl Room {
             recent_cap: setup.event_buffer.max(1),
             conns: HashMap::new(),
             timer: None,
-            registry: setup.registry,
+            directory: setup.directory,
             generation: setup.generation,
             reporter: setup.reporter,
             reported: None,
@@ -813,7 +759,7 @@ impl Actor for Room {
         tracing::info!(parent: &self.span, "room closed");
         self.metrics.room_closed(RoomRole::Owned);
         self.metrics.members_changed(self.members_counted, 0);
-        self.registry.remove(id, self.generation);
+        self.directory.remove(id, self.generation);
         if let Some(cluster) = self.cluster.clone() {
             cluster.unsubscribe(cluster::up_channel(id));
             for bytes in self.outbox.drain(..) {
@@ -829,7 +775,7 @@ impl Actor for Room {
         }
         if self.show.is_finished() && !self.lost_lease {
             // An ended room stays ended here (and, through Redis, on every instance).
-            self.registry.mark_ended(id);
+            self.directory.mark_ended(id);
         }
     }
 }
@@ -966,17 +912,4 @@ impl Handler<Inbound> for Room {
         }
         self.after_change(ctx);
     }
-}
-
-pub fn encode<T: serde::Serialize>(value: &T) -> ByteString {
-    // Serialising our own types cannot fail: no maps with non-string keys, no custom impls.
-    let bytes = serde_json::to_vec(value).unwrap_or_default();
-    ByteString::try_from(Bytes::from(bytes)).unwrap_or_default()
-}
-
-pub fn error_frame(code: ErrorCode) -> ByteString {
-    encode(&Direct::Error {
-        code,
-        message: crate::messages::error_message(code).to_owned(),
-    })
 }
