@@ -10,7 +10,6 @@ use onair_shared::auth::TicketRoom;
 use onair_shared::RoomId;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 /// The room started from its saved state, as [`Directory::promote`] answers.
 pub type Promotion = Pin<Box<dyn Future<Output = Result<RoomHandle, Refusal>>>>;
@@ -25,10 +24,6 @@ pub trait Directory: 'static {
     /// A relay that has taken the lease becomes the room: resume from the saved state.
     fn promote(&self, info: TicketRoom, request_id: Option<String>) -> Promotion;
 }
-
-/// How often a room or relay looks for sessions that stopped running (see
-/// `Outlet::is_stalled`).
-pub const STALL_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// The span a room (or its relay) logs under.
 pub fn room_span(role: &'static str, room: RoomId, request_id: Option<&str>) -> tracing::Span {

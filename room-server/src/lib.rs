@@ -5,7 +5,8 @@
 //! - `room`: the actor wrapping the rules: membership, `seq`, fan-out, timers.
 //! - `session`: one WebSocket: heartbeat, frame limits, parsing, rate limits.
 //! - `actor_messages`: what the actors say to each other (and `RoomHandle`, what a session
-//!   talks to); `directory`: what a room or relay needs of the registry.
+//!   talks to); `directory`: what a room or relay needs of the registry; `seats`: a room's or
+//!   relay's members' connections (sending, cutting off slow or stalled readers, closing).
 //! - `registry`: which actor holds which room.
 //! - `cluster`, `relay`: many instances over Redis (one owner per room, relays elsewhere).
 //! - `reporter`: ranked results and room status, sent to the api-server.
@@ -34,6 +35,7 @@ pub mod relay;
 pub mod reporter;
 pub mod room;
 pub mod rules;
+pub mod seats;
 pub mod server;
 pub mod session;
 pub mod ticket;

@@ -7,13 +7,14 @@
 //! their relays, over Redis), writes its state to Redis after every change, and keeps its lease.
 
 use crate::actor_messages::{
-    encode, ConnId, Disconnected, FromMember, HandOver, Join, Moderate, OutFrame, Outlet, ToSession,
+    encode, ConnId, Disconnected, FromMember, HandOver, Join, Moderate, OutFrame,
 };
 use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
-use crate::directory::{room_span, Directory, STALL_CHECK_EVERY};
-use crate::metrics::{CutOff, Metrics, RoomRole};
+use crate::directory::{room_span, Directory};
+use crate::metrics::{Metrics, RoomRole};
 use crate::reporter::Reporter;
 use crate::rules::{RankedRound, Settings, Show};
+use crate::seats::{Seat, Seats, Sent, Target, STALL_CHECK_EVERY};
 use actix::prelude::*;
 use bytestring::ByteString;
 use onair_shared::api::{ModerationKind, RoomStatusReport};
@@ -26,20 +27,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Where a member's connection is.
-enum Target {
-    Local(Outlet),
-    /// On another instance, reached through its relay.
-    Remote,
-}
-
-struct Conn {
-    id: ConnId,
-    target: Target,
-    /// The numbers of the last relayed frames applied (see `ToOwner::Frame`): a frame sent
-    /// again is recognised even when it comes after later ones.
-    applied: VecDeque<u64>,
-}
+/// What the owner keeps of each connection besides: the numbers of the last relayed frames
+/// applied (see `ToOwner::Frame`), so a frame sent again is recognised even when it comes after
+/// later ones.
+type Conn = Seat<VecDeque<u64>>;
 
 /// What the owner writes to Redis, and a new owner reads back after a failover.
 ///
@@ -100,7 +91,7 @@ pub struct Room {
     /// The last events as sent (with their type), for `resync`.
     recent: VecDeque<(u64, &'static str, ByteString)>,
     recent_cap: usize,
-    conns: HashMap<UserId, Conn>,
+    conns: Seats<VecDeque<u64>>,
     timer: Option<(i64, SpawnHandle)>,
     directory: Arc<dyn Directory>,
     /// This room's entry in the registry.
@@ -184,7 +175,7 @@ impl Room {
             epoch: format!("{:012x}", rand::random::<u64>() >> 16),
             recent: VecDeque::new(),
             recent_cap: setup.event_buffer.max(1),
-            conns: HashMap::new(),
+            conns: Seats::new(metrics.clone()),
             timer: None,
             directory: setup.directory,
             generation: setup.generation,
@@ -267,19 +258,8 @@ impl Room {
                 self.recent.pop_front();
             }
             self.recent.push_back((self.seq, type_name, frame.clone()));
-            let mut lagging = Vec::new();
-            let mut any_remote = false;
             let out = OutFrame::event(frame, type_name, accepted);
-            for (&user, conn) in &self.conns {
-                match &conn.target {
-                    Target::Local(outlet) => {
-                        if !outlet.send(out.clone()) {
-                            lagging.push(user);
-                        }
-                    }
-                    Target::Remote => any_remote = true,
-                }
-            }
+            let (lagging, any_remote) = self.conns.broadcast(&out, |_| true);
             if any_remote {
                 let header = FromOwner::Broadcast {
                     kind: type_name.to_owned(),
@@ -295,53 +275,37 @@ impl Room {
 
     /// Drops a reader that stopped reading; returns the events that follow (it goes offline).
     fn cut_off(&mut self, user: UserId) -> Vec<EventKind> {
-        let Some(conn) = self.conns.remove(&user) else {
+        let Some(conn) = self.conns.cut_off(user, &self.span) else {
             return vec![];
         };
-        tracing::warn!(parent: &self.span, "cutting off user {user}: it stopped reading");
-        self.metrics.cut_off(CutOff::SlowReader);
-        self.close(user, conn, None);
+        if matches!(conn.target, Target::Remote) {
+            self.close(user, conn, None);
+        }
         self.show.disconnect(user, crate::clock::now_ms())
     }
 
     fn send_to(&mut self, user: UserId, frame: OutFrame) {
-        let lagging = match self.conns.get(&user) {
-            Some(Conn {
-                target: Target::Local(outlet),
-                ..
-            }) => !outlet.send(frame),
-            Some(Conn {
-                id,
-                target: Target::Remote,
-                ..
-            }) => {
+        match self.conns.send_to(user, frame) {
+            Sent::Done => {}
+            Sent::Lagging => {
+                let events = self.cut_off(user);
+                self.publish(events);
+            }
+            Sent::Remote(conn, frame) => {
                 let header = FromOwner::To {
                     user,
-                    conn: *id,
+                    conn,
                     kind: frame.kind.to_owned(),
                 };
                 self.outbox
                     .push(cluster::envelope::encode(&header, frame.bytes.as_bytes()));
-                false
             }
-            None => false,
-        };
-        if lagging {
-            let events = self.cut_off(user);
-            self.publish(events);
         }
     }
 
     /// Cuts off local readers whose sessions have not run for longer than the client timeout.
     fn cut_off_stalled(&mut self) {
-        let now = crate::clock::now_ms();
-        let stalled: Vec<UserId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| matches!(&c.target, Target::Local(o) if o.is_stalled(now)))
-            .map(|(&user, _)| user)
-            .collect();
-        for user in stalled {
+        for user in self.conns.stalled(crate::clock::now_ms()) {
             let events = self.cut_off(user);
             self.publish(events);
         }
@@ -349,31 +313,21 @@ impl Room {
 
     /// Closes a connection, after telling it why when `code` is given.
     fn close(&mut self, user: UserId, conn: Conn, code: Option<ErrorCode>) {
-        match conn.target {
-            Target::Local(outlet) => {
-                if let Some(code) = code {
-                    outlet.send(self.metrics.error_frame(code));
-                }
-                outlet.control(ToSession::Close);
-            }
-            Target::Remote => {
-                if let Some(code) = code {
-                    let frame = self.metrics.error_frame(code);
-                    let to = FromOwner::To {
-                        user,
-                        conn: conn.id,
-                        kind: frame.kind.to_owned(),
-                    };
-                    self.outbox
-                        .push(cluster::envelope::encode(&to, frame.bytes.as_bytes()));
-                }
-                let close = FromOwner::Close {
-                    user,
-                    conn: conn.id,
-                };
-                self.outbox.push(cluster::envelope::encode(&close, b""));
-            }
+        let Some(conn) = self.conns.close(&conn, code) else {
+            return;
+        };
+        if let Some(code) = code {
+            let frame = self.metrics.error_frame(code);
+            let to = FromOwner::To {
+                user,
+                conn,
+                kind: frame.kind.to_owned(),
+            };
+            self.outbox
+                .push(cluster::envelope::encode(&to, frame.bytes.as_bytes()));
         }
+        let close = FromOwner::Close { user, conn };
+        self.outbox.push(cluster::envelope::encode(&close, b""));
     }
 
     fn welcome(&self, user: UserId) -> OutFrame {
@@ -421,11 +375,11 @@ impl Room {
         // same connection joining again (a relay re-joining its members for a new owner
         // incarnation) just gets a fresh welcome.
         let mut conn = conn;
-        if let Some(old) = self.conns.remove(&user) {
-            if old.id != conn.id {
+        if let Some(old) = self.conns.remove(user) {
+            if old.conn != conn.conn {
                 self.close(user, old, Some(ErrorCode::Replaced));
             } else {
-                conn.applied = old.applied;
+                conn.extra = old.extra;
             }
         }
         // Others learn of the join as events; the joiner gets it inside the welcome snapshot.
@@ -437,7 +391,7 @@ impl Room {
     }
 
     fn is_current(&self, user: UserId, conn: ConnId) -> bool {
-        self.conns.get(&user).map(|c| c.id) == Some(conn)
+        self.conns.is_current(user, conn)
     }
 
     fn handle_command(&mut self, user: UserId, msg: ClientMsg) -> Result<(), ErrorCode> {
@@ -452,14 +406,14 @@ impl Room {
             ClientMsg::EndShow => self.show.end_show(user, now)?,
             ClientMsg::Kick { user: target } => {
                 let events = self.show.kick(user, target, now)?;
-                if let Some(conn) = self.conns.remove(&target) {
+                if let Some(conn) = self.conns.remove(target) {
                     self.close(target, conn, Some(ErrorCode::Kicked));
                 }
                 events
             }
             ClientMsg::Leave => {
                 let events = self.show.leave(user, now)?;
-                if let Some(conn) = self.conns.remove(&user) {
+                if let Some(conn) = self.conns.remove(user) {
                     self.close(user, conn, None);
                 }
                 events
@@ -477,7 +431,7 @@ impl Room {
             ClientMsg::TimeSync { .. } => return Ok(()),
             ClientMsg::Signal { to, data } => {
                 // Only to another member of this same room who is connected.
-                if to == user || !self.conns.contains_key(&to) {
+                if to == user || !self.conns.contains(to) {
                     return Err(ErrorCode::NotAMember);
                 }
                 let frame = encode(&Direct::Signal { from: user, data });
@@ -508,8 +462,8 @@ impl Room {
         if !budget.take_n(frame.len() as f64, now) {
             return Err(ErrorCode::RateLimited);
         }
-        let (id, target) = match self.conns.get(&to) {
-            Some(conn) => (conn.id, &conn.target),
+        let (id, target) = match self.conns.get(to) {
+            Some(conn) => (conn.conn, &conn.target),
             None => return Err(ErrorCode::NotAMember),
         };
         match target {
@@ -533,7 +487,7 @@ impl Room {
         let now = crate::clock::now_ms();
         match kind {
             ModerationKind::Banned { user } => {
-                if let Some(conn) = self.conns.remove(&user) {
+                if let Some(conn) = self.conns.remove(user) {
                     self.close(user, conn, Some(ErrorCode::Banned));
                 }
                 let events = self.show.ban(user, now);
@@ -562,7 +516,7 @@ impl Room {
         if !self.is_current(user, conn) {
             return;
         }
-        self.conns.remove(&user);
+        self.conns.remove(user);
         let events = self.show.disconnect(user, crate::clock::now_ms());
         self.publish(events);
     }
@@ -594,7 +548,7 @@ impl Room {
     /// is closed.
     fn after_change(&mut self, ctx: &mut Context<Self>) {
         if self.show.closed().is_some() {
-            for (user, conn) in std::mem::take(&mut self.conns) {
+            for (user, conn) in self.conns.take_all() {
                 self.close(user, conn, None);
             }
         }
@@ -708,7 +662,7 @@ impl Room {
                 Some(Ok(cluster::Lease::HeldBy(owner))) => {
                     tracing::warn!(parent: &room.span, "{owner} owns it now; handing over");
                     room.lost_lease = true;
-                    for (user, conn) in std::mem::take(&mut room.conns) {
+                    for (user, conn) in room.conns.take_all() {
                         room.close(user, conn, None);
                     }
                     room.flush();
@@ -785,9 +739,9 @@ impl Handler<Join> for Room {
 
     fn handle(&mut self, join: Join, ctx: &mut Self::Context) -> Self::Result {
         let conn = Conn {
-            id: join.conn,
+            conn: join.conn,
             target: Target::Local(join.session),
-            applied: VecDeque::new(),
+            extra: VecDeque::new(),
         };
         let result = self.join(join.user, &join.name, join.standing, conn);
         self.after_change(ctx);
@@ -813,10 +767,10 @@ impl Handler<HandOver> for Room {
             .conns
             .iter()
             .filter(|(_, c)| matches!(c.target, Target::Local(_)))
-            .map(|(&u, _)| u)
+            .map(|(u, _)| u)
             .collect();
         for user in locals {
-            if let Some(conn) = self.conns.remove(&user) {
+            if let Some(conn) = self.conns.remove(user) {
                 self.close(user, conn, None);
             }
         }
@@ -878,24 +832,25 @@ impl Handler<Inbound> for Room {
                     &name,
                     standing,
                     Conn {
-                        id: conn,
+                        conn,
                         target: Target::Remote,
-                        applied: VecDeque::new(),
+                        extra: VecDeque::new(),
                     },
                 ) {
                     let refused = FromOwner::Refused { user, conn, code };
                     self.outbox.push(cluster::envelope::encode(&refused, b""));
                 }
             }
-            ToOwner::Frame { user, conn, n, msg } => match self.conns.get_mut(&user) {
-                Some(c) if c.id == conn => {
+            ToOwner::Frame { user, conn, n, msg } => match self.conns.current_mut(user, conn) {
+                Some(c) => {
+                    let applied = &mut c.extra;
                     // Sent again after a failover, and applied already: skip.
-                    if n == 0 || !c.applied.contains(&n) {
+                    if n == 0 || !applied.contains(&n) {
                         if n != 0 {
-                            if c.applied.len() == APPLIED_KEPT {
-                                c.applied.pop_front();
+                            if applied.len() == APPLIED_KEPT {
+                                applied.pop_front();
                             }
-                            c.applied.push_back(n);
+                            applied.push_back(n);
                         }
                         self.on_frame(user, conn, msg);
                     }

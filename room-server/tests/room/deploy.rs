@@ -180,7 +180,7 @@ const LAYERS: &[&[&str]] = &[
     ],
     &["actor_messages", "config"],
     &["metrics"],
-    &["cluster", "reporter", "session"],
+    &["cluster", "reporter", "seats", "session"],
     &["admission"],
     &["directory"],
     &["room", "relay"],
