@@ -4,6 +4,9 @@
 //! - `rules`: the rules of the show, pure and directly tested.
 //! - `room`: the actor wrapping the rules: membership, `seq`, fan-out, timers.
 //! - `session`: one WebSocket: heartbeat, frame limits, parsing, rate limits.
+//! - `actor_messages`: what the actors say to each other (and `RoomHandle`, what a session
+//!   talks to); `directory`: what a room or relay needs of the registry; `seats`: a room's or
+//!   relay's members' connections (sending, cutting off slow or stalled readers, closing).
 //! - `registry`: which actor holds which room.
 //! - `cluster`, `relay`: many instances over Redis (one owner per room, relays elsewhere).
 //! - `reporter`: ranked results and room status, sent to the api-server.
@@ -11,14 +14,19 @@
 //!   moderation feed.
 //! - `server`: the HTTP endpoints (`/ws`, `/healthz`, `/readyz`, `/metrics`).
 //! - `metrics`: every figure `/metrics` shows, behind one named method per event.
+//! - `error_text`: the English text of each error code.
+//!
+//! The modules form layers: each uses only modules below it (docs/ARCHITECTURE.md, "The
+//! room-server's layers"; a test in `tests/room/deploy.rs` holds it).
 
+pub mod actor_messages;
 pub mod admission;
 pub mod api_client;
 pub mod clock;
 pub mod cluster;
 pub mod config;
-pub mod handle;
-pub mod messages;
+pub mod directory;
+pub mod error_text;
 pub mod metrics;
 pub mod moderation;
 pub mod rate_limit;
@@ -27,6 +35,7 @@ pub mod relay;
 pub mod reporter;
 pub mod room;
 pub mod rules;
+pub mod seats;
 pub mod server;
 pub mod session;
 pub mod ticket;

@@ -6,7 +6,7 @@
 //! no lock and no lookup beyond a fixed map of label values. Labels come only from fixed sets
 //! (frame types, error codes, cut-off reasons, room roles), whatever clients send.
 
-use crate::session::OutFrame;
+use crate::actor_messages::{error_frame, OutFrame};
 use onair_shared::protocol::{ErrorCode, CLIENT_MSG_TYPES, SERVER_MSG_TYPES};
 use onair_telemetry::metrics::{
     Counter, Family, Gauge, Registry, ShardedHistogram, LATENCY_BUCKETS,
@@ -221,7 +221,7 @@ impl Metrics {
     /// An error frame is about to be sent; returns it.
     pub fn error_frame(&self, code: ErrorCode) -> OutFrame {
         self.error_frames.increment(code.as_str());
-        OutFrame::direct(crate::room::error_frame(code), "error")
+        OutFrame::direct(error_frame(code), "error")
     }
 
     pub fn cut_off(&self, why: CutOff) {

@@ -1,15 +1,14 @@
 //! Which actor serves which live room on this instance: the room itself, or (in a cluster,
 //! when another instance owns the room) a relay to it.
 
+use crate::actor_messages::{HandOver, Moderate, RoomHandle};
 use crate::admission::{Admission, Refusal};
 use crate::cluster::{Lease, RedisCluster};
-use crate::handle::RoomHandle;
+use crate::directory::{Directory, Promotion};
 use crate::metrics::Metrics;
 use crate::relay::Relay;
 use crate::reporter::Reporter;
-use crate::room::{
-    HandOver, Moderate, PersistedRoom, Room, RoomSetup, SnapshotVersion, SNAPSHOT_VERSION,
-};
+use crate::room::{PersistedRoom, Room, RoomSetup, SnapshotVersion, SNAPSHOT_VERSION};
 use crate::rules::Settings;
 use actix::Actor;
 use onair_shared::api::ModerationKind;
@@ -22,8 +21,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 #[derive(Clone)]
 pub struct Registry {
     rooms: Arc<Mutex<HashMap<RoomId, Entry>>>,
-    /// Opening a room may wait on Redis; one at a time, so a room is never opened twice here.
-    opening: Arc<tokio::sync::Mutex<()>>,
+    /// The rooms being opened (or promoted) here, each with its own lock: opening a room may
+    /// wait on Redis, and a room must never be opened twice here, but a slow opening of one
+    /// room must not hold up the opening of any other. An entry lives while its opening runs
+    /// or is awaited.
+    opening: Arc<Mutex<HashMap<RoomId, Arc<tokio::sync::Mutex<()>>>>>,
     next_generation: Arc<AtomicU64>,
     rules: Settings,
     event_buffer: usize,
@@ -125,7 +127,7 @@ impl Registry {
         if let Some(handle) = self.live(info.id) {
             return Ok(handle);
         }
-        let _one_at_a_time = self.opening.lock().await;
+        let _one_at_a_time = self.lock_opening(info.id).await;
         if let Some(handle) = self.live(info.id) {
             return Ok(handle);
         }
@@ -142,7 +144,8 @@ impl Registry {
             let relay = Relay::new(
                 info.clone(),
                 cluster,
-                self.clone(),
+                Arc::new(self.clone()),
+                self.metrics.clone(),
                 generation,
                 request_id,
                 owner,
@@ -170,7 +173,7 @@ impl Registry {
         info: TicketRoom,
         request_id: Option<String>,
     ) -> Result<RoomHandle, Refusal> {
-        let _one_at_a_time = self.opening.lock().await;
+        let _one_at_a_time = self.lock_opening(info.id).await;
         let cluster = self
             .cluster
             .clone()
@@ -234,7 +237,8 @@ impl Registry {
     ) -> RoomHandle {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let setup = RoomSetup {
-            registry: self.clone(),
+            directory: Arc::new(self.clone()),
+            metrics: self.metrics.clone(),
             generation,
             reporter: self.reporter.clone(),
             cluster: self.cluster.clone(),
@@ -308,10 +312,151 @@ impl Registry {
         self.lock().len()
     }
 
+    /// Waits until no other opening of this room runs here, and holds off later ones until
+    /// the guard is dropped.
+    async fn lock_opening(&self, id: RoomId) -> Opening {
+        let lock = self.openings().entry(id).or_default().clone();
+        let guard = lock.lock_owned().await;
+        Opening {
+            openings: self.opening.clone(),
+            id,
+            guard: Some(guard),
+        }
+    }
+
+    fn openings(&self) -> MutexGuard<'_, HashMap<RoomId, Arc<tokio::sync::Mutex<()>>>> {
+        // Entries are inserted and removed whole: a panic cannot leave one half-written.
+        self.opening
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<RoomId, Entry>> {
         // A panic while holding this lock cannot leave the map half-written; keep serving.
         self.rooms
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// One room's opening under way; dropping it lets the next opening of that room go ahead.
+struct Opening {
+    openings: Arc<Mutex<HashMap<RoomId, Arc<tokio::sync::Mutex<()>>>>>,
+    id: RoomId,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Opening {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut openings = self
+            .openings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Only the map still holds the lock: nobody waits for it, so the entry goes (one
+        // waiting holds a clone, and takes the lock next).
+        if openings
+            .get(&self.id)
+            .is_some_and(|lock| Arc::strong_count(lock) == 1)
+        {
+            openings.remove(&self.id);
+        }
+    }
+}
+
+impl Directory for Registry {
+    fn remove(&self, id: RoomId, generation: u64) {
+        Registry::remove(self, id, generation);
+    }
+
+    fn mark_ended(&self, id: RoomId) {
+        Registry::mark_ended(self, id);
+    }
+
+    fn promote(&self, info: TicketRoom, request_id: Option<String>) -> Promotion {
+        let registry = self.clone();
+        Box::pin(async move { registry.promote(info, request_id).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use onair_shared::room::{Category, Mode};
+    use onair_shared::UserId;
+    use onair_testkit::redis::Redis;
+    use std::time::Duration;
+
+    fn room(id: i64) -> TicketRoom {
+        TicketRoom {
+            id: RoomId(id),
+            title: format!("room {id}"),
+            mode: Mode::Normal,
+            category: Category::Singing,
+            host: UserId(1),
+            member_limit: 8,
+            created_at: crate::clock::now_ms() / 1000,
+        }
+    }
+
+    /// An opening of one room that waits on Redis (held here) holds up later openings of that
+    /// room, which then find the one room actor it started, and no opening of another room.
+    #[actix_rt::test]
+    async fn a_slow_opening_holds_up_only_its_own_room() {
+        let Some(redis) = Redis::start() else { return };
+        let metrics = Arc::new(Metrics::new());
+        let cluster = RedisCluster::connect(&redis.url(), "test".into(), metrics.clone())
+            .await
+            .expect("Redis answers");
+        let admission = Arc::new(Admission::new(Some(cluster.clone()), None));
+        let registry = Registry::new(
+            Settings::default(),
+            16,
+            Reporter::disabled(),
+            Some(cluster.clone()),
+            metrics,
+            admission,
+        );
+        let (a, b) = (room(1), room(2));
+
+        // Room a's opening is under way and stuck (as on a slow Redis).
+        let stuck = registry.lock_opening(a.id).await;
+        let opens_of_a: Vec<_> = (0..2)
+            .map(|_| {
+                let (registry, a) = (registry.clone(), a.clone());
+                actix_rt::spawn(async move { registry.open(&a, None).await })
+            })
+            .collect();
+
+        // Room b opens meanwhile, lease and all.
+        let opened = tokio::time::timeout(Duration::from_secs(5), registry.open(&b, None)).await;
+        assert!(
+            matches!(opened, Ok(Ok(_))),
+            "room b waited for room a's opening"
+        );
+        assert!(registry.is_live(b.id));
+        assert_eq!(
+            cluster.owner(b.id).await.unwrap().as_deref(),
+            Some(cluster.incarnation.as_str())
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(opens_of_a.iter().all(|open| !open.is_finished()));
+        assert!(!registry.is_live(a.id));
+
+        // Once it is done, both waiting openings of room a get the same, one room actor.
+        drop(stuck);
+        let mut handles = Vec::new();
+        for open in opens_of_a {
+            let handle = tokio::time::timeout(Duration::from_secs(5), open)
+                .await
+                .expect("room a opens once its earlier opening is done")
+                .expect("the opening task ran")
+                .unwrap_or_else(|e| panic!("room a opens: {e}"));
+            handles.push(handle);
+        }
+        assert!(handles[0].join == handles[1].join, "room a opened twice");
+        assert_eq!(registry.live_rooms(), 2);
+        // Nothing is left behind for openings that are over.
+        assert!(registry.openings().is_empty());
     }
 }

@@ -2,11 +2,13 @@
 //! joins, frames and disconnects to the owner over Redis, and the owner's frames back to them.
 //! It also watches the owner's lease and takes the room over when the owner is gone.
 
+use crate::actor_messages::{
+    ConnId, Disconnected, FromMember, Join, Moderate, OutFrame, ToSession,
+};
 use crate::cluster::{self, FromOwner, Inbound, Lease, RedisCluster, ToOwner};
-use crate::metrics::{server_frame_type, CutOff, Metrics, RoomRole};
-use crate::registry::Registry;
-use crate::room::{room_span, Disconnected, FromMember, Join, Moderate};
-use crate::session::{ConnId, OutFrame, Outlet, ToSession};
+use crate::directory::{room_span, Directory};
+use crate::metrics::{server_frame_type, Metrics, RoomRole};
+use crate::seats::{Seat, Seats, Sent, Target, STALL_CHECK_EVERY};
 use actix::prelude::*;
 use bytestring::ByteString;
 use onair_shared::api::ModerationKind;
@@ -15,7 +17,7 @@ use onair_shared::auth::TicketRoom;
 use onair_shared::protocol::ClientMsg;
 use onair_shared::protocol::ErrorCode;
 use onair_shared::UserId;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,8 +48,8 @@ struct Held {
     since: Instant,
 }
 
+/// What the relay keeps of each of its members' connections besides the seat.
 struct Local {
-    conn: ConnId,
     /// The number of this connection's last frame (see `ToOwner::Frame`).
     next_n: u64,
     /// The last frames sent, with their numbers.
@@ -56,7 +58,6 @@ struct Local {
     replayed_to: u64,
     name: String,
     standing: Option<RankedStanding>,
-    session: Outlet,
     /// Room events go only to connections the owner has welcomed, so nobody sees an event
     /// before the snapshot it follows.
     welcomed: bool,
@@ -65,9 +66,9 @@ struct Local {
 pub struct Relay {
     info: TicketRoom,
     cluster: Arc<RedisCluster>,
-    registry: Registry,
+    directory: Arc<dyn Directory>,
     generation: u64,
-    locals: HashMap<UserId, Local>,
+    locals: Seats<Local>,
     /// Frames no owner received (none subscribed, or Redis away), in order; sent again once
     /// an owner is found, or handed to the room when this instance takes it over.
     held: VecDeque<Held>,
@@ -93,19 +94,20 @@ impl Relay {
     pub fn new(
         info: TicketRoom,
         cluster: Arc<RedisCluster>,
-        registry: Registry,
+        directory: Arc<dyn Directory>,
+        metrics: Arc<Metrics>,
         generation: u64,
         request_id: Option<String>,
         owner: String,
     ) -> Relay {
         Relay {
-            metrics: registry.metrics().clone(),
+            metrics: metrics.clone(),
             span: room_span("relay", info.id, request_id.as_deref()),
             info,
             cluster,
-            registry,
+            directory,
             generation,
-            locals: HashMap::new(),
+            locals: Seats::new(metrics.clone()),
             held: VecDeque::new(),
             holding: false,
             next_order: 0,
@@ -128,13 +130,14 @@ impl Relay {
         let joins: Vec<ToOwner> = self
             .locals
             .iter_mut()
-            .map(|(&user, l)| {
+            .map(|(user, seat)| {
+                let l = &mut seat.extra;
                 l.welcomed = false;
                 ToOwner::Join {
                     user,
                     name: l.name.clone(),
                     standing: l.standing,
-                    conn: l.conn,
+                    conn: seat.conn,
                 }
             })
             .collect();
@@ -198,35 +201,35 @@ impl Relay {
     fn take_over(&mut self, ctx: &mut Context<Self>) {
         self.taking_over = true;
         tracing::info!(parent: &self.span, "taking over as owner");
-        let registry = self.registry.clone();
-        let info = self.info.clone();
-        let request_id = self.request_id.clone();
-        async move { registry.promote(info, request_id).await }
+        let promotion = self
+            .directory
+            .promote(self.info.clone(), self.request_id.clone());
+        promotion
             .into_actor(self)
             .map(|handle, relay, ctx| {
                 match handle {
                     Ok(handle) => {
                         let mut held = std::mem::take(&mut relay.held);
-                        for (&user, local) in &relay.locals {
+                        for (user, local) in relay.locals.iter() {
                             let replay: Vec<ClientMsg> = held
                                 .iter()
                                 .filter(|h| h.user == user && h.conn == local.conn)
                                 .map(|h| h.msg.clone())
                                 .collect();
-                            local
-                                .session
-                                .control(ToSession::Rebind(handle.clone(), replay));
+                            if let Some(outlet) = local.outlet() {
+                                outlet.control(ToSession::Rebind(handle.clone(), replay));
+                            }
                         }
                         held.clear();
                     }
                     Err(e) => {
                         tracing::error!(parent: &relay.span, "takeover failed: {e}");
-                        for local in relay.locals.values() {
-                            local.session.control(ToSession::Close);
+                        for (_, local) in relay.locals.iter() {
+                            relay.locals.close(local, None);
                         }
                     }
                 }
-                relay.locals.clear();
+                relay.locals.take_all();
                 ctx.stop();
             })
             .wait(ctx);
@@ -298,10 +301,8 @@ impl Relay {
 
     /// Tells a member their frame was not applied.
     fn unavailable(&self, user: UserId, conn: ConnId) {
-        if let Some(local) = self.locals.get(&user).filter(|l| l.conn == conn) {
-            local
-                .session
-                .send(self.metrics.error_frame(ErrorCode::RoomUnavailable));
+        if let Some(outlet) = self.locals.current(user, conn).and_then(Seat::outlet) {
+            outlet.send(self.metrics.error_frame(ErrorCode::RoomUnavailable));
         }
     }
 
@@ -312,7 +313,7 @@ impl Relay {
         for h in held {
             if h.since.elapsed() > HOLD_FOR {
                 self.unavailable(h.user, h.conn);
-            } else if self.locals.get(&h.user).is_some_and(|l| l.conn == h.conn) {
+            } else if self.locals.is_current(h.user, h.conn) {
                 self.send_frame(ctx, h.order, h.user, h.conn, h.n, h.msg, h.since);
             }
         }
@@ -334,7 +335,7 @@ impl Relay {
     /// The owner did not seat this connection when its frame `n` arrived (it is new and we
     /// have not re-joined yet): re-join it and send its frames from `n` again.
     fn resend(&mut self, ctx: &mut Context<Self>, user: UserId, conn: ConnId, n: u64) {
-        let Some(local) = self.locals.get_mut(&user).filter(|l| l.conn == conn) else {
+        let Some(local) = self.locals.current_mut(user, conn).map(|s| &mut s.extra) else {
             return;
         };
         if n <= local.replayed_to {
@@ -364,10 +365,7 @@ impl Relay {
 
     /// Drops a reader that stopped reading: the owner sees it go, as for any dropped connection.
     fn cut_off(&mut self, user: UserId) {
-        if let Some(local) = self.locals.remove(&user) {
-            tracing::warn!(parent: &self.span, "cutting off user {user}: it stopped reading");
-            self.metrics.cut_off(CutOff::SlowReader);
-            local.session.control(ToSession::Close);
+        if let Some(local) = self.locals.cut_off(user, &self.span) {
             self.to_owner(&ToOwner::Gone {
                 user,
                 conn: local.conn,
@@ -397,15 +395,8 @@ impl Actor for Relay {
             relay.expire_held();
             relay.check_owner(ctx);
         });
-        ctx.run_interval(crate::room::STALL_CHECK_EVERY, |relay, _| {
-            let now = crate::clock::now_ms();
-            let stalled: Vec<UserId> = relay
-                .locals
-                .iter()
-                .filter(|(_, l)| l.session.is_stalled(now))
-                .map(|(&user, _)| user)
-                .collect();
-            for user in stalled {
+        ctx.run_interval(STALL_CHECK_EVERY, |relay, _| {
+            for user in relay.locals.stalled(crate::clock::now_ms()) {
                 relay.cut_off(user);
             }
         });
@@ -413,7 +404,7 @@ impl Actor for Relay {
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         self.metrics.room_closed(RoomRole::Relayed);
-        self.registry.remove(self.info.id, self.generation);
+        self.directory.remove(self.info.id, self.generation);
         if !self.taking_over {
             self.cluster
                 .unsubscribe(cluster::down_channel(self.info.id));
@@ -428,15 +419,17 @@ impl Handler<Join> for Relay {
     fn handle(&mut self, join: Join, _ctx: &mut Self::Context) -> Self::Result {
         self.locals.insert(
             join.user,
-            Local {
+            Seat {
                 conn: join.conn,
-                next_n: 0,
-                sent: VecDeque::new(),
-                replayed_to: 0,
-                name: join.name.clone(),
-                standing: join.standing,
-                session: join.session,
-                welcomed: false,
+                target: Target::Local(join.session),
+                extra: Local {
+                    next_n: 0,
+                    sent: VecDeque::new(),
+                    replayed_to: 0,
+                    name: join.name.clone(),
+                    standing: join.standing,
+                    welcomed: false,
+                },
             },
         );
         self.to_owner(&ToOwner::Join {
@@ -453,7 +446,11 @@ impl Handler<FromMember> for Relay {
     type Result = ();
 
     fn handle(&mut self, m: FromMember, ctx: &mut Self::Context) {
-        let Some(local) = self.locals.get_mut(&m.user).filter(|l| l.conn == m.conn) else {
+        let Some(local) = self
+            .locals
+            .current_mut(m.user, m.conn)
+            .map(|s| &mut s.extra)
+        else {
             return;
         };
         local.next_n += 1;
@@ -472,10 +469,9 @@ impl Handler<Disconnected> for Relay {
     type Result = ();
 
     fn handle(&mut self, d: Disconnected, ctx: &mut Self::Context) {
-        if self.locals.get(&d.user).map(|l| l.conn) != Some(d.conn) {
+        if self.locals.remove_current(d.user, d.conn).is_none() {
             return;
         }
-        self.locals.remove(&d.user);
         self.to_owner(&ToOwner::Gone {
             user: d.user,
             conn: d.conn,
@@ -493,11 +489,8 @@ impl Handler<Moderate> for Relay {
 
     fn handle(&mut self, m: Moderate, ctx: &mut Self::Context) {
         if let ModerationKind::Banned { user } = m.0 {
-            if let Some(local) = self.locals.remove(&user) {
-                local
-                    .session
-                    .send(self.metrics.error_frame(ErrorCode::Banned));
-                local.session.control(ToSession::Close);
+            if let Some(local) = self.locals.remove(user) {
+                self.locals.close(&local, Some(ErrorCode::Banned));
                 self.to_owner(&ToOwner::Gone {
                     user,
                     conn: local.conn,
@@ -541,22 +534,17 @@ impl Handler<Inbound> for Relay {
         match msg {
             FromOwner::Broadcast { kind } => {
                 let frame = OutFrame::event(bytes(), server_frame_type(&kind), Instant::now());
-                let lagging: Vec<UserId> = self
-                    .locals
-                    .iter()
-                    .filter(|(_, l)| l.welcomed && !l.session.send(frame.clone()))
-                    .map(|(&u, _)| u)
-                    .collect();
+                let (lagging, _) = self.locals.broadcast(&frame, |l| l.welcomed);
                 for user in lagging {
                     self.cut_off(user);
                 }
             }
             FromOwner::To { user, conn, kind } => {
-                let lagging = match self.locals.get_mut(&user).filter(|l| l.conn == conn) {
+                let lagging = match self.locals.current_mut(user, conn) {
                     Some(local) => {
-                        local.welcomed = true;
+                        local.extra.welcomed = true;
                         let frame = OutFrame::direct(bytes(), server_frame_type(&kind));
-                        !local.session.send(frame)
+                        matches!(self.locals.send_to(user, frame), Sent::Lagging)
                     }
                     None => false,
                 };
@@ -565,10 +553,10 @@ impl Handler<Inbound> for Relay {
                 }
             }
             FromOwner::Signal { user, conn } => {
-                if let Some(local) = self.locals.get(&user).filter(|l| l.conn == conn) {
+                if let Some(outlet) = self.locals.current(user, conn).and_then(Seat::outlet) {
                     // Dropped when that reader is already behind (the owner's per-pair budget
                     // has limited the sender already).
-                    local.session.offer(OutFrame::direct(bytes(), "signal"));
+                    outlet.offer(OutFrame::direct(bytes(), "signal"));
                 }
             }
             FromOwner::Unknown { user, conn, n } => self.resend(ctx, user, conn, n),
@@ -578,18 +566,13 @@ impl Handler<Inbound> for Relay {
                 self.check_owner(ctx);
             }
             FromOwner::Close { user, conn } => {
-                if self.locals.get(&user).is_some_and(|l| l.conn == conn) {
-                    if let Some(local) = self.locals.remove(&user) {
-                        local.session.control(ToSession::Close);
-                    }
+                if let Some(local) = self.locals.remove_current(user, conn) {
+                    self.locals.close(&local, None);
                 }
             }
             FromOwner::Refused { user, conn, code } => {
-                if self.locals.get(&user).is_some_and(|l| l.conn == conn) {
-                    if let Some(local) = self.locals.remove(&user) {
-                        local.session.send(self.metrics.error_frame(code));
-                        local.session.control(ToSession::Close);
-                    }
+                if let Some(local) = self.locals.remove_current(user, conn) {
+                    self.locals.close(&local, Some(code));
                 }
             }
         }

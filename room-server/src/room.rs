@@ -4,16 +4,21 @@
 //! engine's clock (scoring deadline, reconnect grace).
 //!
 //! In a cluster the room's owner also serves members connected to other instances (through
-//! their relays, over Redis), writes its state to Redis after every change, and keeps its lease.
+//! their relays, over Redis), writes its state to Redis after every change, and keeps its lease:
+//! all of that goes through its `OwnerLink` (`cluster/owner_link.rs`), so the room itself holds
+//! the show, its members' seats and an optional link.
 
-use crate::cluster::{self, FromOwner, Inbound, RedisCluster, ToOwner};
-use crate::metrics::{CutOff, Metrics, RoomRole};
-use crate::registry::Registry;
+use crate::actor_messages::{
+    encode, ConnId, Disconnected, FromMember, HandOver, Join, Moderate, OutFrame,
+};
+use crate::cluster::owner_link::{Applied, OwnerLink, Renewal, Unsaved};
+use crate::cluster::{self, Inbound, RedisCluster, ToOwner};
+use crate::directory::{room_span, Directory};
+use crate::metrics::{Metrics, RoomRole};
 use crate::reporter::Reporter;
 use crate::rules::{RankedRound, Settings, Show};
-use crate::session::{ConnId, OutFrame, Outlet, ToSession};
+use crate::seats::{Seat, Seats, Sent, Target, STALL_CHECK_EVERY};
 use actix::prelude::*;
-use actix_web::web::Bytes;
 use bytestring::ByteString;
 use onair_shared::api::{ModerationKind, RoomStatusReport};
 use onair_shared::auth::RankedStanding;
@@ -25,61 +30,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A member's connection asks for a seat.
-#[derive(Message)]
-#[rtype(result = "Result<(), ErrorCode>")]
-pub struct Join {
-    pub user: UserId,
-    pub name: String,
-    /// What the member's ticket says about the ranking (ranked rooms).
-    pub standing: Option<RankedStanding>,
-    pub conn: ConnId,
-    pub session: Outlet,
-}
-
-/// A moderation event from the api-server (every instance polls them): a ban closes the
-/// member's connection here and, in the owner, takes their seat; a close ends the room.
-#[derive(Message, Clone)]
-#[rtype(result = "()")]
-pub struct Moderate(pub ModerationKind);
-
-/// This instance is stopping (SIGTERM): write the state, give the lease up and tell the relays,
-/// so another instance takes the room over at once instead of after the lease runs out.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct HandOver;
-
-/// A frame from a member, already parsed and rate-limited by the session.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct FromMember {
-    pub user: UserId,
-    pub conn: ConnId,
-    pub msg: ClientMsg,
-}
-
-/// The connection closed (not a `leave`: the seat is kept for the grace period).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Disconnected {
-    pub user: UserId,
-    pub conn: ConnId,
-}
-
-/// Where a member's connection is.
-enum Target {
-    Local(Outlet),
-    /// On another instance, reached through its relay.
-    Remote,
-}
-
-struct Conn {
-    id: ConnId,
-    target: Target,
-    /// The numbers of the last relayed frames applied (see `ToOwner::Frame`): a frame sent
-    /// again is recognised even when it comes after later ones.
-    applied: VecDeque<u64>,
-}
+/// What the owner keeps of each connection besides: the relayed frames applied.
+type Conn = Seat<Applied>;
 
 /// What the owner writes to Redis, and a new owner reads back after a failover.
 ///
@@ -140,34 +92,19 @@ pub struct Room {
     /// The last events as sent (with their type), for `resync`.
     recent: VecDeque<(u64, &'static str, ByteString)>,
     recent_cap: usize,
-    conns: HashMap<UserId, Conn>,
+    conns: Seats<Applied>,
     timer: Option<(i64, SpawnHandle)>,
-    registry: Registry,
+    directory: Arc<dyn Directory>,
     /// This room's entry in the registry.
     generation: u64,
     reporter: Reporter,
     /// The status last reported, so an unchanged one is not sent again.
     reported: Option<RoomStatusReport>,
-    cluster: Option<Arc<RedisCluster>>,
+    /// In a cluster: the room's side of Redis (the relays, saving, the lease).
+    link: Option<OwnerLink>,
     ranked: Vec<RankedRound>,
-    /// Frames for other instances, sent after the state that explains them is written.
-    outbox: Vec<Vec<u8>>,
     /// Signal bytes each member may still send each other member (sender, target).
     signal_budgets: HashMap<(UserId, UserId), crate::rate_limit::TokenBucket>,
-    /// Set when another instance has taken the lease (or this one handed it over): stop
-    /// without forgetting the state.
-    lost_lease: bool,
-    /// A lease renewal is under way.
-    renewing: bool,
-    /// `RedisCluster::failed_batches` as of the last state write by renewal.
-    failures_seen: u64,
-    /// What the saved state in Redis lacks: nothing, only chat and reactions (which may wait a
-    /// moment), or a change to the show (written through at once).
-    unsaved: Unsaved,
-    /// When the state was last written; chat and reactions are coalesced into one write at most
-    /// every [`COALESCE_SAVES`].
-    last_saved: std::time::Instant,
-    save_timer: Option<SpawnHandle>,
     metrics: Arc<Metrics>,
     /// The members counted in the `onair_room_members` gauge for this room.
     members_counted: usize,
@@ -177,34 +114,15 @@ pub struct Room {
     span: tracing::Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Unsaved {
-    Nothing,
-    Chatter,
-    Show,
-}
-
-/// Reactions (not part of the saved state, but numbered) are written at most this often; a
-/// failover may lose the last second of them, and the new owner's new epoch tells clients their
-/// numbers are not comparable. Chat is written through (issue 13: a line sent just before a
-/// `kill -9` was lost and its `seq` reused); the writer collapses the states of one room queued
-/// together into one write, so a busy room costs one write per Redis round trip, not per line.
-const COALESCE_SAVES: Duration = Duration::from_secs(1);
-
-/// Relayed frame numbers remembered per connection, to apply a frame sent again only once:
-/// more than a relay holds (64) or keeps to send again (32).
-const APPLIED_KEPT: usize = 128;
-
 /// Signal bytes one member may send one other member each second, and saved up: far above a
 /// video call's setup (a few offers, answers and ICE candidates of a few KiB), far below what
 /// would make a reader on a slow link fall behind.
-/// How often the room looks for sessions that stopped running (see `Outlet::is_stalled`).
-pub const STALL_CHECK_EVERY: Duration = Duration::from_secs(1);
 const SIGNAL_BYTES_PER_SEC: usize = 32 * 1024;
 const SIGNAL_BYTES_BURST: usize = 128 * 1024;
 
 pub struct RoomSetup {
-    pub registry: Registry,
+    pub directory: Arc<dyn Directory>,
+    pub metrics: Arc<Metrics>,
     pub generation: u64,
     pub reporter: Reporter,
     pub cluster: Option<Arc<RedisCluster>>,
@@ -214,46 +132,28 @@ pub struct RoomSetup {
     pub request_id: Option<String>,
 }
 
-/// The span a room (or its relay) logs under.
-pub fn room_span(
-    role: &'static str,
-    room: onair_shared::RoomId,
-    request_id: Option<&str>,
-) -> tracing::Span {
-    let span = tracing::info_span!("room", room = %room, role, request_id = tracing::field::Empty);
-    if let Some(id) = request_id {
-        span.record("request_id", id);
-    }
-    span
-}
-
 impl Room {
     pub fn new(info: onair_shared::auth::TicketRoom, setup: RoomSetup) -> Room {
-        let metrics = setup.registry.metrics().clone();
+        let metrics = setup.metrics;
         let span = room_span("owner", info.id, setup.request_id.as_deref());
-        let failures_seen = setup.cluster.as_ref().map_or(0, |c| c.failed_batches());
+        let link = setup
+            .cluster
+            .map(|cluster| OwnerLink::new(cluster, info.id));
         Room {
             show: Show::new(info, setup.rules),
             seq: 0,
             epoch: format!("{:012x}", rand::random::<u64>() >> 16),
             recent: VecDeque::new(),
             recent_cap: setup.event_buffer.max(1),
-            conns: HashMap::new(),
+            conns: Seats::new(metrics.clone()),
             timer: None,
-            registry: setup.registry,
+            directory: setup.directory,
             generation: setup.generation,
             reporter: setup.reporter,
             reported: None,
-            cluster: setup.cluster,
+            link,
             ranked: Vec::new(),
-            outbox: Vec::new(),
             signal_budgets: HashMap::new(),
-            lost_lease: false,
-            renewing: false,
-            failures_seen,
-            unsaved: Unsaved::Nothing,
-            last_saved: std::time::Instant::now(),
-            save_timer: None,
             metrics,
             members_counted: 0,
             request_id: setup.request_id,
@@ -302,16 +202,17 @@ impl Room {
             // is covered by the epoch).
             let weight = match &kind {
                 EventKind::Chat { line } => {
-                    if let Some(cluster) = &self.cluster {
-                        let bytes = serde_json::to_vec(line).unwrap_or_default();
-                        cluster.save_chat(self.show.info().id, bytes, self.show.chat_history());
+                    if let Some(link) = &self.link {
+                        link.chat_said(line, self.show.chat_history());
                     }
                     Unsaved::Chatter
                 }
                 EventKind::Reaction { .. } => Unsaved::Chatter,
                 _ => Unsaved::Show,
             };
-            self.unsaved = self.unsaved.max(weight);
+            if let Some(link) = &mut self.link {
+                link.changed(weight);
+            }
             self.seq += 1;
             let frame = encode(&Event {
                 seq: self.seq,
@@ -321,25 +222,10 @@ impl Room {
                 self.recent.pop_front();
             }
             self.recent.push_back((self.seq, type_name, frame.clone()));
-            let mut lagging = Vec::new();
-            let mut any_remote = false;
             let out = OutFrame::event(frame, type_name, accepted);
-            for (&user, conn) in &self.conns {
-                match &conn.target {
-                    Target::Local(outlet) => {
-                        if !outlet.send(out.clone()) {
-                            lagging.push(user);
-                        }
-                    }
-                    Target::Remote => any_remote = true,
-                }
-            }
-            if any_remote {
-                let header = FromOwner::Broadcast {
-                    kind: type_name.to_owned(),
-                };
-                self.outbox
-                    .push(cluster::envelope::encode(&header, out.bytes.as_bytes()));
+            let (lagging, any_remote) = self.conns.broadcast(&out, |_| true);
+            if let Some(link) = self.link.as_mut().filter(|_| any_remote) {
+                link.broadcast(&out);
             }
             for user in lagging {
                 queue.extend(self.cut_off(user));
@@ -349,53 +235,33 @@ impl Room {
 
     /// Drops a reader that stopped reading; returns the events that follow (it goes offline).
     fn cut_off(&mut self, user: UserId) -> Vec<EventKind> {
-        let Some(conn) = self.conns.remove(&user) else {
+        let Some(conn) = self.conns.cut_off(user, &self.span) else {
             return vec![];
         };
-        tracing::warn!(parent: &self.span, "cutting off user {user}: it stopped reading");
-        self.metrics.cut_off(CutOff::SlowReader);
-        self.close(user, conn, None);
+        if matches!(conn.target, Target::Remote) {
+            self.close(user, conn, None);
+        }
         self.show.disconnect(user, crate::clock::now_ms())
     }
 
     fn send_to(&mut self, user: UserId, frame: OutFrame) {
-        let lagging = match self.conns.get(&user) {
-            Some(Conn {
-                target: Target::Local(outlet),
-                ..
-            }) => !outlet.send(frame),
-            Some(Conn {
-                id,
-                target: Target::Remote,
-                ..
-            }) => {
-                let header = FromOwner::To {
-                    user,
-                    conn: *id,
-                    kind: frame.kind.to_owned(),
-                };
-                self.outbox
-                    .push(cluster::envelope::encode(&header, frame.bytes.as_bytes()));
-                false
+        match self.conns.send_to(user, frame) {
+            Sent::Done => {}
+            Sent::Lagging => {
+                let events = self.cut_off(user);
+                self.publish(events);
             }
-            None => false,
-        };
-        if lagging {
-            let events = self.cut_off(user);
-            self.publish(events);
+            Sent::Remote(conn, frame) => {
+                if let Some(link) = &mut self.link {
+                    link.send_to(user, conn, &frame);
+                }
+            }
         }
     }
 
     /// Cuts off local readers whose sessions have not run for longer than the client timeout.
     fn cut_off_stalled(&mut self) {
-        let now = crate::clock::now_ms();
-        let stalled: Vec<UserId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| matches!(&c.target, Target::Local(o) if o.is_stalled(now)))
-            .map(|(&user, _)| user)
-            .collect();
-        for user in stalled {
+        for user in self.conns.stalled(crate::clock::now_ms()) {
             let events = self.cut_off(user);
             self.publish(events);
         }
@@ -403,30 +269,12 @@ impl Room {
 
     /// Closes a connection, after telling it why when `code` is given.
     fn close(&mut self, user: UserId, conn: Conn, code: Option<ErrorCode>) {
-        match conn.target {
-            Target::Local(outlet) => {
-                if let Some(code) = code {
-                    outlet.send(self.metrics.error_frame(code));
-                }
-                outlet.control(ToSession::Close);
-            }
-            Target::Remote => {
-                if let Some(code) = code {
-                    let frame = self.metrics.error_frame(code);
-                    let to = FromOwner::To {
-                        user,
-                        conn: conn.id,
-                        kind: frame.kind.to_owned(),
-                    };
-                    self.outbox
-                        .push(cluster::envelope::encode(&to, frame.bytes.as_bytes()));
-                }
-                let close = FromOwner::Close {
-                    user,
-                    conn: conn.id,
-                };
-                self.outbox.push(cluster::envelope::encode(&close, b""));
-            }
+        let Some(conn) = self.conns.close(&conn, code) else {
+            return;
+        };
+        let error = code.map(|code| self.metrics.error_frame(code));
+        if let Some(link) = &mut self.link {
+            link.close(user, conn, error.as_ref());
         }
     }
 
@@ -475,11 +323,11 @@ impl Room {
         // same connection joining again (a relay re-joining its members for a new owner
         // incarnation) just gets a fresh welcome.
         let mut conn = conn;
-        if let Some(old) = self.conns.remove(&user) {
-            if old.id != conn.id {
+        if let Some(old) = self.conns.remove(user) {
+            if old.conn != conn.conn {
                 self.close(user, old, Some(ErrorCode::Replaced));
             } else {
-                conn.applied = old.applied;
+                conn.extra = old.extra;
             }
         }
         // Others learn of the join as events; the joiner gets it inside the welcome snapshot.
@@ -491,7 +339,7 @@ impl Room {
     }
 
     fn is_current(&self, user: UserId, conn: ConnId) -> bool {
-        self.conns.get(&user).map(|c| c.id) == Some(conn)
+        self.conns.is_current(user, conn)
     }
 
     fn handle_command(&mut self, user: UserId, msg: ClientMsg) -> Result<(), ErrorCode> {
@@ -506,14 +354,14 @@ impl Room {
             ClientMsg::EndShow => self.show.end_show(user, now)?,
             ClientMsg::Kick { user: target } => {
                 let events = self.show.kick(user, target, now)?;
-                if let Some(conn) = self.conns.remove(&target) {
+                if let Some(conn) = self.conns.remove(target) {
                     self.close(target, conn, Some(ErrorCode::Kicked));
                 }
                 events
             }
             ClientMsg::Leave => {
                 let events = self.show.leave(user, now)?;
-                if let Some(conn) = self.conns.remove(&user) {
+                if let Some(conn) = self.conns.remove(user) {
                     self.close(user, conn, None);
                 }
                 events
@@ -531,7 +379,7 @@ impl Room {
             ClientMsg::TimeSync { .. } => return Ok(()),
             ClientMsg::Signal { to, data } => {
                 // Only to another member of this same room who is connected.
-                if to == user || !self.conns.contains_key(&to) {
+                if to == user || !self.conns.contains(to) {
                     return Err(ErrorCode::NotAMember);
                 }
                 let frame = encode(&Direct::Signal { from: user, data });
@@ -562,8 +410,8 @@ impl Room {
         if !budget.take_n(frame.len() as f64, now) {
             return Err(ErrorCode::RateLimited);
         }
-        let (id, target) = match self.conns.get(&to) {
-            Some(conn) => (conn.id, &conn.target),
+        let (id, target) = match self.conns.get(to) {
+            Some(conn) => (conn.conn, &conn.target),
             None => return Err(ErrorCode::NotAMember),
         };
         match target {
@@ -574,9 +422,9 @@ impl Room {
             }
             Target::Remote => {
                 // The relay drops it if its session's queue is long (see `crate::relay`).
-                let header = FromOwner::Signal { user: to, conn: id };
-                self.outbox
-                    .push(cluster::envelope::encode(&header, frame.as_bytes()));
+                if let Some(link) = &mut self.link {
+                    link.signal(to, id, frame.as_bytes());
+                }
             }
         }
         Ok(())
@@ -587,7 +435,7 @@ impl Room {
         let now = crate::clock::now_ms();
         match kind {
             ModerationKind::Banned { user } => {
-                if let Some(conn) = self.conns.remove(&user) {
+                if let Some(conn) = self.conns.remove(user) {
                     self.close(user, conn, Some(ErrorCode::Banned));
                 }
                 let events = self.show.ban(user, now);
@@ -616,7 +464,7 @@ impl Room {
         if !self.is_current(user, conn) {
             return;
         }
-        self.conns.remove(&user);
+        self.conns.remove(user);
         let events = self.show.disconnect(user, crate::clock::now_ms());
         self.publish(events);
     }
@@ -648,7 +496,7 @@ impl Room {
     /// is closed.
     fn after_change(&mut self, ctx: &mut Context<Self>) {
         if self.show.closed().is_some() {
-            for (user, conn) in std::mem::take(&mut self.conns) {
+            for (user, conn) in self.conns.take_all() {
                 self.close(user, conn, None);
             }
         }
@@ -658,12 +506,16 @@ impl Room {
             self.metrics.members_changed(self.members_counted, members);
             self.members_counted = members;
         }
-        if self.unsaved == Unsaved::Chatter && self.save_timer.is_none() {
-            let wait = COALESCE_SAVES.saturating_sub(self.last_saved.elapsed());
-            self.save_timer = Some(ctx.run_later(wait, |room, _| {
-                room.save_timer = None;
+        if let Some(wait) = self.link.as_ref().and_then(OwnerLink::save_due_in) {
+            let timer = ctx.run_later(wait, |room, _| {
+                if let Some(link) = &mut room.link {
+                    link.set_save_timer(None);
+                }
                 room.save_state(true);
-            }));
+            });
+            if let Some(link) = &mut self.link {
+                link.set_save_timer(Some(timer));
+            }
         }
         if self.show.is_finished() && self.conns.is_empty() {
             ctx.stop();
@@ -682,10 +534,8 @@ impl Room {
             self.ranked.push(round);
         }
         self.save_state(false);
-        if let Some(cluster) = &self.cluster {
-            for bytes in self.outbox.drain(..) {
-                cluster.publish_down(id, &bytes);
-            }
+        if let Some(link) = &mut self.link {
+            link.release();
         }
         self.report_status();
     }
@@ -693,30 +543,13 @@ impl Room {
     /// Writes the state to Redis when the show changed, or when chat and reactions have waited
     /// long enough (or `force`).
     fn save_state(&mut self, force: bool) {
-        let Some(cluster) = self.cluster.clone() else {
+        let Some(link) = &mut self.link else {
             return;
         };
-        let due = match self.unsaved {
-            Unsaved::Nothing => false,
-            Unsaved::Chatter => force || self.last_saved.elapsed() >= COALESCE_SAVES,
-            Unsaved::Show => true,
-        };
-        if due && !self.show.is_finished() {
-            cluster.save_state(self.show.info().id, self.persisted());
-            self.unsaved = Unsaved::Nothing;
-            self.last_saved = std::time::Instant::now();
-        }
-    }
-
-    fn persisted(&self) -> Vec<u8> {
-        let saved = PersistedRoomRef {
-            version: SNAPSHOT_VERSION,
-            show: &self.show,
-            seq: self.seq,
-            ranked: &self.ranked,
-            request_id: &self.request_id,
-        };
-        serde_json::to_vec(&saved).unwrap_or_default()
+        let finished = self.show.is_finished();
+        link.save(force, finished, || {
+            persisted(&self.show, self.seq, &self.ranked, &self.request_id)
+        });
     }
 
     fn report_status(&mut self) {
@@ -741,45 +574,47 @@ impl Room {
     /// be taken afresh: Redis restarted; or a write failed since the last renewal). If another
     /// incarnation holds the lease now, this one stops serving the room.
     fn renew_lease(&mut self, ctx: &mut Context<Self>) {
-        let Some(cluster) = self.cluster.clone() else {
+        let Some(renewal) = self.link.as_mut().and_then(OwnerLink::renew) else {
             return;
         };
-        if self.renewing {
-            return;
-        }
-        self.renewing = true;
-        let id = self.show.info().id;
-        let failed_before = cluster.failed_batches();
-        async move {
-            tokio::time::timeout(cluster::LEASE, cluster.acquire(id))
-                .await
-                .ok()
-        }
-        .into_actor(self)
-        .map(move |lease, room, ctx| {
-            room.renewing = false;
-            match lease {
-                Some(Ok(cluster::Lease::HeldBy(owner))) => {
-                    tracing::warn!(parent: &room.span, "{owner} owns it now; handing over");
-                    room.lost_lease = true;
-                    for (user, conn) in std::mem::take(&mut room.conns) {
-                        room.close(user, conn, None);
+        renewal
+            .into_actor(self)
+            .map(move |answer, room, ctx| {
+                let Some(link) = &mut room.link else {
+                    return;
+                };
+                match link.renewed(answer) {
+                    Renewal::Lost(owner) => {
+                        tracing::warn!(parent: &room.span, "{owner} owns it now; handing over");
+                        for (user, conn) in room.conns.take_all() {
+                            room.close(user, conn, None);
+                        }
+                        room.flush();
+                        ctx.stop();
                     }
-                    room.flush();
-                    ctx.stop();
+                    Renewal::Rewrite => room.save_state(true),
+                    Renewal::Kept => {}
                 }
-                Some(Ok(lease)) => {
-                    if lease == cluster::Lease::Taken || failed_before != room.failures_seen {
-                        room.failures_seen = failed_before;
-                        room.unsaved = Unsaved::Show;
-                        room.save_state(true);
-                    }
-                }
-                Some(Err(_)) | None => {}
-            }
-        })
-        .spawn(ctx);
+            })
+            .spawn(ctx);
     }
+}
+
+/// [`PersistedRoom`] of a live room, as written to Redis.
+fn persisted(
+    show: &Show,
+    seq: u64,
+    ranked: &[RankedRound],
+    request_id: &Option<String>,
+) -> Vec<u8> {
+    let saved = PersistedRoomRef {
+        version: SNAPSHOT_VERSION,
+        show,
+        seq,
+        ranked,
+        request_id,
+    };
+    serde_json::to_vec(&saved).unwrap_or_default()
 }
 
 impl Actor for Room {
@@ -788,10 +623,8 @@ impl Actor for Room {
     fn started(&mut self, ctx: &mut Self::Context) {
         tracing::info!(parent: &self.span, "room opened");
         self.metrics.room_opened(RoomRole::Owned);
-        if let Some(cluster) = self.cluster.clone() {
-            let channel = cluster::up_channel(self.show.info().id);
-            let me = ctx.address().recipient();
-            async move { cluster.subscribe(channel, me).await }
+        if let Some(link) = &self.link {
+            link.subscribe(ctx.address().recipient())
                 .into_actor(self)
                 .map(|result, room, _| {
                     if let Err(e) = result {
@@ -813,23 +646,15 @@ impl Actor for Room {
         tracing::info!(parent: &self.span, "room closed");
         self.metrics.room_closed(RoomRole::Owned);
         self.metrics.members_changed(self.members_counted, 0);
-        self.registry.remove(id, self.generation);
-        if let Some(cluster) = self.cluster.clone() {
-            cluster.unsubscribe(cluster::up_channel(id));
-            for bytes in self.outbox.drain(..) {
-                cluster.publish_down(id, &bytes);
-            }
-            // Only a finished room has closed. One stopped otherwise (this instance is
-            // shutting down) keeps its state for the next owner, whose takeover follows once
-            // the lease runs out; nothing is spawned on a runtime going away.
-            if self.show.is_finished() && !self.lost_lease {
-                // State and lease go together, and only while the lease is still ours.
-                cluster.forget(id);
-            }
+        self.directory.remove(id, self.generation);
+        let finished = self.show.is_finished();
+        // Only a finished room has closed; one stopped otherwise keeps its state in Redis.
+        if let Some(link) = &mut self.link {
+            link.stopped(finished);
         }
-        if self.show.is_finished() && !self.lost_lease {
+        if finished && !self.link.as_ref().is_some_and(OwnerLink::lost_lease) {
             // An ended room stays ended here (and, through Redis, on every instance).
-            self.registry.mark_ended(id);
+            self.directory.mark_ended(id);
         }
     }
 }
@@ -839,9 +664,9 @@ impl Handler<Join> for Room {
 
     fn handle(&mut self, join: Join, ctx: &mut Self::Context) -> Self::Result {
         let conn = Conn {
-            id: join.conn,
+            conn: join.conn,
             target: Target::Local(join.session),
-            applied: VecDeque::new(),
+            extra: Applied::default(),
         };
         let result = self.join(join.user, &join.name, join.standing, conn);
         self.after_change(ctx);
@@ -853,33 +678,31 @@ impl Handler<HandOver> for Room {
     type Result = ();
 
     fn handle(&mut self, _: HandOver, ctx: &mut Self::Context) {
-        let Some(cluster) = self.cluster.clone() else {
+        if self.link.is_none() {
             return;
-        };
+        }
         if self.show.is_finished() {
             ctx.stop();
             return;
         }
-        let id = self.show.info().id;
         tracing::info!(parent: &self.span, "stopping: handing the room over");
         // Our own members lose this process anyway; they reconnect elsewhere.
         let locals: Vec<UserId> = self
             .conns
             .iter()
             .filter(|(_, c)| matches!(c.target, Target::Local(_)))
-            .map(|(&u, _)| u)
+            .map(|(u, _)| u)
             .collect();
         for user in locals {
-            if let Some(conn) = self.conns.remove(&user) {
+            if let Some(conn) = self.conns.remove(user) {
                 self.close(user, conn, None);
             }
         }
         self.flush();
-        // State, then the lease, then the word to the relays: in this order, in one queue.
-        cluster.save_state(id, self.persisted());
-        cluster.release_queued(id);
-        cluster.publish_down(id, &cluster::envelope::encode(&FromOwner::Leaving, b""));
-        self.lost_lease = true;
+        let state = persisted(&self.show, self.seq, &self.ranked, &self.request_id);
+        if let Some(link) = &mut self.link {
+            link.hand_over(state);
+        }
         ctx.stop();
     }
 }
@@ -916,7 +739,10 @@ impl Handler<Inbound> for Room {
     type Result = ();
 
     fn handle(&mut self, inbound: Inbound, ctx: &mut Self::Context) {
-        let Some((msg, _)) = cluster::envelope::decode::<ToOwner>(&inbound.0) else {
+        let Some(link) = &self.link else {
+            return;
+        };
+        let Some(msg) = link.decode(&inbound) else {
             tracing::warn!(parent: &self.span, "undecodable relay message");
             return;
         };
@@ -932,25 +758,20 @@ impl Handler<Inbound> for Room {
                     &name,
                     standing,
                     Conn {
-                        id: conn,
+                        conn,
                         target: Target::Remote,
-                        applied: VecDeque::new(),
+                        extra: Applied::default(),
                     },
                 ) {
-                    let refused = FromOwner::Refused { user, conn, code };
-                    self.outbox.push(cluster::envelope::encode(&refused, b""));
+                    if let Some(link) = &mut self.link {
+                        link.refused(user, conn, code);
+                    }
                 }
             }
-            ToOwner::Frame { user, conn, n, msg } => match self.conns.get_mut(&user) {
-                Some(c) if c.id == conn => {
-                    // Sent again after a failover, and applied already: skip.
-                    if n == 0 || !c.applied.contains(&n) {
-                        if n != 0 {
-                            if c.applied.len() == APPLIED_KEPT {
-                                c.applied.pop_front();
-                            }
-                            c.applied.push_back(n);
-                        }
+            ToOwner::Frame { user, conn, n, msg } => match self.conns.current_mut(user, conn) {
+                Some(c) => {
+                    // A frame sent again after a failover and applied already is skipped.
+                    if c.extra.first_time(n) {
                         self.on_frame(user, conn, msg);
                     }
                 }
@@ -958,25 +779,13 @@ impl Handler<Inbound> for Room {
                 // been told) or one whose relay has not re-joined it to us yet after a
                 // takeover; the relay re-joins it and sends its frames again.
                 _ => {
-                    let unknown = FromOwner::Unknown { user, conn, n };
-                    self.outbox.push(cluster::envelope::encode(&unknown, b""));
+                    if let Some(link) = &mut self.link {
+                        link.unknown(user, conn, n);
+                    }
                 }
             },
             ToOwner::Gone { user, conn } => self.on_gone(user, conn),
         }
         self.after_change(ctx);
     }
-}
-
-pub fn encode<T: serde::Serialize>(value: &T) -> ByteString {
-    // Serialising our own types cannot fail: no maps with non-string keys, no custom impls.
-    let bytes = serde_json::to_vec(value).unwrap_or_default();
-    ByteString::try_from(Bytes::from(bytes)).unwrap_or_default()
-}
-
-pub fn error_frame(code: ErrorCode) -> ByteString {
-    encode(&Direct::Error {
-        code,
-        message: crate::messages::error_message(code).to_owned(),
-    })
 }

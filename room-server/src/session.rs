@@ -1,13 +1,13 @@
 //! One actor per WebSocket: heartbeat and idle timeout, frame limits, parsing, per-member rate
 //! limits; everything that changes the room is forwarded to the `Room` actor.
 
-use crate::handle::RoomHandle;
+use crate::actor_messages::{
+    encode, ConnId, Disconnected, FromMember, Join, OutFrame, Outlet, RoomHandle, ToSession,
+};
 use crate::metrics::{CutOff, Metrics};
 use crate::rate_limit::{Budget, Verdict};
-use crate::room::{Disconnected, FromMember, Join};
 use actix::prelude::*;
 use actix_web_actors::ws;
-use bytestring::ByteString;
 use onair_shared::auth::RankedStanding;
 use onair_shared::protocol::{
     ClientMsg, Direct, ErrorCode, CLIENT_MSG_TYPES, MAX_FRAME_BYTES, MAX_SIGNAL_BYTES,
@@ -16,10 +16,6 @@ use onair_shared::UserId;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Tells a member's newer connection from an older one that has not noticed it was replaced.
-/// Unique across instances: a random high half per process, a counter below it.
-pub type ConnId = u64;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(0);
 
@@ -32,97 +28,6 @@ fn next_conn_id() -> ConnId {
 /// What a reader that stops reading may have waiting for it before the room cuts it off. One
 /// member's slow phone must cost the server a bounded amount of memory, not the whole show.
 pub const MAX_QUEUED_BYTES: usize = 1024 * 1024;
-
-/// A frame on its way to a member's connection, with what the metrics need to know of it.
-#[derive(Clone)]
-pub struct OutFrame {
-    pub bytes: ByteString,
-    /// Its `type` (one of `SERVER_MSG_TYPES`).
-    pub kind: &'static str,
-    /// For room events: when the room (or a relay) took the event, to time its fan-out.
-    pub accepted: Option<Instant>,
-}
-
-impl OutFrame {
-    /// A frame for one member (`welcome`, `signal`, `error`, a replayed event).
-    pub fn direct(bytes: ByteString, kind: &'static str) -> OutFrame {
-        OutFrame {
-            bytes,
-            kind,
-            accepted: None,
-        }
-    }
-
-    /// A room event, fanned out to members since `accepted`.
-    pub fn event(bytes: ByteString, kind: &'static str, accepted: Instant) -> OutFrame {
-        OutFrame {
-            bytes,
-            kind,
-            accepted: Some(accepted),
-        }
-    }
-}
-
-/// A session as its room sees it: where to send, and how many bytes are waiting there (frames
-/// the session has not yet passed to its socket, which stops taking them when the client does
-/// not read).
-#[derive(Clone)]
-pub struct Outlet {
-    recipient: Recipient<ToSession>,
-    queued: Arc<AtomicUsize>,
-    /// [`MAX_QUEUED_BYTES`].
-    limit: usize,
-    /// When the session last ran (unix ms, stamped by its heartbeat). A session whose socket
-    /// is full is not run at all (actix stops polling it until the client reads), so its
-    /// heartbeat cannot time it out: the room does, when this grows older than the timeout.
-    last_ran: Arc<AtomicI64>,
-    stall_after_ms: i64,
-}
-
-impl Outlet {
-    /// Sends a frame. False when the reader is more than its limit behind: the caller should
-    /// cut it off.
-    pub fn send(&self, frame: OutFrame) -> bool {
-        let len = frame.bytes.len();
-        let waiting = self.queued.fetch_add(len, Ordering::Relaxed) + len;
-        self.recipient.do_send(ToSession::Text(frame));
-        waiting <= self.limit
-    }
-
-    /// Sends a frame that may be dropped (a WebRTC signal): only while the reader has less
-    /// than a quarter of its limit waiting, so someone else's signals never make a reader one
-    /// to cut off; room events, which must not be dropped, can take it further. False: dropped.
-    pub fn offer(&self, frame: OutFrame) -> bool {
-        if self.queued.load(Ordering::Relaxed) + frame.bytes.len() > self.limit / 4 {
-            return false;
-        }
-        self.send(frame);
-        true
-    }
-
-    /// True when the session has not run for longer than the client timeout: its client
-    /// stopped reading with data still owed (a vanished phone, a stuck tab), and nothing
-    /// else will notice until more than [`MAX_QUEUED_BYTES`] is owed.
-    pub fn is_stalled(&self, now_ms: i64) -> bool {
-        now_ms - self.last_ran.load(Ordering::Relaxed) > self.stall_after_ms
-    }
-
-    /// Close or rebind: control messages are not counted.
-    pub fn control(&self, msg: ToSession) {
-        self.recipient.do_send(msg);
-    }
-}
-
-/// What the room sends a session.
-#[derive(Message, Clone)]
-#[rtype(result = "()")]
-pub enum ToSession {
-    Text(OutFrame),
-    Close,
-    /// The room moved to another actor (this instance took it over): join it there, then
-    /// send it these frames (held while the room had no owner), in order.
-    Rebind(RoomHandle, Vec<ClientMsg>),
-}
 
 pub struct Session {
     user: UserId,
@@ -251,7 +156,7 @@ impl Session {
                 client_ms,
                 server_ms: crate::clock::now_ms_precise(),
             };
-            let frame = OutFrame::direct(crate::room::encode(&answer), "time_sync");
+            let frame = OutFrame::direct(encode(&answer), "time_sync");
             return self.write(ctx, frame);
         }
         self.room.frames.do_send(FromMember {
@@ -317,13 +222,13 @@ impl Session {
             name: self.name.clone(),
             standing: self.standing,
             conn: self.conn,
-            session: Outlet {
-                recipient: ctx.address().recipient(),
-                queued: self.queued.clone(),
-                limit: MAX_QUEUED_BYTES,
-                last_ran: self.last_ran.clone(),
-                stall_after_ms: self.client_timeout.as_millis() as i64,
-            },
+            session: Outlet::new(
+                ctx.address().recipient(),
+                self.queued.clone(),
+                MAX_QUEUED_BYTES,
+                self.last_ran.clone(),
+                self.client_timeout.as_millis() as i64,
+            ),
         };
         self.room
             .join

@@ -3,7 +3,7 @@
 //! A message is a one-line JSON header, a newline, then (for frames) the frame's bytes exactly
 //! as the owner serialised them once for all sessions, so relays forward them untouched.
 
-use crate::session::ConnId;
+use crate::actor_messages::ConnId;
 use onair_shared::auth::RankedStanding;
 use onair_shared::protocol::{ClientMsg, ErrorCode};
 use onair_shared::UserId;

@@ -8,6 +8,7 @@
 //! the state and carries on. Without Redis none of this exists and rooms are plain local actors.
 
 pub mod envelope;
+pub mod owner_link;
 mod redis;
 
 pub use envelope::{FromOwner, ToOwner};

@@ -3,7 +3,8 @@
 //! only series the servers really export, the Prometheus files pass `promtool` (its rule unit
 //! tests included) and every YAML file passes `yamllint`, and the Kubernetes PrometheusRule
 //! carries exactly the rules of `deploy/prometheus/alerts.yml`; and the docs and code point only
-//! inside the repository.
+//! inside the repository; and the room-server's modules form the layers
+//! docs/ARCHITECTURE.md draws.
 //!
 //! `promtool` (Debian package `prometheus`) and `yamllint` are installed by `cargo xtask
 //! test`; without them those checks are skipped with a notice, except under `CI=true`.
@@ -161,6 +162,90 @@ fn docs_and_code_point_only_inside_the_repository() {
             }
         }
     }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// The room-server's modules in layers, lowest first, as docs/ARCHITECTURE.md draws them ("The
+/// room-server's layers"). A module uses only modules of lower layers, so the actors do not
+/// import each other in a circle: what they say to each other is in `actor_messages`, what a
+/// room or relay needs of the registry is the `directory` trait. A new module gets a line here.
+const LAYERS: &[&[&str]] = &[
+    &[
+        "api_client",
+        "clock",
+        "error_text",
+        "rate_limit",
+        "rules",
+        "ticket",
+    ],
+    &["actor_messages", "config"],
+    &["metrics"],
+    &["cluster", "reporter", "seats", "session"],
+    &["admission"],
+    &["directory"],
+    &["room", "relay"],
+    &["registry"],
+    &["moderation"],
+    &["server"],
+];
+
+/// The modules a line of Rust names as `crate::module` (outside comments).
+fn crate_modules(line: &str) -> Vec<&str> {
+    let code = line.split("//").next().unwrap_or_default();
+    code.match_indices("crate::")
+        .map(|(i, _)| {
+            let rest = &code[i + "crate::".len()..];
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .collect()
+}
+
+#[test]
+fn room_server_modules_use_only_the_layers_below_them() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    collect(&src, &mut files);
+    let layer = |module: &str| LAYERS.iter().position(|l| l.contains(&module));
+    let mut problems = Vec::new();
+    let mut uses = 0;
+    for file in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+    {
+        let relative = file.strip_prefix(&src).unwrap();
+        let first = relative.components().next().unwrap().as_os_str();
+        let module = first.to_str().unwrap().trim_end_matches(".rs");
+        // The crate root and the binary wire everything together: they are above every layer.
+        if module == "lib" || module == "main" {
+            continue;
+        }
+        let Some(own) = layer(module) else {
+            problems.push(format!("src/{module} is in no layer: add it to LAYERS"));
+            continue;
+        };
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for used in crate_modules(line) {
+                let at = format!("{}:{}", relative.display(), n + 1);
+                if used.is_empty() {
+                    problems.push(format!("{at}: name one module per `crate::` path"));
+                    continue;
+                }
+                if used == module {
+                    continue;
+                }
+                uses += 1;
+                if layer(used).is_none_or(|l| l >= own) {
+                    problems.push(format!("{at}: {module} uses crate::{used}, not below it"));
+                }
+            }
+        }
+    }
+    // The reading itself works: the room-server's modules do use each other.
+    assert!(uses > 30, "only {uses} uses of crate:: modules found");
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
