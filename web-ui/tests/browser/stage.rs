@@ -472,13 +472,15 @@ async fn a_show_on_a_phone_keeps_stage_chat_and_reactions_on_one_screen() {
     carol.type_into("#chat-input", "go Bart!").await;
     carol.click("#chat-send").await;
     carol.click("#react-clap").await;
-    // Watching and cheering on one screen.
+    // Watching and cheering on one screen, and the camera and microphone within reach.
     for css in [
         "#stage-video",
         "#react-clap",
         "#react-mirrorball",
         "#chat-input",
         "#chat-send",
+        "#toggle-camera",
+        "#toggle-mic",
     ] {
         assert!(
             on_first_screen(&carol, css).await,
