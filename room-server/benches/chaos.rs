@@ -58,6 +58,7 @@ impl Instance {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_onair-room-server"))
             .env("ONAIR_DRAIN_SECS", "0")
+            .env("ONAIR_UP_NEXT_SECS", "0")
             .env("ONAIR_JWT_SECRET", SECRET)
             .env("ONAIR_ROOM_BIND", format!("127.0.0.1:{port}"))
             .env("ONAIR_REDIS_URL", redis.url())

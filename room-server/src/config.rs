@@ -46,12 +46,17 @@ pub struct ApiLink {
 pub const MIN_SECRET_BYTES: usize = 32;
 
 impl RoomServerConfig {
-    /// A configuration for tests and embedding: loopback on a free port, default rules.
+    /// A configuration for tests and embedding: loopback on a free port, default rules but
+    /// no "up next" countdown (a test that wants one sets `rules.up_next_ms`), so a show's
+    /// acts follow each other without waiting.
     pub fn local(jwt_secret: impl Into<String>) -> RoomServerConfig {
         RoomServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             jwt_secret: jwt_secret.into(),
-            rules: Settings::default(),
+            rules: Settings {
+                up_next_ms: 0,
+                ..Settings::default()
+            },
             heartbeat_interval: Duration::from_secs(10),
             client_timeout: Duration::from_secs(30),
             event_buffer: 512,
@@ -131,6 +136,10 @@ pub struct RoomServerArgs {
     #[arg(long, env = "ONAIR_SCORE_DEADLINE_SECS", default_value_t = 30, value_name = "SECS",
           value_parser = clap::value_parser!(i64).range(1..=86_400))]
     pub score_deadline_secs: i64,
+    /// The "up next" countdown before each act goes on air, 0 (none) to 60 seconds.
+    #[arg(long, env = "ONAIR_UP_NEXT_SECS", default_value_t = 3, value_name = "SECS",
+          value_parser = clap::value_parser!(i64).range(0..=60))]
+    pub up_next_secs: i64,
     /// How long a dropped member keeps their seat, 1 to 86400 seconds.
     #[arg(long, env = "ONAIR_RECONNECT_GRACE_SECS", default_value_t = 30, value_name = "SECS",
           value_parser = clap::value_parser!(i64).range(1..=86_400))]
@@ -225,6 +234,7 @@ impl RoomServerArgs {
             score_deadline_ms: self.score_deadline_secs * 1000,
             reconnect_grace_ms: self.reconnect_grace_secs * 1000,
             idle_ms: self.room_idle_secs * 1000,
+            up_next_ms: self.up_next_secs * 1000,
             ..Settings::default()
         };
         Ok(RoomServerConfig {
@@ -296,5 +306,7 @@ mod tests {
             (30_000, 30_000)
         );
         assert_eq!(c.rules.idle_ms, 600_000);
+        assert_eq!(c.rules.up_next_ms, 3_000);
+        assert_eq!(c.rules, Settings::default());
     }
 }

@@ -347,11 +347,12 @@ impl Room {
         let events = match msg {
             ClientMsg::Chat { text } => self.show.chat(user, &text, now)?,
             ClientMsg::React { kind } => self.show.react(user, kind)?,
-            ClientMsg::Start { first } => self.show.start(user, first)?,
+            ClientMsg::Start { first } => self.show.start(user, first, now)?,
             ClientMsg::EndPerformance => self.show.end_performance(user, now)?,
-            ClientMsg::Nominate { user: target } => self.show.nominate(user, target)?,
+            ClientMsg::Nominate { user: target } => self.show.nominate(user, target, now)?,
             ClientMsg::Score { round, value } => self.show.score(user, round, value, now)?,
             ClientMsg::EndShow => self.show.end_show(user, now)?,
+            ClientMsg::PlayAgain => self.show.play_again(user)?,
             ClientMsg::Kick { user: target } => {
                 let events = self.show.kick(user, target, now)?;
                 if let Some(conn) = self.conns.remove(target) {
@@ -553,11 +554,15 @@ impl Room {
     }
 
     fn report_status(&mut self) {
-        // An empty room is still open (until the idle time closes it).
+        // An empty room is still open (until the idle time closes it). A show that has ended
+        // keeps its room live while anyone is there to see the results or play again; the
+        // room ends when it is finished (closed, or everyone gone).
         let status = match self.show.phase() {
+            _ if self.show.is_finished() => RoomStatus::Ended,
             Phase::Lobby => RoomStatus::Open,
-            Phase::OnAir | Phase::Scoring | Phase::Nominating => RoomStatus::Live,
-            Phase::Ended => RoomStatus::Ended,
+            Phase::UpNext | Phase::OnAir | Phase::Scoring | Phase::Nominating | Phase::Ended => {
+                RoomStatus::Live
+            }
         };
         let report = RoomStatusReport {
             status,

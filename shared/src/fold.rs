@@ -23,6 +23,11 @@ pub fn apply(room: &mut RoomSnapshot, event: &EventKind, chat_keep: usize) {
             if room.nominee == Some(*user) {
                 room.nominee = None;
             }
+            // The one counted down to left before going on air: someone else is named.
+            if room.phase == Phase::UpNext && room.performer == Some(*user) {
+                room.phase = Phase::Nominating;
+                room.on_air_at = None;
+            }
             // Whether they were awaited in an open round only the server knows (a late joiner
             // is not): it follows with `round_updated` when they were.
         }
@@ -37,9 +42,19 @@ pub fn apply(room: &mut RoomSnapshot, event: &EventKind, chat_keep: usize) {
         }
         // Reactions are moments, not state: a client animates them from the event itself.
         EventKind::Reaction { .. } => {}
-        EventKind::ShowStarted { first: performer } | EventKind::OnAir { performer } => {
+        // `up_next` or `on_air` follows at once and says where the stage is.
+        EventKind::ShowStarted { .. } => {}
+        EventKind::UpNext { performer, at } => {
+            room.phase = Phase::UpNext;
+            room.performer = Some(*performer);
+            room.on_air_at = Some(*at);
+            room.nominee = None;
+            room.round = None;
+        }
+        EventKind::OnAir { performer } => {
             room.phase = Phase::OnAir;
             room.performer = Some(*performer);
+            room.on_air_at = None;
             room.nominee = None;
             room.round = None;
             // Going on air is what counts as having performed.
@@ -107,9 +122,18 @@ pub fn apply(room: &mut RoomSnapshot, event: &EventKind, chat_keep: usize) {
         EventKind::ShowEnded { results, .. } => {
             room.phase = Phase::Ended;
             room.performer = None;
+            room.on_air_at = None;
             room.round = None;
             room.nominee = None;
             room.results = results.clone();
+        }
+        EventKind::ShowReset => {
+            room.phase = Phase::Lobby;
+            room.results.clear();
+            for m in &mut room.members {
+                m.performed = false;
+                m.score = None;
+            }
         }
         EventKind::MediaState(state) => room.media = state.clone(),
         // The last event before the server closes the connection; a running show ended just
@@ -117,6 +141,7 @@ pub fn apply(room: &mut RoomSnapshot, event: &EventKind, chat_keep: usize) {
         EventKind::RoomClosed { .. } => {
             room.phase = Phase::Ended;
             room.performer = None;
+            room.on_air_at = None;
             room.round = None;
             room.nominee = None;
         }

@@ -49,6 +49,9 @@ pub enum ClientMsg {
     },
     /// Host only: ends the show early.
     EndShow,
+    /// Host only, once the show has ended: a new show in the same room. Members stay; the
+    /// results board and who has performed start afresh.
+    PlayAgain,
     /// Opaque WebRTC offer/answer/ICE for one other member of the same room.
     Signal {
         to: UserId,
@@ -99,6 +102,7 @@ impl ClientMsg {
             ClientMsg::Nominate { .. } => "nominate",
             ClientMsg::Score { .. } => "score",
             ClientMsg::EndShow => "end_show",
+            ClientMsg::PlayAgain => "play_again",
             ClientMsg::Signal { .. } => "signal",
             ClientMsg::Resync { .. } => "resync",
             ClientMsg::Leave => "leave",
@@ -114,7 +118,7 @@ impl ClientMsg {
 }
 
 /// Every client frame type, so the server can tell "unknown type" from "bad fields".
-pub const CLIENT_MSG_TYPES: [&str; 17] = [
+pub const CLIENT_MSG_TYPES: [&str; 18] = [
     "chat",
     "react",
     "start",
@@ -122,6 +126,7 @@ pub const CLIENT_MSG_TYPES: [&str; 17] = [
     "nominate",
     "score",
     "end_show",
+    "play_again",
     "signal",
     "resync",
     "leave",
@@ -188,8 +193,14 @@ pub enum EventKind {
         from: UserId,
         kind: ReactionKind,
     },
+    /// The show has begun with `first` as its first performer (`up_next` or `on_air` follows).
     ShowStarted {
         first: UserId,
+    },
+    /// `performer` is named and goes on air at `at` (server unix ms): the 3-2-1 countdown.
+    UpNext {
+        performer: UserId,
+        at: i64,
     },
     OnAir {
         performer: UserId,
@@ -235,6 +246,9 @@ pub enum EventKind {
         /// True when the host ended the show before everyone had performed.
         early: bool,
     },
+    /// The host started a new show in the same room (`play_again`): back to the lobby with
+    /// the same members, nobody has performed, the results board is empty.
+    ShowReset,
     /// The room is closed for good (by its host, an admin, or for standing idle); the last
     /// event before the server closes every connection.
     RoomClosed {
@@ -255,6 +269,7 @@ impl EventKind {
             EventKind::Chat { .. } => "chat",
             EventKind::Reaction { .. } => "reaction",
             EventKind::ShowStarted { .. } => "show_started",
+            EventKind::UpNext { .. } => "up_next",
             EventKind::OnAir { .. } => "on_air",
             EventKind::PerformanceEnded { .. } => "performance_ended",
             EventKind::ScoreProgress { .. } => "score_progress",
@@ -263,6 +278,7 @@ impl EventKind {
             EventKind::Nominated { .. } => "nominated",
             EventKind::HostChanged { .. } => "host_changed",
             EventKind::ShowEnded { .. } => "show_ended",
+            EventKind::ShowReset => "show_reset",
             EventKind::RoomClosed { .. } => "room_closed",
             EventKind::MediaState(_) => "media_state",
         }
@@ -272,7 +288,7 @@ impl EventKind {
 /// Every server frame type: the room events' ([`EventKind::type_name`]) and the direct frames'.
 /// The room-server counts the frames it writes under these names (and nothing else), so a new
 /// frame type belongs here too.
-pub const SERVER_MSG_TYPES: [&str; 21] = [
+pub const SERVER_MSG_TYPES: [&str; 23] = [
     "member_joined",
     "member_left",
     "member_offline",
@@ -280,6 +296,7 @@ pub const SERVER_MSG_TYPES: [&str; 21] = [
     "chat",
     "reaction",
     "show_started",
+    "up_next",
     "on_air",
     "performance_ended",
     "score_progress",
@@ -288,6 +305,7 @@ pub const SERVER_MSG_TYPES: [&str; 21] = [
     "nominated",
     "host_changed",
     "show_ended",
+    "show_reset",
     "room_closed",
     "media_state",
     "welcome",
@@ -363,8 +381,12 @@ pub struct RoomSnapshot {
     pub member_limit: u8,
     pub host: UserId,
     pub phase: Phase,
-    /// On air (phase `on_air`), or the one whose act is being scored or who nominates next.
+    /// On air (phase `on_air`), about to be (`up_next`), or the one whose act is being scored
+    /// or who nominates next.
     pub performer: Option<UserId>,
+    /// Phase `up_next`: when the performer goes on air (server unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_air_at: Option<i64>,
     /// The open scoring round, if any.
     pub round: Option<RoundView>,
     /// Who goes on air next, once chosen.
@@ -385,6 +407,8 @@ pub struct RoomSnapshot {
 pub enum Phase {
     /// Before the show: members join and chat.
     Lobby,
+    /// The next performer is named and goes on air when the countdown ends (`on_air_at`).
+    UpNext,
     /// A performer is on air.
     OnAir,
     /// An act has ended and its scoring round is open.
@@ -660,6 +684,7 @@ mod tests {
             json!({"type":"nominate","user":2}),
             json!({"type":"score","round":1,"value":1}),
             json!({"type":"end_show"}),
+            json!({"type":"play_again"}),
             json!({"type":"signal","to":2,"data":{}}),
             json!({"type":"resync","since":0}),
             json!({"type":"leave"}),
@@ -738,6 +763,10 @@ mod tests {
                 kind: ReactionKind::Clap,
             },
             EventKind::ShowStarted { first: user },
+            EventKind::UpNext {
+                performer: user,
+                at: 1_764_012_345_678,
+            },
             EventKind::OnAir { performer: user },
             EventKind::PerformanceEnded { round },
             EventKind::ScoreProgress {
@@ -771,6 +800,7 @@ mod tests {
                 results: vec![],
                 early: false,
             },
+            EventKind::ShowReset,
             EventKind::RoomClosed {
                 reason: crate::room::CloseReason::Host,
             },

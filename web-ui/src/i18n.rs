@@ -75,6 +75,7 @@ impl Lang {
     pub fn phase(self, p: Phase) -> &'static str {
         self.t(match p {
             Phase::Lobby => Key::PhaseLobby,
+            Phase::UpNext => Key::PhaseUpNext,
             Phase::OnAir => Key::PhaseOnAir,
             Phase::Scoring => Key::PhaseScoring,
             Phase::Nominating => Key::PhaseNominating,
@@ -181,6 +182,7 @@ strings! {
     PhaseLobby => "Waiting room", "대기실";
     PhaseOnAir => "On air", "공연 중";
     PhaseScoring => "Scoring", "채점 중";
+    PhaseUpNext => "Up next", "곧 무대 시작";
     PhaseNominating => "Choosing who's next", "다음 순서 지목 중";
     PhaseEnded => "Show over", "공연 종료";
     OnAirBadge => "ON AIR", "ON AIR";
@@ -196,6 +198,11 @@ strings! {
     NowPerforming => "Now performing", "지금 무대 위";
     ScoringNow => "Scores are coming in", "채점이 진행 중이에요";
     UpNext => "Up next", "다음 순서";
+    GoingOnAirIn => "On air in", "무대 시작까지";
+    YouAreUpNext => "You're up next: get ready!", "곧 내 무대예요. 준비하세요!";
+    PlayAgain => "Play again", "한 번 더 하기";
+    PlayAgainHint => "Everyone stays, scores start from zero.", "모두 그대로, 점수는 처음부터 다시 시작해요.";
+    WaitingPlayAgain => "The host can start another show with everyone here.", "호스트가 지금 멤버 그대로 새 쇼를 시작할 수 있어요.";
     Results => "Results", "결과";
     NoScore => "no score", "점수 없음";
     Points => "pts", "점";

@@ -10,6 +10,13 @@ use onair_shared::UserId;
 pub enum Moment {
     OnAir(String),
     UpNext(String),
+    /// Counted down: `name` goes on air in `secs` seconds.
+    OnAirIn {
+        name: String,
+        secs: i64,
+    },
+    /// The host started another show with everyone here.
+    NewShow,
     /// An act's round closed: its mean (none when nobody scored).
     ScoreIn {
         name: String,
@@ -30,6 +37,8 @@ impl Moment {
         match self {
             Moment::OnAir(_) => "on_air",
             Moment::UpNext(_) => "up_next",
+            Moment::OnAirIn { .. } => "countdown",
+            Moment::NewShow => "new_show",
             Moment::ScoreIn { .. } => "score_in",
             Moment::HostChanged(_) | Moment::YouAreHost => "host_changed",
             Moment::Joined(_) => "joined",
@@ -80,6 +89,14 @@ impl Moment {
             ) => {
                 format!("{name} 님의 공연은 받은 점수가 없어요")
             }
+            (Lang::En, Moment::OnAirIn { name, secs }) => {
+                format!("{name} goes on air in {secs} s")
+            }
+            (Lang::Ko, Moment::OnAirIn { name, secs }) => {
+                format!("{secs}초 뒤 {name} 님의 무대가 시작돼요")
+            }
+            (Lang::En, Moment::NewShow) => "A new show: everyone can perform again".into(),
+            (Lang::Ko, Moment::NewShow) => "새 쇼가 시작됐어요. 모두 다시 공연할 수 있어요".into(),
             (Lang::En, Moment::HostChanged(n)) => format!("{n} is now the host"),
             (Lang::Ko, Moment::HostChanged(n)) => format!("이제 {n} 님이 호스트예요"),
             (Lang::En, Moment::YouAreHost) => "You are now the host".into(),
@@ -100,7 +117,13 @@ impl Moment {
 
 /// What happened between two snapshots of the same room, in the order it is worth telling
 /// (scores before the next act). We are never told about ourselves joining or leaving.
-pub fn moments(prev: &RoomSnapshot, next: &RoomSnapshot, you: Option<UserId>) -> Vec<Moment> {
+/// `now_ms` (unix ms) says how long a countdown has left.
+pub fn moments(
+    prev: &RoomSnapshot,
+    next: &RoomSnapshot,
+    you: Option<UserId>,
+    now_ms: f64,
+) -> Vec<Moment> {
     let mut out = Vec::new();
     if prev.id != next.id {
         return out;
@@ -147,8 +170,22 @@ pub fn moments(prev: &RoomSnapshot, next: &RoomSnapshot, you: Option<UserId>) ->
             out.push(Moment::OnAir(name(p)));
         }
     }
+    if next.phase == Phase::UpNext
+        && (prev.phase != Phase::UpNext || prev.performer != next.performer)
+    {
+        if let (Some(p), Some(at)) = (next.performer, next.on_air_at) {
+            let secs = ((at as f64 - now_ms) / 1000.0).ceil().clamp(1.0, 60.0) as i64;
+            out.push(Moment::OnAirIn {
+                name: name(p),
+                secs,
+            });
+        }
+    }
     if next.phase == Phase::Ended && prev.phase != Phase::Ended {
         out.push(Moment::ShowEnded);
+    }
+    if next.phase == Phase::Lobby && prev.phase == Phase::Ended {
+        out.push(Moment::NewShow);
     }
     out
 }
@@ -181,6 +218,7 @@ mod tests {
             host: UserId(1),
             phase: Phase::Lobby,
             performer: None,
+            on_air_at: None,
             round: None,
             nominee: None,
             members: vec![member(1, "Host"), member(2, "Bea"), member(3, "Cy")],
@@ -198,7 +236,7 @@ mod tests {
         b.members.remove(0);
         b.host = UserId(2);
         assert_eq!(
-            moments(&a, &b, you),
+            moments(&a, &b, you, 0.0),
             [
                 Moment::Left("Host".into()),
                 Moment::HostChanged("Bea".into())
@@ -220,26 +258,26 @@ mod tests {
             count: 2,
             counts: false,
         });
-        let got = moments(&a, &c, you);
+        let got = moments(&a, &c, you, 0.0);
         assert_eq!(got[0].text(Lang::En), "85.50 for Host");
         assert_eq!(got[1], Moment::UpNext("Bea".into()));
 
         let mut d = c.clone();
         d.phase = Phase::OnAir;
         d.performer = Some(UserId(2));
-        assert_eq!(moments(&c, &d, you), [Moment::OnAir("Bea".into())]);
+        assert_eq!(moments(&c, &d, you, 0.0), [Moment::OnAir("Bea".into())]);
 
         let mut e = a.clone();
         e.members[1].online = false;
-        assert_eq!(moments(&a, &e, you), [Moment::Offline("Bea".into())]);
-        assert_eq!(moments(&e, &a, you), [Moment::Back("Bea".into())]);
-        assert!(moments(&a, &a, you).is_empty());
+        assert_eq!(moments(&a, &e, you, 0.0), [Moment::Offline("Bea".into())]);
+        assert_eq!(moments(&e, &a, you, 0.0), [Moment::Back("Bea".into())]);
+        assert!(moments(&a, &a, you, 0.0).is_empty());
 
         // About ourselves: only that we became the host.
         let mut f = a.clone();
         f.host = UserId(3);
         f.members[2].online = false;
-        assert_eq!(moments(&a, &f, you), [Moment::YouAreHost]);
+        assert_eq!(moments(&a, &f, you, 0.0), [Moment::YouAreHost]);
     }
 
     #[test]
@@ -268,5 +306,34 @@ mod tests {
             assert_ne!(m.text(Lang::En), ko);
             assert!(!ko.ends_with("니다") && !ko.ends_with('다'), "{ko}");
         }
+    }
+
+    #[test]
+    fn the_countdown_and_a_new_show_are_told() {
+        let you = Some(UserId(1));
+        let mut a = room();
+        a.phase = Phase::Nominating;
+        let mut b = a.clone();
+        b.phase = Phase::UpNext;
+        b.performer = Some(UserId(2));
+        b.on_air_at = Some(10_000);
+        assert_eq!(
+            moments(&a, &b, you, 7_200.0),
+            [Moment::OnAirIn {
+                name: "Bea".into(),
+                secs: 3
+            }]
+        );
+        assert_eq!(
+            Moment::OnAirIn {
+                name: "Bea".into(),
+                secs: 3
+            }
+            .text(Lang::Ko),
+            "3초 뒤 Bea 님의 무대가 시작돼요"
+        );
+        let mut ended = room();
+        ended.phase = Phase::Ended;
+        assert_eq!(moments(&ended, &room(), you, 0.0), [Moment::NewShow]);
     }
 }

@@ -70,7 +70,7 @@ pub fn uncounted_act(room: &RoomSnapshot) -> Option<Uncounted> {
             .last()
             .filter(|r| !r.counts)
             .map(|r| reason(r.performer)),
-        Phase::Lobby | Phase::Ended => None,
+        Phase::Lobby | Phase::UpNext | Phase::Ended => None,
     }
 }
 
@@ -327,6 +327,7 @@ mod tests {
             host: UserId(1),
             phase: Phase::Lobby,
             performer: None,
+            on_air_at: None,
             round: None,
             nominee: None,
             members: vec![member(1, "Ada"), member(2, "Bo")],
@@ -443,7 +444,23 @@ mod tests {
     fn a_whole_act_from_start_to_results() {
         let mut r = snapshot();
         apply(&mut r, &EventKind::ShowStarted { first: UserId(1) });
-        assert_eq!((r.phase, r.performer), (Phase::OnAir, Some(UserId(1))));
+        assert_eq!(
+            r.phase,
+            Phase::Lobby,
+            "up_next or on_air says where the stage is"
+        );
+        apply(
+            &mut r,
+            &EventKind::UpNext {
+                performer: UserId(1),
+                at: 5_000,
+            },
+        );
+        assert_eq!(
+            (r.phase, r.performer, r.on_air_at),
+            (Phase::UpNext, Some(UserId(1)), Some(5_000))
+        );
+        assert!(!r.members[0].performed, "not before going on air");
 
         apply(
             &mut r,
@@ -713,6 +730,12 @@ mod tests {
     fn going_on_air_counts_as_performed() {
         let mut r = snapshot();
         apply(&mut r, &EventKind::ShowStarted { first: UserId(2) });
+        apply(
+            &mut r,
+            &EventKind::OnAir {
+                performer: UserId(2),
+            },
+        );
         assert!(r.members[1].performed);
         assert!(!r.members[0].performed);
         apply(

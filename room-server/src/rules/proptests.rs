@@ -24,6 +24,7 @@ enum Action {
     /// `true`: the open round's id; `false`: a stale or future one.
     Score(i64, bool, i64),
     EndShow(i64),
+    PlayAgain(i64),
     Wait(i64),
     /// The host's or an admin's close (from outside the room).
     Close(bool),
@@ -50,6 +51,7 @@ fn action() -> impl Strategy<Value = Action> {
         6 => (user(), proptest::bool::weighted(0.9), -5..=105i64)
             .prop_map(|(a, open, v)| Action::Score(a, open, v)),
         1 => user().prop_map(Action::EndShow),
+        1 => user().prop_map(Action::PlayAgain),
         2 => (0..40_000i64).prop_map(Action::Wait),
         1 => proptest::bool::weighted(0.2).prop_map(Action::Close),
         1 => user().prop_map(Action::Ban),
@@ -75,6 +77,8 @@ fn check_events(events: &[EventKind], ledger: &mut Ledger) -> Result<(), TestCas
                     "{performer} performed twice"
                 );
             }
+            // A new show: everyone may perform again (rounds still close once each).
+            EventKind::ShowReset => ledger.performed.clear(),
             EventKind::RoundClosed {
                 round,
                 average,
@@ -124,9 +128,9 @@ proptest! {
                 Action::Kick(a, b) => show.kick(UserId(a), UserId(b), now),
                 Action::Chat(u) => show.chat(UserId(u), "hi", now),
                 Action::React(u) => show.react(UserId(u), ReactionKind::Clap),
-                Action::Start(u, f) => show.start(UserId(u), f.map(UserId)),
+                Action::Start(u, f) => show.start(UserId(u), f.map(UserId), now),
                 Action::EndPerformance(u) => show.end_performance(UserId(u), now),
-                Action::Nominate(a, b) => show.nominate(UserId(a), UserId(b)),
+                Action::Nominate(a, b) => show.nominate(UserId(a), UserId(b), now),
                 Action::Score(u, open, v) => {
                     let round = match (open, open_round) {
                         (true, Some(r)) => r,
@@ -139,6 +143,7 @@ proptest! {
                     result
                 }
                 Action::EndShow(u) => show.end_show(UserId(u), now),
+                Action::PlayAgain(u) => show.play_again(UserId(u)),
                 Action::Wait(ms) => {
                     now += ms;
                     Ok(show.tick(now))
@@ -172,9 +177,10 @@ proptest! {
                 Ok(events) => {
                     // Only the permitted actor changes the show.
                     let actor_ok = match action {
-                        Action::Start(u, _) | Action::EndShow(u) | Action::Kick(u, _) => {
-                            UserId(u) == before.host
-                        }
+                        Action::Start(u, _)
+                        | Action::EndShow(u)
+                        | Action::Kick(u, _)
+                        | Action::PlayAgain(u) => UserId(u) == before.host,
                         Action::EndPerformance(u) => {
                             UserId(u) == before.host || Some(UserId(u)) == before.performer
                         }
@@ -182,11 +188,12 @@ proptest! {
                         Action::Score(u, _, v) => {
                             Some(UserId(u)) != before.performer && (0..=100).contains(&v)
                         }
-                        // The track: the host, or the performer while on air; never a bad link.
+                        // The track: the host, or the performer on air or counted down to it;
+                        // never a bad link.
                         Action::Media(u, op, _) => {
                             op != 1
                                 && (UserId(u) == before.host
-                                    || (before.phase == Phase::OnAir
+                                    || (matches!(before.phase, Phase::OnAir | Phase::UpNext)
                                         && before.performer == Some(UserId(u))))
                         }
                         _ => true,
@@ -227,9 +234,11 @@ proptest! {
                 prop_assert_eq!(snap.phase, Phase::Scoring);
                 prop_assert!((r.scored.len() as u32) < r.eligible || r.eligible == 0);
             }
-            if snap.phase == Phase::OnAir {
+            if matches!(snap.phase, Phase::OnAir | Phase::UpNext) {
                 prop_assert!(snap.performer.is_some_and(|p| snap.members.iter().any(|m| m.id == p)));
             }
+            // The countdown is set exactly while someone is counted down to going on air.
+            prop_assert_eq!(snap.on_air_at.is_some(), snap.phase == Phase::UpNext);
         }
     }
 }

@@ -22,6 +22,9 @@ pub struct Settings {
     /// How long a room may stand empty, or wait for its creator's first arrival, before it
     /// closes.
     pub idle_ms: i64,
+    /// The "up next" countdown: how long a named performer waits before going on air, so
+    /// everyone sees who is next and the performer can get ready (0: on air at once).
+    pub up_next_ms: i64,
 }
 
 impl Default for Settings {
@@ -31,6 +34,7 @@ impl Default for Settings {
             reconnect_grace_ms: 30_000,
             chat_history: 50,
             idle_ms: 600_000,
+            up_next_ms: 3_000,
         }
     }
 }
@@ -98,6 +102,11 @@ impl Round {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum Stage {
     Lobby,
+    /// `performer` is named and goes on air at `at` (the countdown).
+    UpNext {
+        performer: UserId,
+        at: i64,
+    },
     OnAir {
         performer: UserId,
     },
@@ -242,6 +251,7 @@ impl Show {
     pub fn phase(&self) -> Phase {
         match self.stage {
             Stage::Lobby => Phase::Lobby,
+            Stage::UpNext { .. } => Phase::UpNext,
             Stage::OnAir { .. } => Phase::OnAir,
             Stage::Scoring { .. } => Phase::Scoring,
             Stage::Nominating { .. } => Phase::Nominating,
@@ -389,7 +399,7 @@ impl Show {
 
     /// Host only, in the lobby, with at least two members (three in a ranked room, so that
     /// every ranked act can have two scorers); `first` defaults to the host.
-    pub fn start(&mut self, by: UserId, first: Option<UserId>) -> Outcome {
+    pub fn start(&mut self, by: UserId, first: Option<UserId>, now: i64) -> Outcome {
         self.require_member(by)?;
         if !matches!(self.stage, Stage::Lobby) {
             return Err(ErrorCode::AlreadyStarted);
@@ -403,8 +413,26 @@ impl Show {
             return Err(ErrorCode::NotAMember);
         }
         let mut events = vec![EventKind::ShowStarted { first }];
-        events.extend(self.put_on_air(first));
+        events.extend(self.call_up(first, now));
         Ok(events)
+    }
+
+    /// Host only, once the show has ended: a new show with the same members. Round ids go
+    /// on counting, so a ranked act is still recorded once under `(room, round)`.
+    pub fn play_again(&mut self, by: UserId) -> Outcome {
+        self.require_member(by)?;
+        self.require_host(by)?;
+        if !matches!(self.stage, Stage::Ended) || self.closed.is_some() {
+            return Err(ErrorCode::WrongPhase);
+        }
+        self.stage = Stage::Lobby;
+        self.performed.clear();
+        self.results.clear();
+        for m in &mut self.members {
+            m.performed = false;
+            m.score = None;
+        }
+        Ok(vec![EventKind::ShowReset])
     }
 
     /// Host or performer: the act ends and its scoring round opens.
@@ -424,7 +452,7 @@ impl Show {
     }
 
     /// Names the next performer: the one who just performed does, or the host if they left.
-    pub fn nominate(&mut self, by: UserId, user: UserId) -> Outcome {
+    pub fn nominate(&mut self, by: UserId, user: UserId, now: i64) -> Outcome {
         self.require_member(by)?;
         let nominator = match &self.stage {
             Stage::Scoring { round, .. } => self.nominator(round.performer),
@@ -441,20 +469,22 @@ impl Show {
         let mut events = vec![EventKind::Nominated { by, user }];
         match &mut self.stage {
             Stage::Scoring { nominee, .. } => *nominee = Some(user),
-            _ => events.extend(self.put_on_air(user)),
+            _ => events.extend(self.call_up(user, now)),
         }
         Ok(events)
     }
 
     // ---- The sing-along track -------------------------------------------------------------
 
-    /// The performer on air, or the host at any time until the show ends, controls the track.
+    /// The performer on air (or counted down to it), or the host at any time until the show
+    /// ends, controls the track.
     fn may_control_media(&self, by: UserId) -> Result<(), ErrorCode> {
         self.require_member(by)?;
         if matches!(self.stage, Stage::Ended) {
             return Err(ErrorCode::WrongPhase);
         }
-        let on_air = matches!(self.stage, Stage::OnAir { performer } if performer == by);
+        let on_air = matches!(self.stage,
+            Stage::OnAir { performer } | Stage::UpNext { performer, .. } if performer == by);
         if by == self.host || on_air {
             Ok(())
         } else {
@@ -583,7 +613,7 @@ impl Show {
         match self.stage {
             Stage::Lobby | Stage::Ended => return Err(ErrorCode::WrongPhase),
             Stage::Scoring { .. } => events.extend(self.close_round_without_advancing(now, true)),
-            Stage::OnAir { .. } | Stage::Nominating { .. } => {}
+            Stage::UpNext { .. } | Stage::OnAir { .. } | Stage::Nominating { .. } => {}
         }
         events.extend(self.finish(true));
         Ok(events)
@@ -604,7 +634,9 @@ impl Show {
                     .extend(self.close_round_without_advancing(now, reason != CloseReason::Admin));
                 events.extend(self.finish(true));
             }
-            Stage::OnAir { .. } | Stage::Nominating { .. } => events.extend(self.finish(true)),
+            Stage::UpNext { .. } | Stage::OnAir { .. } | Stage::Nominating { .. } => {
+                events.extend(self.finish(true))
+            }
         }
         self.stage = Stage::Ended;
         self.closed = Some(reason);
@@ -653,10 +685,14 @@ impl Show {
         for user in expired {
             events.extend(self.remove_member(user, LeaveReason::TimedOut, now));
         }
-        if let Stage::Scoring { round, .. } = &self.stage {
-            if now >= round.deadline {
+        match &self.stage {
+            Stage::Scoring { round, .. } if now >= round.deadline => {
                 events.extend(self.close_round(now));
             }
+            &Stage::UpNext { performer, at } if now >= at => {
+                events.extend(self.put_on_air(performer));
+            }
+            _ => {}
         }
         if self.idle_deadline().is_some_and(|at| now >= at) {
             events.extend(self.close(CloseReason::Idle, now));
@@ -675,6 +711,7 @@ impl Show {
         });
         let deadline = match &self.stage {
             Stage::Scoring { round, .. } => Some(round.deadline),
+            Stage::UpNext { at, .. } => Some(*at),
             _ => None,
         };
         grace.chain(deadline).chain(self.idle_deadline()).min()
@@ -686,8 +723,14 @@ impl Show {
     }
 
     pub fn snapshot(&self) -> RoomSnapshot {
+        let on_air_at = match self.stage {
+            Stage::UpNext { at, .. } => Some(at),
+            _ => None,
+        };
         let (performer, round, nominee) = match &self.stage {
-            Stage::OnAir { performer } => (Some(*performer), None, None),
+            Stage::UpNext { performer, .. } | Stage::OnAir { performer } => {
+                (Some(*performer), None, None)
+            }
             Stage::Scoring { round, nominee } => {
                 (Some(round.performer), Some(round_view(round)), *nominee)
             }
@@ -703,6 +746,7 @@ impl Show {
             host: self.host,
             phase: self.phase(),
             performer,
+            on_air_at,
             round,
             nominee,
             members: self.members.iter().map(|m| self.member_view(m)).collect(),
@@ -767,18 +811,32 @@ impl Show {
         }
     }
 
+    /// `performer` is named: the countdown starts (or, without one, they go on air now).
+    /// The stage is cleared for them: a track they did not set themselves is taken off.
+    fn call_up(&mut self, performer: UserId, now: i64) -> Vec<EventKind> {
+        let mut events = if self.settings.up_next_ms > 0 {
+            let at = now + self.settings.up_next_ms;
+            self.stage = Stage::UpNext { performer, at };
+            vec![EventKind::UpNext { performer, at }]
+        } else {
+            self.put_on_air(performer)
+        };
+        if self.media.by != Some(performer) {
+            events.extend(self.clear_media());
+        }
+        events
+    }
+
     fn put_on_air(&mut self, performer: UserId) -> Vec<EventKind> {
         self.performed.insert(performer);
         if let Some(m) = self.member_mut(performer) {
             m.performed = true;
         }
         self.stage = Stage::OnAir { performer };
-        let mut events = vec![EventKind::OnAir { performer }];
-        events.extend(self.clear_media());
-        events
+        vec![EventKind::OnAir { performer }]
     }
 
-    /// A new act starts with an empty stage: the last act's track is taken off.
+    /// Takes the track off the stage (a new act, or the show's end).
     fn clear_media(&mut self) -> Vec<EventKind> {
         if self.media == MediaState::default() {
             return vec![];
@@ -878,17 +936,17 @@ impl Show {
             _ => return vec![],
         };
         let mut events = self.close_round_without_advancing(now, true);
-        events.extend(self.advance(nominee));
+        events.extend(self.advance(nominee, now));
         events
     }
 
     /// After a round has closed (stage `Nominating`): who is next, if anyone.
-    fn advance(&mut self, nominee: Option<UserId>) -> Vec<EventKind> {
+    fn advance(&mut self, nominee: Option<UserId>, now: i64) -> Vec<EventKind> {
         if !self.members.iter().any(|m| !m.performed) {
             return self.finish(false);
         }
         match nominee.filter(|&n| self.member(n).is_some_and(|m| !m.performed)) {
-            Some(next) => self.put_on_air(next),
+            Some(next) => self.call_up(next, now),
             None => vec![],
         }
     }
@@ -927,6 +985,12 @@ impl Show {
             }
             return events;
         }
+        if matches!(self.stage, Stage::Ended) && user == self.creator() {
+            // After the show the room is kept for its creator to play again; once they are
+            // gone it closes, so it no longer counts as the room they host.
+            events.extend(self.close(CloseReason::Host, now));
+            return events;
+        }
         if self.host == user {
             // The creator is away: the longest-present member stands in (members are kept in
             // join order) until the creator comes back.
@@ -935,6 +999,14 @@ impl Show {
         }
         match &mut self.stage {
             Stage::Lobby | Stage::Ended => {}
+            Stage::UpNext { performer, .. } if *performer == user => {
+                // Gone before going on air: the host names someone else (or nobody is left).
+                self.stage = Stage::Nominating { performer: user };
+                if !self.members.iter().any(|m| !m.performed) {
+                    events.extend(self.finish(false));
+                }
+            }
+            Stage::UpNext { .. } => {}
             Stage::OnAir { performer } if *performer == user => {
                 // The act is over; it is scored like any other, and the host nominates next.
                 events.extend(self.open_round(user, name, now));

@@ -14,6 +14,15 @@ const D: UserId = UserId(4);
 /// Ten minutes: the default idle time.
 const IDLE: i64 = 600_000;
 
+/// The default rules, except that a named performer goes on air at once (the countdown has
+/// tests of its own).
+fn settings() -> Settings {
+    Settings {
+        up_next_ms: 0,
+        ..Settings::default()
+    }
+}
+
 fn room_in(mode: Mode, limit: u8) -> Show {
     Show::new(
         TicketRoom {
@@ -25,7 +34,7 @@ fn room_in(mode: Mode, limit: u8) -> Show {
             member_limit: limit,
             created_at: 0,
         },
-        Settings::default(),
+        settings(),
     )
 }
 
@@ -65,7 +74,7 @@ fn types(events: &[EventKind]) -> Vec<&'static str> {
 
 /// Host starts, performs, ends; returns the open round's id.
 fn started_and_ended(show: &mut Show) -> RoundId {
-    show.start(HOST, None).unwrap();
+    show.start(HOST, None, 0).unwrap();
     show.end_performance(HOST, 1_000).unwrap();
     show.snapshot().round.unwrap().id
 }
@@ -73,29 +82,29 @@ fn started_and_ended(show: &mut Show) -> RoundId {
 #[test]
 fn only_the_host_starts_and_only_with_two_members_in_a_normal_room() {
     let mut show = room_with(&[]);
-    assert_eq!(show.start(HOST, None), Err(ErrorCode::NotEnoughMembers));
+    assert_eq!(show.start(HOST, None, 0), Err(ErrorCode::NotEnoughMembers));
     show.join(B, "b", None, 0).unwrap();
-    assert_eq!(show.start(B, None), Err(ErrorCode::NotHost));
+    assert_eq!(show.start(B, None, 0), Err(ErrorCode::NotHost));
     assert_eq!(
         show.phase(),
         Phase::Lobby,
         "a refused start changes nothing"
     );
-    let events = show.start(HOST, None).unwrap();
+    let events = show.start(HOST, None, 0).unwrap();
     assert_eq!(types(&events), ["show_started", "on_air"]);
     assert_eq!(
         show.snapshot().performer,
         Some(HOST),
         "the host performs first by default"
     );
-    assert_eq!(show.start(HOST, None), Err(ErrorCode::AlreadyStarted));
+    assert_eq!(show.start(HOST, None, 0), Err(ErrorCode::AlreadyStarted));
 }
 
 #[test]
 fn start_can_name_another_first_performer() {
     let mut show = room_with(&[B]);
-    assert_eq!(show.start(HOST, Some(D)), Err(ErrorCode::NotAMember));
-    show.start(HOST, Some(B)).unwrap();
+    assert_eq!(show.start(HOST, Some(D), 0), Err(ErrorCode::NotAMember));
+    show.start(HOST, Some(B), 0).unwrap();
     assert_eq!(show.snapshot().performer, Some(B));
 }
 
@@ -143,7 +152,7 @@ fn reactions_and_chat_reach_everyone_with_real_names() {
 #[test]
 fn only_host_or_performer_ends_an_act() {
     let mut show = room_with(&[B, C]);
-    show.start(HOST, Some(B)).unwrap();
+    show.start(HOST, Some(B), 0).unwrap();
     assert_eq!(show.end_performance(C, 0), Err(ErrorCode::NotYourTurn));
     let ev = show.end_performance(B, 1_000).unwrap();
     assert_eq!(types(&ev), ["performance_ended"]);
@@ -202,7 +211,7 @@ fn a_late_joiner_cannot_score_the_open_round_but_can_be_nominated() {
     let r = started_and_ended(&mut show);
     show.join(C, "late", None, 2).unwrap();
     assert_eq!(show.score(C, r, 70, 3), Err(ErrorCode::NotEligible));
-    show.nominate(HOST, C).unwrap();
+    show.nominate(HOST, C, 0).unwrap();
     show.score(B, r, 70, 4).unwrap();
     assert_eq!(show.snapshot().performer, Some(C));
     assert_eq!(show.phase(), Phase::OnAir);
@@ -252,11 +261,14 @@ fn a_round_nobody_scored_has_no_mean() {
 fn nomination_by_the_performer_among_those_who_have_not_performed() {
     let mut show = room_with(&[B, C]);
     let r = started_and_ended(&mut show);
-    assert_eq!(show.nominate(B, C), Err(ErrorCode::NotYourTurn));
-    assert_eq!(show.nominate(HOST, HOST), Err(ErrorCode::AlreadyPerformed));
-    assert_eq!(show.nominate(HOST, D), Err(ErrorCode::NotAMember));
+    assert_eq!(show.nominate(B, C, 0), Err(ErrorCode::NotYourTurn));
+    assert_eq!(
+        show.nominate(HOST, HOST, 0),
+        Err(ErrorCode::AlreadyPerformed)
+    );
+    assert_eq!(show.nominate(HOST, D, 0), Err(ErrorCode::NotAMember));
     // Nominating during scoring waits for the round to close.
-    let ev = show.nominate(HOST, B).unwrap();
+    let ev = show.nominate(HOST, B, 0).unwrap();
     assert_eq!(types(&ev), ["nominated"]);
     assert_eq!(show.phase(), Phase::Scoring);
     show.score(B, r, 60, 2).unwrap();
@@ -271,7 +283,7 @@ fn nominating_after_the_round_closed_puts_the_nominee_on_air() {
     started_and_ended(&mut show);
     show.tick(31_000);
     assert_eq!(show.phase(), Phase::Nominating);
-    let ev = show.nominate(HOST, B).unwrap();
+    let ev = show.nominate(HOST, B, 0).unwrap();
     assert_eq!(types(&ev), ["nominated", "on_air"]);
 }
 
@@ -279,7 +291,7 @@ fn nominating_after_the_round_closed_puts_the_nominee_on_air() {
 fn the_show_ends_with_a_results_board_when_everyone_has_performed() {
     let mut show = room_with(&[B]);
     let r1 = started_and_ended(&mut show);
-    show.nominate(HOST, B).unwrap();
+    show.nominate(HOST, B, 0).unwrap();
     show.score(B, r1, 100, 2).unwrap();
     show.end_performance(B, 3).unwrap();
     let r2 = show.snapshot().round.unwrap().id;
@@ -355,14 +367,14 @@ fn a_disconnected_member_keeps_the_seat_for_the_grace_period() {
 #[test]
 fn a_performer_gone_past_the_grace_period_ends_the_act_and_the_host_nominates() {
     let mut show = room_with(&[B, C]);
-    show.start(HOST, Some(B)).unwrap();
+    show.start(HOST, Some(B), 0).unwrap();
     show.disconnect(B, 0);
     let ev = show.tick(30_000);
     assert_eq!(types(&ev), ["member_left", "performance_ended"]);
     let r = show.snapshot().round.unwrap();
     assert_eq!((r.performer, r.eligible), (B, 2));
-    assert_eq!(show.nominate(C, C), Err(ErrorCode::NotYourTurn));
-    show.nominate(HOST, C).unwrap();
+    assert_eq!(show.nominate(C, C, 0), Err(ErrorCode::NotYourTurn));
+    show.nominate(HOST, C, 0).unwrap();
     show.score(HOST, r.id, 50, 1).unwrap();
     let ev = show.score(C, r.id, 70, 1).unwrap();
     assert_eq!(types(&ev), ["score_progress", "round_closed", "on_air"]);
@@ -447,7 +459,7 @@ fn a_strangers_join_and_leave_never_ends_a_new_room() {
     // The creator arrives and hosts as planned.
     show.join(HOST, "creator", None, 3).unwrap();
     show.join(C, "c", None, 4).unwrap();
-    assert!(show.start(HOST, None).is_ok());
+    assert!(show.start(HOST, None, 0).is_ok());
 }
 
 #[test]
@@ -486,12 +498,12 @@ fn nobody_becomes_host_by_arriving_before_the_creator() {
         "the creator hosts from the start, absent or not"
     );
     show.join(C, "c", None, 0).unwrap();
-    assert_eq!(show.start(B, None), Err(ErrorCode::NotHost));
+    assert_eq!(show.start(B, None, 0), Err(ErrorCode::NotHost));
     assert_eq!(show.kick(B, C, 0), Err(ErrorCode::NotHost));
     assert_eq!(show.kick(B, HOST, 0), Err(ErrorCode::NotHost));
     let ev = show.join(HOST, "creator", None, 1).unwrap();
     assert_eq!(types(&ev), ["member_joined"]);
-    assert_eq!(show.start(HOST, None).map(|e| e.len()), Ok(2));
+    assert_eq!(show.start(HOST, None, 0).map(|e| e.len()), Ok(2));
 }
 
 #[test]
@@ -558,9 +570,9 @@ fn a_banned_member_loses_the_seat_at_once() {
 #[test]
 fn a_ranked_show_needs_three_members() {
     let mut show = ranked_with(&[B]);
-    assert_eq!(show.start(HOST, None), Err(ErrorCode::NotEnoughMembers));
+    assert_eq!(show.start(HOST, None, 0), Err(ErrorCode::NotEnoughMembers));
     show.join(C, "c", None, 0).unwrap();
-    assert!(show.start(HOST, None).is_ok());
+    assert!(show.start(HOST, None, 0).is_ok());
 }
 
 #[test]
@@ -642,12 +654,12 @@ fn the_room_says_in_advance_when_a_ranked_act_will_not_count() {
 #[test]
 fn leaving_and_coming_back_does_not_give_a_second_turn() {
     let mut show = room_with(&[B]);
-    show.start(HOST, Some(B)).unwrap();
+    show.start(HOST, Some(B), 0).unwrap();
     show.leave(B, 0).unwrap();
     show.join(B, "b", None, 1).unwrap();
     assert!(show.snapshot().members[1].performed);
     // Back in the room, B is the one who nominates next, but not themself again.
-    assert_eq!(show.nominate(B, B), Err(ErrorCode::AlreadyPerformed));
+    assert_eq!(show.nominate(B, B, 0), Err(ErrorCode::AlreadyPerformed));
 }
 
 #[test]
@@ -687,7 +699,7 @@ fn normal_mode_scores_are_never_queued() {
             member_limit: 8,
             created_at: 0,
         },
-        Settings::default(),
+        settings(),
     );
     show.join(HOST, "h", None, 0).unwrap();
     show.join(B, "b", None, 0).unwrap();
@@ -705,7 +717,7 @@ fn a_show_survives_serialisation_exactly() {
     show.disconnect(C, 3);
     let json = serde_json::to_string(&show).unwrap();
     let mut back: Show = serde_json::from_str(&json).unwrap();
-    back.set_settings(Settings::default());
+    back.set_settings(settings());
     assert_eq!(back.snapshot(), show.snapshot());
     // And it plays on identically: the secret score is still there.
     let ev = back.score(C, r, 36, 4).unwrap();
@@ -742,7 +754,7 @@ fn the_host_or_the_performer_on_air_controls_the_track_and_nobody_else() {
     assert!(!m.playing);
     assert_eq!((m.position_ms, m.by), (0, Some(HOST)));
     // B goes on air: now B may, C still may not, the host still may.
-    show.start(HOST, Some(B)).unwrap();
+    show.start(HOST, Some(B), 0).unwrap();
     assert_eq!(show.media_play(C, None, 20), Err(ErrorCode::NotAllowed));
     show.media_set(B, "https://cdn.example.org/b.mp3", 20)
         .unwrap();
@@ -791,11 +803,11 @@ fn bad_links_and_positions_are_refused_and_change_nothing() {
 #[test]
 fn the_next_act_and_the_end_of_the_show_clear_the_stage() {
     let mut show = room_with(&[B, C]);
-    show.start(HOST, None).unwrap();
+    show.start(HOST, None, 0).unwrap();
     show.media_set(HOST, "dQw4w9WgXcQ", 0).unwrap();
     show.media_play(HOST, None, 0).unwrap();
     show.end_performance(HOST, 1_000).unwrap();
-    show.nominate(HOST, B).unwrap();
+    show.nominate(HOST, B, 0).unwrap();
     let ev = show.tick(40_000);
     assert!(types(&ev).contains(&"on_air"), "{ev:?}");
     assert!(types(&ev).contains(&"media_state"), "{ev:?}");
@@ -809,4 +821,189 @@ fn the_next_act_and_the_end_of_the_show_clear_the_stage() {
         show.media_set(HOST, "dQw4w9WgXcQ", 43_000),
         Err(ErrorCode::WrongPhase)
     );
+}
+
+// ---- The "up next" countdown ----------------------------------------------------------------
+
+/// A room with the default 3 s countdown and the host and `others` in it.
+fn counted_room_with(others: &[UserId]) -> Show {
+    let mut show = room_with(others);
+    show.set_settings(Settings::default());
+    show
+}
+
+#[test]
+fn a_named_performer_goes_on_air_when_the_countdown_ends() {
+    let mut show = counted_room_with(&[B, C]);
+    let ev = show.start(HOST, Some(B), 1_000).unwrap();
+    assert_eq!(types(&ev), ["show_started", "up_next"]);
+    assert_eq!(
+        ev[1],
+        EventKind::UpNext {
+            performer: B,
+            at: 4_000
+        }
+    );
+    let snap = show.snapshot();
+    assert_eq!(
+        (snap.phase, snap.performer, snap.on_air_at),
+        (Phase::UpNext, Some(B), Some(4_000))
+    );
+    // Not performed yet, and nothing of an act can happen before it is on air.
+    assert!(!snap.members.iter().any(|m| m.performed));
+    assert_eq!(show.end_performance(B, 2_000), Err(ErrorCode::WrongPhase));
+    assert_eq!(show.next_wakeup(), Some(4_000));
+    assert!(show.tick(3_999).is_empty());
+    assert_eq!(show.tick(4_000), vec![EventKind::OnAir { performer: B }]);
+    assert_eq!(show.phase(), Phase::OnAir);
+    assert_eq!(show.snapshot().on_air_at, None);
+}
+
+#[test]
+fn the_next_act_is_counted_down_too() {
+    let mut show = counted_room_with(&[B, C]);
+    show.start(HOST, None, 0).unwrap();
+    show.tick(3_000);
+    show.end_performance(HOST, 10_000).unwrap();
+    let r = show.snapshot().round.unwrap().id;
+    show.nominate(HOST, C, 10_500).unwrap();
+    show.score(B, r, 70, 11_000).unwrap();
+    let ev = show.score(C, r, 80, 12_000).unwrap();
+    assert_eq!(
+        types(&ev),
+        ["score_progress", "round_closed", "up_next"],
+        "the round closes, then C is counted down from the close"
+    );
+    assert_eq!(show.snapshot().on_air_at, Some(15_000));
+    // Nominating after the round has closed counts down from the nomination.
+    let mut show = counted_room_with(&[B, C]);
+    show.start(HOST, None, 0).unwrap();
+    show.tick(3_000);
+    let r = show.snapshot().round.map(|r| r.id);
+    assert_eq!(r, None);
+    show.end_performance(HOST, 10_000).unwrap();
+    show.tick(40_000);
+    assert_eq!(show.phase(), Phase::Nominating);
+    let ev = show.nominate(HOST, B, 41_000).unwrap();
+    assert_eq!(types(&ev), ["nominated", "up_next"]);
+    assert_eq!(show.snapshot().on_air_at, Some(44_000));
+}
+
+#[test]
+fn a_performer_who_leaves_during_the_countdown_is_replaced_by_the_hosts_pick() {
+    let mut show = counted_room_with(&[B, C]);
+    show.start(HOST, Some(B), 0).unwrap();
+    let ev = show.leave(B, 1_000).unwrap();
+    assert_eq!(types(&ev), ["member_left"]);
+    let snap = show.snapshot();
+    assert_eq!((snap.phase, snap.on_air_at), (Phase::Nominating, None));
+    assert_eq!(
+        show.next_wakeup(),
+        None,
+        "nobody goes on air by the old countdown"
+    );
+    assert_eq!(show.nominate(C, C, 2_000), Err(ErrorCode::NotYourTurn));
+    let ev = show.nominate(HOST, C, 2_000).unwrap();
+    assert_eq!(types(&ev), ["nominated", "up_next"]);
+    show.tick(5_000);
+    assert_eq!(
+        (show.phase(), show.snapshot().performer),
+        (Phase::OnAir, Some(C))
+    );
+}
+
+#[test]
+fn the_host_can_end_the_show_during_the_countdown() {
+    let mut show = counted_room_with(&[B]);
+    show.start(HOST, None, 0).unwrap();
+    let ev = show.end_show(HOST, 1_000).unwrap();
+    assert_eq!(types(&ev), ["show_ended"]);
+    assert_eq!(show.next_wakeup(), None);
+}
+
+#[test]
+fn the_next_performer_keeps_the_track_they_set_and_nobody_elses() {
+    let mut show = counted_room_with(&[B, C]);
+    show.start(HOST, Some(B), 0).unwrap();
+    // Counted down to going on air, B may already put their track on.
+    show.media_set(B, "https://youtu.be/dQw4w9WgXcQ", 1_000)
+        .unwrap();
+    assert_eq!(
+        show.media_set(C, "https://youtu.be/dQw4w9WgXcQ", 1_000),
+        Err(ErrorCode::NotAllowed)
+    );
+    let ev = show.tick(3_000);
+    assert_eq!(types(&ev), ["on_air"], "B's own track stays on");
+    assert!(show.snapshot().media.media.is_some());
+    show.end_performance(B, 10_000).unwrap();
+    let r = show.snapshot().round.unwrap().id;
+    show.nominate(B, C, 10_100).unwrap();
+    show.score(HOST, r, 50, 11_000).unwrap();
+    let ev = show.score(C, r, 50, 11_000).unwrap();
+    assert_eq!(
+        types(&ev),
+        ["score_progress", "round_closed", "up_next", "media_state"],
+        "B's track is taken off for C"
+    );
+    assert!(show.snapshot().media.media.is_none());
+}
+
+// ---- Play again ---------------------------------------------------------------------------
+
+/// A normal room whose show has ended after everyone performed once.
+fn ended_show() -> Show {
+    let mut show = room_with(&[B]);
+    let r = started_and_ended(&mut show);
+    show.nominate(HOST, B, 1_500).unwrap();
+    show.score(B, r, 90, 2_000).unwrap();
+    show.end_performance(B, 3_000).unwrap();
+    let r = show.snapshot().round.unwrap().id;
+    show.score(HOST, r, 80, 4_000).unwrap();
+    assert_eq!(show.phase(), Phase::Ended);
+    show
+}
+
+#[test]
+fn the_host_plays_again_with_the_same_members() {
+    let mut show = ended_show();
+    assert_eq!(show.play_again(B), Err(ErrorCode::NotHost));
+    assert_eq!(show.play_again(HOST), Ok(vec![EventKind::ShowReset]));
+    let snap = show.snapshot();
+    assert_eq!(snap.phase, Phase::Lobby);
+    assert!(snap.results.is_empty());
+    assert_eq!(snap.members.len(), 2);
+    assert!(snap
+        .members
+        .iter()
+        .all(|m| !m.performed && m.score.is_none()));
+    // Everyone may perform again, and round ids go on counting.
+    show.start(HOST, Some(B), 5_000).unwrap();
+    show.end_performance(B, 6_000).unwrap();
+    assert_eq!(show.snapshot().round.unwrap().id, RoundId(3));
+    assert_eq!(show.play_again(HOST), Err(ErrorCode::WrongPhase));
+}
+
+#[test]
+fn play_again_is_refused_before_the_show_ends_and_after_the_room_closed() {
+    let mut show = room_with(&[B]);
+    assert_eq!(show.play_again(HOST), Err(ErrorCode::WrongPhase));
+    show.start(HOST, None, 0).unwrap();
+    assert_eq!(show.play_again(HOST), Err(ErrorCode::WrongPhase));
+    let mut show = ended_show();
+    show.close(CloseReason::Host, 5_000);
+    assert_eq!(show.play_again(HOST), Err(ErrorCode::WrongPhase));
+}
+
+#[test]
+fn the_room_closes_when_its_creator_leaves_after_the_show() {
+    let mut show = ended_show();
+    let ev = show.leave(HOST, 5_000).unwrap();
+    assert_eq!(types(&ev), ["member_left", "room_closed"]);
+    assert_eq!(show.closed(), Some(CloseReason::Host));
+    assert!(show.is_finished());
+    // Before the show ends, the creator's leaving hands the room over instead.
+    let mut show = room_with(&[B]);
+    let ev = show.leave(HOST, 5_000).unwrap();
+    assert_eq!(types(&ev), ["member_left", "host_changed"]);
+    assert_eq!(show.closed(), None);
 }

@@ -40,8 +40,10 @@ impl Instance {
     ) -> Instance {
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_onair-room-server"));
-        // Tests stop instances at once unless they test draining.
-        cmd.env("ONAIR_DRAIN_SECS", "0");
+        // Tests stop instances at once unless they test draining; acts go on air without the
+        // "up next" countdown.
+        cmd.env("ONAIR_DRAIN_SECS", "0")
+            .env("ONAIR_UP_NEXT_SECS", "0");
         if let Some(api) = api {
             cmd.env("ONAIR_API_INTERNAL_URL", &api.base)
                 .env("ONAIR_SERVICE_TOKEN", SERVICE_TOKEN);

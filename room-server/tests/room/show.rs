@@ -433,3 +433,105 @@ async fn the_track_is_shared_and_the_clock_is_told() {
         .as_millis() as f64;
     assert!((wall - answer.1).abs() < 2_000.0, "{} vs {wall}", answer.1);
 }
+
+/// The "up next" countdown puts each named performer on air only when it has run, everyone
+/// sees it (a late joiner too), and after the results the host plays again with everyone.
+#[actix_rt::test]
+async fn acts_are_counted_down_and_the_host_plays_again() {
+    let server = server_with(|c| c.rules.up_next_ms = 800).await;
+    let r = room(1, 1);
+    let mut cs = seat(&server, &r, &[1, 2]).await;
+    let [a, b] = &mut cs[..] else { unreachable!() };
+
+    a.send(json!({"type":"start"})).await;
+    let asked = std::time::Instant::now();
+    assert_eq!(
+        all_get(&mut [a, b]).await,
+        EventKind::ShowStarted { first: UserId(1) }
+    );
+    let EventKind::UpNext { performer, at } = all_get(&mut [a, b]).await else {
+        panic!("start should count the first act down");
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert_eq!(performer, UserId(1));
+    assert!((now..=now + 800).contains(&at), "on air at {at}, now {now}");
+    // Nothing of the act can happen before it is on air; a latecomer sees the countdown.
+    a.send(json!({"type":"end_performance"})).await;
+    assert_eq!(a.error().await, ErrorCode::WrongPhase);
+    let (mut c, welcome) = Client::join(&server, 3, &r).await;
+    assert_eq!(
+        (welcome.phase, welcome.performer, welcome.on_air_at),
+        (Phase::UpNext, Some(UserId(1)), Some(at))
+    );
+    all_get(&mut [a, b]).await; // c joined
+    assert_eq!(
+        all_get(&mut [a, b, &mut c]).await,
+        EventKind::OnAir {
+            performer: UserId(1)
+        }
+    );
+    assert!(
+        asked.elapsed() >= Duration::from_millis(700),
+        "on air after {:?}",
+        asked.elapsed()
+    );
+
+    // C leaves; the host's act is scored by B, who goes next after their own countdown.
+    c.send(json!({"type":"leave"})).await;
+    all_get(&mut [a, b]).await;
+    a.send(json!({"type":"end_performance"})).await;
+    let r1 = round_of(&all_get(&mut [a, b]).await);
+    a.send(json!({"type":"nominate","user":2})).await;
+    all_get(&mut [a, b]).await;
+    b.send(json!({"type":"score","round":r1,"value":88})).await;
+    all_get(&mut [a, b]).await; // score_progress
+    all_get(&mut [a, b]).await; // round_closed
+    assert!(matches!(
+        all_get(&mut [a, b]).await,
+        EventKind::UpNext {
+            performer: UserId(2),
+            ..
+        }
+    ));
+    assert_eq!(
+        all_get(&mut [a, b]).await,
+        EventKind::OnAir {
+            performer: UserId(2)
+        }
+    );
+    b.send(json!({"type":"end_performance"})).await;
+    let r2 = round_of(&all_get(&mut [a, b]).await);
+    a.send(json!({"type":"score","round":r2,"value":70})).await;
+    all_get(&mut [a, b]).await; // score_progress
+    all_get(&mut [a, b]).await; // round_closed
+    assert!(matches!(
+        all_get(&mut [a, b]).await,
+        EventKind::ShowEnded { early: false, .. }
+    ));
+
+    // Only the host plays again; everyone stays and may perform again.
+    b.send(json!({"type":"play_again"})).await;
+    assert_eq!(b.error().await, ErrorCode::NotHost);
+    a.send(json!({"type":"play_again"})).await;
+    assert_eq!(all_get(&mut [a, b]).await, EventKind::ShowReset);
+    let (_d, welcome) = Client::join(&server, 4, &r).await;
+    assert_eq!(welcome.phase, Phase::Lobby);
+    assert!(welcome.results.is_empty());
+    assert!(welcome
+        .members
+        .iter()
+        .all(|m| !m.performed && m.score.is_none()));
+    all_get(&mut [a, b]).await; // d joined
+    a.send(json!({"type":"start","first":2})).await;
+    all_get(&mut [a, b]).await;
+    assert!(matches!(
+        all_get(&mut [a, b]).await,
+        EventKind::UpNext {
+            performer: UserId(2),
+            ..
+        }
+    ));
+}

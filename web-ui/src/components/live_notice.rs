@@ -75,7 +75,7 @@ pub fn live_notice(props: &LiveNoticeProps) -> Html {
             let Some(before) = before else {
                 return;
             };
-            let found = moments(&before, &room, you);
+            let found = moments(&before, &room, you, js_sys::Date::now());
             if found.is_empty() {
                 return;
             }

@@ -33,6 +33,8 @@ pub struct Abilities {
     pub start: bool,
     pub end_act: bool,
     pub end_show: bool,
+    /// The show is over and this is the host: a new show with everyone here.
+    pub play_again: bool,
     /// Members this one may nominate (empty: not the nominator now, or nobody is left).
     pub nominate: Vec<(UserId, String)>,
     /// Nominating as the host because the performer has left.
@@ -51,6 +53,7 @@ pub fn abilities(room: &RoomSnapshot, you: Option<UserId>) -> Abilities {
         start: is_host && room.phase == Phase::Lobby,
         end_act: room.phase == Phase::OnAir && (is_host || room.performer == Some(you)),
         end_show: is_host && !matches!(room.phase, Phase::Lobby | Phase::Ended),
+        play_again: is_host && room.phase == Phase::Ended,
         ..Abilities::default()
     };
     // Once someone is nominated the choice is shown, not offered again (the server would
@@ -192,6 +195,22 @@ pub fn stage(props: &StageProps) -> Html {
             <div class="stage-placeholder">
                 <span class="stage-icon" aria-hidden="true">{ "🏆" }</span>
                 <p>{ lang.t(Key::PhaseEnded) }</p>
+                <p class="hint">
+                    { lang.t(if can.play_again { Key::PlayAgainHint } else { Key::WaitingPlayAgain }) }
+                </p>
+            </div>
+        },
+        (Phase::UpNext, Some((id, name))) => html! {
+            <div class="stage-performer stage-up-next">
+                <Avatar name={name.clone()} class="avatar-stage" />
+                <div class="stage-caption">
+                    <span class="now-label">
+                        { lang.t(if props.you == Some(*id) { Key::YouAreUpNext } else { Key::UpNext }) }
+                    </span>
+                    <span class="performer-name" id="performer-name" data-user-id={id.to_string()}>
+                        <UserLink id={*id} name={name.clone()} new_tab=true />
+                    </span>
+                </div>
             </div>
         },
         (_, Some((id, name))) => html! {
@@ -249,6 +268,9 @@ pub fn stage(props: &StageProps) -> Html {
                 }
                 <div class="stage-lights" aria-hidden="true"></div>
                 { tile_body }
+                if let Some(at) = room.on_air_at.filter(|_| room.phase == Phase::UpNext) {
+                    <Countdown {at} />
+                }
                 if on_air {
                     <span id="on-air-badge" class="badge-onair badge-onair-lg">
                         <span class="live-dot" aria-hidden="true"></span>{ lang.t(Key::OnAirBadge) }
@@ -285,6 +307,13 @@ pub fn stage(props: &StageProps) -> Html {
                         { lang.t(Key::EndAct) }
                     </button>
                 }
+                if can.play_again {
+                    <button id="play-again" type="button" class="btn btn-primary"
+                        disabled={is_busy(Busy::PlayAgain)} aria-busy={is_busy(Busy::PlayAgain).to_string()}
+                        onclick={send_once(Busy::PlayAgain, ClientMsg::PlayAgain)}>
+                        <span aria-hidden="true">{ "🔁 " }</span>{ lang.t(Key::PlayAgain) }
+                    </button>
+                }
                 if can.end_show {
                     <button id="end-show" type="button" class="btn btn-ghost btn-danger-ghost"
                         disabled={is_busy(Busy::EndShow)} aria-expanded={(*confirm_end).to_string()}
@@ -310,11 +339,13 @@ enum Busy {
     Start,
     EndAct,
     EndShow,
+    PlayAgain,
 }
 
 pub fn phase_code(p: Phase) -> &'static str {
     match p {
         Phase::Lobby => "lobby",
+        Phase::UpNext => "up_next",
         Phase::OnAir => "on_air",
         Phase::Scoring => "scoring",
         Phase::Nominating => "nominating",
@@ -403,6 +434,31 @@ fn round_progress(props: &RoundProps) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
+struct CountdownProps {
+    /// When the performer goes on air (server unix ms).
+    at: i64,
+}
+
+/// `#up-next-countdown`: 3, 2, 1 over the stage until the performer goes on air. Counted on
+/// this browser's clock, which a synced clock keeps within a fraction of a second; the server
+/// puts the act on air at `at` whatever this shows.
+#[function_component(Countdown)]
+fn countdown(props: &CountdownProps) -> Html {
+    let lang = use_lang();
+    let tick = use_force_update();
+    use_interval(move || tick.force_update(), 200);
+    let left = ((props.at as f64 - js_sys::Date::now()) / 1000.0)
+        .ceil()
+        .clamp(0.0, 60.0) as i64;
+    html! {
+        <div id="up-next-countdown" class="countdown" data-seconds={left.to_string()}
+            aria-label={format!("{} {left}", lang.t(Key::GoingOnAirIn))}>
+            <span key={left} class="countdown-number">{ left.max(1) }</span>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
 struct ReactionLayerProps {
     room: Rc<RoomSnapshot>,
     reactions: Vec<ReactionFlash>,
@@ -460,6 +516,7 @@ mod tests {
             host: UserId(1),
             phase,
             performer: None,
+            on_air_at: None,
             round: None,
             nominee: None,
             members: vec![m(1, false), m(2, false), m(3, false)],

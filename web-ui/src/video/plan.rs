@@ -125,11 +125,11 @@ pub fn on_stage(room: &RoomSnapshot, you: UserId) -> bool {
     room.phase == Phase::OnAir && room.performer == Some(you)
 }
 
-/// Whose picture the big tile shows: the performer, on air and while their act is scored
-/// and the next one picked.
+/// Whose picture the big tile shows: the performer, counted down to going on air, on air, and
+/// while their act is scored and the next one picked.
 pub fn stage_user(room: &RoomSnapshot) -> Option<UserId> {
     match room.phase {
-        Phase::OnAir | Phase::Scoring | Phase::Nominating => room.performer,
+        Phase::UpNext | Phase::OnAir | Phase::Scoring | Phase::Nominating => room.performer,
         Phase::Lobby | Phase::Ended => None,
     }
 }
@@ -168,6 +168,7 @@ mod tests {
             host: UserId(1),
             phase: Phase::Lobby,
             performer: None,
+            on_air_at: None,
             round: None,
             nominee: None,
             members: members

@@ -472,13 +472,15 @@ async fn a_show_on_a_phone_keeps_stage_chat_and_reactions_on_one_screen() {
     carol.type_into("#chat-input", "go Bart!").await;
     carol.click("#chat-send").await;
     carol.click("#react-clap").await;
-    // Watching and cheering on one screen.
+    // Watching and cheering on one screen, and the camera and microphone within reach.
     for css in [
         "#stage-video",
         "#react-clap",
         "#react-mirrorball",
         "#chat-input",
         "#chat-send",
+        "#toggle-camera",
+        "#toggle-mic",
     ] {
         assert!(
             on_first_screen(&carol, css).await,
@@ -700,5 +702,80 @@ async fn the_small_things_login_fits_one_follower_no_lobby_tab_in_a_room_missing
 
     alice.close().await;
     bob.close().await;
+    stack.stop().await;
+}
+
+#[actix_rt::test]
+async fn each_act_is_counted_down_and_the_host_plays_again() {
+    let options = crate::common::Options {
+        // Long enough for three browsers to look before it runs out.
+        up_next_ms: 6_000,
+        ..Default::default()
+    };
+    let Some(stack) = Stack::start_with("stage-countdown", options).await else {
+        return;
+    };
+    let (alice, bob, carol, _a, b, _c) = three_in_a_room(&stack, "Countdown Night").await;
+    carol.click("#lang-switch").await;
+    carol.resize(390, 844).await;
+
+    alice.select("#first-performer", &b.to_string()).await;
+    alice.click("#start-show").await;
+    // Everyone sees who is next and the 3-2-1; the performer is told to get ready.
+    alice.wait_for("#up-next-countdown").await;
+    assert_eq!(
+        alice.attr("#room-phase", "data-phase").await.as_deref(),
+        Some("up_next")
+    );
+    alice
+        .wait_for_text("#live-notice .live-line", "Bob goes on air in")
+        .await;
+    // (Shown in capitals.)
+    bob.wait_for_text(".stage-up-next", "YOU'RE UP NEXT").await;
+    carol
+        .wait_for_text("#live-notice .live-line", "님의 무대가 시작돼요")
+        .await;
+    let seconds: i64 = bob
+        .attr("#up-next-countdown", "data-seconds")
+        .await
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(-1);
+    assert!((1..=6).contains(&seconds), "{seconds} s left");
+    alice.screenshot("stage-up-next").await;
+    carol.screenshot("stage-up-next-ko-phone").await;
+    assert_eq!(bob.count("#end-act").await, 0, "not on air yet");
+    // Then Bob goes on air by himself, for everyone.
+    bob.wait_for("#on-air-badge").await;
+    carol.wait_for("#on-air-badge").await;
+    alice.wait_gone("#up-next-countdown").await;
+
+    // The host ends the show; after the results she plays again with everyone.
+    alice.click("#end-show").await;
+    alice.click("#end-show-yes").await;
+    bob.wait_for("#results-board").await;
+    assert_eq!(bob.count("#play-again").await, 0, "only the host");
+    alice.wait_for("#play-again").await;
+    alice.screenshot("stage-play-again").await;
+    carol.screenshot("stage-results-ko-phone").await;
+    alice.click("#play-again").await;
+    for b in [&alice, &bob, &carol] {
+        b.wait_gone("#results-board").await;
+        assert_eq!(
+            b.attr("#room-phase", "data-phase").await.as_deref(),
+            Some("lobby")
+        );
+    }
+    bob.wait_for_text("#live-notice .live-line", "A new show")
+        .await;
+    assert_eq!(
+        bob.count(".member.performed").await,
+        0,
+        "everyone may perform again"
+    );
+    alice.wait_for("#start-show").await;
+
+    alice.close().await;
+    bob.close().await;
+    carol.close().await;
     stack.stop().await;
 }

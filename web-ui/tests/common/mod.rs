@@ -21,6 +21,8 @@ pub struct Options {
     pub score_deadline_ms: i64,
     /// How long a dropped member keeps their seat.
     pub reconnect_grace_ms: i64,
+    /// The "up next" countdown before each act (0: none, so journeys go straight on air).
+    pub up_next_ms: i64,
     /// Turn Kakao login on, against a fake Kakao served by the test (see [`fake_kakao`]).
     pub kakao: bool,
     /// The STUN servers `GET /config` hands out (`None`: the api-server's default).
@@ -36,6 +38,7 @@ impl Default for Options {
         Options {
             score_deadline_ms: 45_000,
             reconnect_grace_ms: 30_000,
+            up_next_ms: 0,
             kakao: false,
             stun_urls: None,
             turn: None,
@@ -91,6 +94,7 @@ impl Stack {
             |room| {
                 room.rules.score_deadline_ms = options.score_deadline_ms;
                 room.rules.reconnect_grace_ms = options.reconnect_grace_ms;
+                room.rules.up_next_ms = options.up_next_ms;
             },
             |config| {
                 config.web_dist = dist;

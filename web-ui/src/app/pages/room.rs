@@ -276,6 +276,7 @@ fn stop_text(lang: Lang, reason: &StopReason) -> String {
 fn phase_class(p: Phase) -> &'static str {
     match p {
         Phase::Lobby => "phase-lobby",
+        Phase::UpNext => "phase-upnext",
         Phase::OnAir => "phase-onair",
         Phase::Scoring => "phase-scoring",
         Phase::Nominating => "phase-nominating",
