@@ -567,6 +567,8 @@ impl Room {
         let report = RoomStatusReport {
             status,
             member_count: self.conns.len() as u32,
+            // Kept by the api-server, so the room's link still shows how the show went.
+            results: (status == RoomStatus::Ended).then(|| self.show.results().to_vec()),
         };
         if self.reported.as_ref() != Some(&report) {
             self.reporter

@@ -1,6 +1,7 @@
 //! REST request and response bodies of the api-server (`/api/v1`).
 
 use crate::auth::Role;
+use crate::protocol::ActResult;
 use crate::room::{Category, CloseReason, Mode, RoomStatus};
 use crate::{RoomId, RoundId, UserId};
 use serde::{Deserialize, Serialize};
@@ -233,6 +234,10 @@ pub struct RoomView {
     pub status: RoomStatus,
     /// Unix seconds.
     pub created_at: i64,
+    /// An ended room's results board (its last show's acts, in show order), so its link still
+    /// shows how it went; absent while the room is open or live, or when nothing was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<ActResult>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -410,6 +415,10 @@ pub struct RankedRoundReport {
 pub struct RoomStatusReport {
     pub status: RoomStatus,
     pub member_count: u32,
+    /// With `status: ended` only: the room's last results board, kept for its link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 64))]
+    pub results: Option<Vec<ActResult>>,
 }
 
 /// Answer to [`RankedRoundReport`]: 201 with `recorded: true` the first time, 200 with

@@ -466,7 +466,9 @@ pub struct ChatLine {
     pub at: i64,
 }
 
+/// One act on the results board.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActResult {
     pub round: RoundId,
     pub performer: UserId,

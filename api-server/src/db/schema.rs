@@ -34,6 +34,7 @@ diesel::table! {
         ended_at -> Nullable<BigInt>,
         end_reason -> Nullable<Text>,
         last_active_at -> BigInt,
+        results -> Nullable<Text>,
     }
 }
 

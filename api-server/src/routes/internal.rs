@@ -6,15 +6,16 @@
 use crate::auth::ServiceCaller;
 use crate::db;
 use crate::db::models::{
-    mean_centi, Act, CountRules, ModerationEvent, NewAct, Recorded, Room, User,
+    mean_centi, Act, CountRules, ModerationEvent, NewAct, Recorded, Room, User, MAX_RESULTS,
 };
 use crate::error::ApiError;
 use crate::{unix_now, AppState};
 use actix_web::{web, HttpResponse};
 use onair_shared::api::{
     ModerationFeed, RankedRoundReport, RoomStatusAck, RoomStatusReport, RoomView, RoundRecorded,
+    DISPLAY_NAME_MAX_CHARS,
 };
-use onair_shared::room::{CloseReason, Mode};
+use onair_shared::room::{CloseReason, Mode, RoomStatus};
 use onair_shared::{RoomId, RoundId};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -52,6 +53,27 @@ pub async fn put_status(
             report.member_count
         )));
     }
+    if let Some(results) = &report.results {
+        if report.status != RoomStatus::Ended {
+            return Err(ApiError::Validation(
+                "results come with status ended only".into(),
+            ));
+        }
+        if results.len() > MAX_RESULTS {
+            return Err(ApiError::Validation(format!(
+                "{} results: at most {MAX_RESULTS}",
+                results.len()
+            )));
+        }
+        if results
+            .iter()
+            .any(|r| r.name.chars().count() > DISPLAY_NAME_MAX_CHARS)
+        {
+            return Err(ApiError::Validation(format!(
+                "a performer's name is over {DISPLAY_NAME_MAX_CHARS} characters"
+            )));
+        }
+    }
     let count = i32::try_from(report.member_count).unwrap_or(i32::MAX);
     let now = unix_now();
     let room = db::run(&state.pool, move |conn| {
@@ -60,6 +82,7 @@ pub async fn put_status(
             id,
             report.status,
             count,
+            report.results.as_deref(),
             now,
         )?)
     })

@@ -449,3 +449,55 @@ backend_test!(
             .assert_error(400, "validation_failed");
     }
 );
+
+backend_test!(an_ended_rooms_results_are_kept_for_its_link, |srv| {
+    let show = ranked_show(&srv).await;
+    let token = srv.service_token();
+    let status_path = format!("/internal/v1/rooms/{}/status", show.room.id);
+    let room_path = format!("/api/v1/rooms/{}", show.room.id);
+    let board = json!([
+        {"round": 1, "performer": show.host, "name": "Host", "average": 80.5, "count": 2, "counts": true},
+        {"round": 2, "performer": show.guests[0], "name": "G1", "average": null, "count": 0, "counts": false}
+    ]);
+    // Results belong to an ended room only; a board too big is refused, and neither is kept.
+    srv.put_json(
+        &status_path,
+        &json!({ "status": "live", "member_count": 3, "results": board }),
+        Some(&token),
+    )
+    .await
+    .assert_error(400, "validation_failed");
+    let huge: Vec<Value> = (1..=65)
+        .map(|n| json!({"round": n, "performer": show.host, "name": "Host", "average": 1.0, "count": 1}))
+        .collect();
+    srv.put_json(
+        &status_path,
+        &json!({ "status": "ended", "member_count": 0, "results": huge }),
+        Some(&token),
+    )
+    .await
+    .assert_error(400, "validation_failed");
+    let live: RoomView = srv.get(&room_path).await.json();
+    assert_eq!((live.status, live.results), (RoomStatus::Open, None));
+
+    let reply = srv
+        .put_json(
+            &status_path,
+            &json!({ "status": "ended", "member_count": 0, "results": board }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let ended: Value = srv.get(&room_path).await.json();
+    assert_eq!(ended["status"], "ended");
+    assert_eq!(ended["results"], board);
+    // A late report without a board keeps the one there.
+    srv.put_json(
+        &status_path,
+        &json!({ "status": "ended", "member_count": 0 }),
+        Some(&token),
+    )
+    .await;
+    let again: Value = srv.get(&room_path).await.json();
+    assert_eq!(again["results"], board);
+});

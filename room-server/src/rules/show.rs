@@ -244,6 +244,11 @@ impl Show {
         self.members.is_empty()
     }
 
+    /// Every act scored in this show so far (the results board once it has ended).
+    pub fn results(&self) -> &[ActResult] {
+        &self.results
+    }
+
     pub fn member_count(&self) -> usize {
         self.members.len()
     }

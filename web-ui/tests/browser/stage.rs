@@ -774,6 +774,39 @@ async fn each_act_is_counted_down_and_the_host_plays_again() {
     );
     alice.wait_for("#start-show").await;
 
+    // The second show: Alice performs, is scored, ends the show and leaves; the room closes
+    // with her, and its link still shows the results board.
+    let room = alice.room_id().await;
+    alice.click("#start-show").await;
+    alice.wait_for("#end-act").await;
+    alice.click("#end-act").await;
+    for (who, v) in [(&bob, "80"), (&carol, "91")] {
+        who.wait_for("#score-dialog[data-state='open']").await;
+        who.type_into("#score-input", v).await;
+        who.click("#score-submit").await;
+    }
+    bob.wait_for_text(".member .member-score", "85.50").await;
+    alice.click("#end-show").await;
+    alice.click("#end-show-yes").await;
+    alice.wait_for("#play-again").await;
+    alice.click("#leave-room").await;
+    bob.wait_for_text(".stopped", "closed").await;
+    carol.goto(&format!("/rooms/{room}")).await;
+    carol.wait_for("#room-missing #results-board").await;
+    carol
+        .wait_for_text("#room-missing .result-score", "85.50")
+        .await;
+    assert!(carol
+        .text("#room-missing")
+        .await
+        .contains("Countdown Night"));
+    carol
+        .screenshot("stage-finished-room-results-ko-phone")
+        .await;
+    bob.goto(&format!("/rooms/{room}")).await;
+    bob.wait_for("#room-missing #results-board").await;
+    bob.screenshot("stage-finished-room-results").await;
+
     alice.close().await;
     bob.close().await;
     carol.close().await;

@@ -13,5 +13,5 @@ pub use follow::{Follow, FollowList};
 pub use login_code::{LoginCode, LOGIN_CODE_TTL_SECS};
 pub use moderation::{ModerationEvent, MODERATION_EVENTS_KEPT_SECS};
 pub use ranking::RankingCounts;
-pub use room::{status_order, Created, NewRoom, Room, RoomFilter};
+pub use room::{status_order, Created, NewRoom, Room, RoomFilter, StoredResults, MAX_RESULTS};
 pub use user::{centi_to_score, NewUser, Provider, User};

@@ -2,9 +2,13 @@ use super::{ModerationEvent, User};
 use crate::db::schema::{rooms, users};
 use crate::db::{last_insert_id, retry_deadlocks, DbConn};
 use crate::error::ApiError;
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql};
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 use onair_shared::api::RoomView;
 use onair_shared::auth::TicketRoom;
+use onair_shared::protocol::ActResult;
 use onair_shared::room::{Category, CloseReason, Mode, RoomStatus};
 use onair_shared::{RoomId, UserId};
 
@@ -28,6 +32,26 @@ pub struct Room {
     pub end_reason: Option<CloseReason>,
     /// The last status report from the room-server, or the creation (unix seconds).
     pub last_active_at: i64,
+    /// The results board the room-server reported when the room ended.
+    pub results: Option<StoredResults>,
+}
+
+/// Most acts a results board holds: far more than one show of 12 members.
+pub const MAX_RESULTS: usize = 64;
+
+/// A results board as stored: the JSON of its `ActResult`s. Only ever written by
+/// [`Room::apply_status_report`]; a row that does not parse is an error, never an empty board.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResults(pub Vec<ActResult>);
+
+impl<DB: Backend> FromSql<Text, DB> for StoredResults
+where
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        let json = String::from_sql(bytes)?;
+        Ok(StoredResults(serde_json::from_str(&json)?))
+    }
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -115,6 +139,11 @@ impl Room {
             member_count: u32::try_from(self.member_count).unwrap_or(0),
             status: self.status,
             created_at: self.created_at,
+            results: self
+                .results
+                .as_ref()
+                .filter(|_| self.status == RoomStatus::Ended)
+                .map(|r| r.0.clone()),
         })
     }
 
@@ -268,12 +297,14 @@ impl Room {
     /// A status report from the room-server: the member count is taken as is, the status only
     /// if it moves the room forward (a late `live` after `ended` changes nothing). Both are
     /// single conditional `UPDATE`s, so a report racing an admin close cannot reopen the room.
+    /// An ended room's `results` board is kept (whoever ended it: the show, or a close).
     /// `None` when the room does not exist.
     pub fn apply_status_report(
         conn: &mut DbConn,
         id: RoomId,
         status: RoomStatus,
         member_count: i32,
+        results: Option<&[ActResult]>,
         now: i64,
     ) -> QueryResult<Option<Room>> {
         let found = diesel::update(rooms::table.find(id.0))
@@ -301,6 +332,13 @@ impl Room {
                     rooms::status.eq(status.as_str()),
                     rooms::ended_at.eq(ended_at),
                 ))
+                .execute(conn)?;
+        }
+        if let Some(results) = results {
+            let json = serde_json::to_string(results)
+                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+            diesel::update(rooms::table.find(id.0))
+                .set(rooms::results.eq(Some(json)))
                 .execute(conn)?;
         }
         Self::find(conn, id)

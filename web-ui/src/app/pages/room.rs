@@ -16,7 +16,7 @@ use crate::i18n::{Key, Lang};
 use crate::services::api;
 use onair_shared::api::RoomView;
 use onair_shared::protocol::{ClientMsg, Phase};
-use onair_shared::room::{CloseReason, Mode};
+use onair_shared::room::{CloseReason, Mode, RoomStatus};
 use onair_shared::RoomId;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -37,12 +37,29 @@ pub fn room_page(props: &RoomPageProps) -> Html {
     let navigator = use_navigator();
     // The catalogue entry, for the description (the live snapshot has no description).
     let info = use_state(|| None::<RoomView>);
+    // Fetched on arrival, and again once the room turns out to have ended: the room-server's
+    // last report (with the results board) may reach the api-server a moment after the
+    // refusal reached us, so it is asked a few times until it says `ended`.
+    let ended = matches!(
+        socket.view.status,
+        ConnStatus::Stopped(StopReason::RoomEnded)
+    );
     {
         let info = info.clone();
-        use_effect_with(props.id, move |&id| {
+        use_effect_with((props.id, ended), move |&(id, ended)| {
             wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(room) = api::room(id).await {
-                    info.set(Some(room));
+                let tries = if ended { 5 } else { 1 };
+                for attempt in 0..tries {
+                    if attempt > 0 {
+                        gloo_timers::future::TimeoutFuture::new(1_000).await;
+                    }
+                    if let Ok(room) = api::room(id).await {
+                        let done = room.status == RoomStatus::Ended;
+                        info.set(Some(room));
+                        if done {
+                            break;
+                        }
+                    }
                 }
             });
         });
@@ -150,14 +167,25 @@ pub fn room_page(props: &RoomPageProps) -> Html {
     }
     .filter(|_| room.is_none());
     if let Some((heading, text)) = missing {
+        // A finished show's link still shows how it went, when the api-server kept its board.
+        let results = info
+            .as_ref()
+            .and_then(|i| i.results.clone())
+            .filter(|r| !r.is_empty());
         return html! {
             <section id="room-missing" class="page page-center room-missing" data-room-id={props.id.to_string()}>
                 <div class="panel notice">
                     <span class="big-icon" aria-hidden="true">{ "🎭" }</span>
                     <h1 id="room-missing-title">{ lang.t(heading) }</h1>
+                    if results.is_some() {
+                        <p class="room-missing-name">{ title.clone() }</p>
+                    }
                     <p class="muted">{ lang.t(text) }</p>
                     <Link<Route> to={Route::Lobby} classes="btn btn-primary">{ lang.t(Key::BackToLobby) }</Link<Route>>
                 </div>
+                if let Some(results) = results {
+                    <ResultsBoard {results} />
+                }
             </section>
         };
     }
