@@ -2,7 +2,7 @@
 //! with the room. No internet: a stand-in for YouTube's IFrame API and generated WAV files are
 //! served from another local origin (`Options::media`).
 
-use crate::common::{Browser, Options, Stack};
+use crate::common::{Browser, Media, Options, Stack};
 use std::time::{Duration, Instant};
 
 /// Two browsers on one machine count as in step within this (the app's own dead bands are
@@ -42,7 +42,6 @@ async fn phase_of(b: &Browser) -> Option<f64> {
 /// the spread.
 async fn wait_in_step(browsers: &[&Browser], within: Duration) -> f64 {
     let start = Instant::now();
-    let mut last = Vec::new();
     loop {
         let mut phases = Vec::new();
         for b in browsers {
@@ -56,15 +55,21 @@ async fn wait_in_step(browsers: &[&Browser], within: Duration) -> f64 {
                 return spread;
             }
         }
-        last = phases;
         if start.elapsed() > within {
             for (i, b) in browsers.iter().enumerate() {
                 b.screenshot(&format!("sing-not-in-step-{i}")).await;
             }
-            panic!("not in step within {within:?}: {last:?}");
+            panic!("not in step within {within:?}: {phases:?}");
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// Scrolls the track panel into the middle of the window (for the screenshots).
+async fn show_track(b: &Browser) {
+    b.js("document.querySelector('#backing-track').scrollIntoView({block: 'center'});")
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
 /// The current position (s) of this browser's track.
@@ -145,6 +150,7 @@ async fn everyone_plays_the_performers_track_in_step() {
         who.wait_for_text("#track-title", "Stand-in toneA_12345")
             .await;
     }
+    show_track(&bob).await;
     bob.screenshot("sing-stage").await;
     bob.click("#track-play").await;
     for who in [&alice, &bob, &carol] {
@@ -232,5 +238,47 @@ async fn everyone_plays_the_performers_track_in_step() {
     for who in [alice, bob, carol, dave] {
         who.close().await;
     }
+    stack.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_browser_that_refuses_autoplay_offers_one_tap_and_then_plays_in_step() {
+    let options = Options {
+        media: true,
+        ..Options::default()
+    };
+    let Some(stack) = Stack::start_with("sing-tap", options).await else {
+        return;
+    };
+    let media = stack.media_url.clone().expect("the media stand-ins");
+    let alice = stack.browser().await;
+    let erin = stack.browser_with(Media::NoAutoplay).await;
+    // The host plays a file in the lobby (the host may, before the show).
+    let room = open_room(&alice, "Alice", "Warm Up").await;
+    alice
+        .type_into("#track-url", &format!("{media}/media/track.wav"))
+        .await;
+    alice.click("#track-set").await;
+    alice.click("#track-play").await;
+    alice
+        .wait_for("#backing-track[data-state=\"playing\"]")
+        .await;
+
+    // Erin's browser will not start sound by itself: she is asked for one tap.
+    join(&erin, "Erin", room).await;
+    erin.wait_for("#track-tap").await;
+    assert!(
+        phase_of(&erin).await.is_none(),
+        "nothing plays before the tap"
+    );
+    show_track(&erin).await;
+    erin.screenshot("sing-tap-to-play").await;
+    erin.click("#track-tap").await;
+    erin.wait_gone("#track-tap").await;
+    let spread = wait_in_step(&[&alice, &erin], CONVERGE).await;
+    eprintln!("sing: after the tap within {spread:.0} ms");
+
+    alice.close().await;
+    erin.close().await;
     stack.stop().await;
 }

@@ -187,6 +187,7 @@ impl Stack {
         .collect();
         match media {
             Media::None => {}
+            Media::NoAutoplay => args.retain(|a| !a.starts_with("--autoplay-policy")),
             Media::Fake => {
                 args.push("--use-fake-device-for-media-stream".into());
                 args.push("--use-fake-ui-for-media-stream".into());
@@ -277,6 +278,9 @@ fn processes_with_arg_prefix(prefix: &str) -> Vec<u32> {
 pub enum Media {
     /// Nothing (a request finds no device).
     None,
+    /// No devices, and Chromium's own autoplay rule: a page may start sound only after a
+    /// click (the other browsers play sound without one).
+    NoAutoplay,
     /// Chromium's fake devices, allowed without a prompt.
     Fake,
     /// Fake devices would be there, but every permission prompt is refused.
