@@ -138,6 +138,8 @@ impl Player {
     pub fn destroy(&self) {
         match self {
             Player::Html(p) => {
+                // No more events: the handler goes with this player.
+                p.el.set_onerror(None);
                 let _ = p.el.pause();
                 let _ = p.el.remove_attribute("src");
                 p.el.remove();

@@ -67,9 +67,12 @@ async fn wait_in_step(browsers: &[&Browser], within: Duration) -> f64 {
 
 /// Scrolls the track panel into the middle of the window (for the screenshots).
 async fn show_track(b: &Browser) {
-    b.js("document.querySelector('#backing-track').scrollIntoView({block: 'center'});")
-        .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Again after a moment: a re-render (a language switch) may move the page meanwhile.
+    for _ in 0..3 {
+        b.js("document.querySelector('#backing-track').scrollIntoView({block: 'center'});")
+            .await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// The current position (s) of this browser's track.
