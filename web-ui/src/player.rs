@@ -64,6 +64,18 @@ impl Player {
         }
     }
 
+    /// A YouTube player asked to play that sits unstarted (-1) or paused (2) is being held
+    /// back by the browser's autoplay rule (YouTube says nothing else about it); loading shows
+    /// as buffering (3) instead. Always `false` for HTML5 media, whose `play()` says so itself.
+    pub fn looks_refused(&self) -> bool {
+        match self {
+            Player::Html(_) => false,
+            Player::Youtube(p) => {
+                matches!(p.call_f64("getPlayerState"), Some(s) if s == -1.0 || s == 2.0)
+            }
+        }
+    }
+
     pub fn play(&self) {
         match self {
             Player::Html(p) => p.play(),

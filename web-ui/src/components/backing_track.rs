@@ -19,8 +19,8 @@ use yew::prelude::*;
 
 /// How often the player is checked against the room.
 pub const SYNC_EVERY_MS: u32 = 500;
-/// A YouTube player asked to play that is still not playing after this many checks was
-/// refused by the browser's autoplay rule (YouTube says nothing about it).
+/// A YouTube player asked to play that still sits unstarted or paused after this many checks
+/// (not buffering) was refused by the browser's autoplay rule (YouTube says nothing about it).
 const YT_PLAY_PATIENCE: u32 = 6;
 
 #[derive(Properties, PartialEq)]
@@ -46,7 +46,7 @@ pub struct BackingTrackProps {
 struct Loop {
     /// The rate last set (so the player is not told the same thing twice a second).
     rate: f64,
-    /// Checks in a row that a YouTube player was asked to play and did not.
+    /// Checks in a row that a YouTube player was asked to play and stayed unstarted/paused.
     asked_to_play: u32,
 }
 
@@ -87,72 +87,77 @@ pub fn backing_track(props: &BackingTrackProps) -> Html {
         );
         let on_send = props.on_send.clone();
         let looping = looping.clone();
-        use_effect_with(
-            (state.media.clone(), props.youtube_api_url.clone()),
-            move |(media, script)| {
-                tap_needed.set(false);
-                *tap_flag.borrow_mut() = false;
-                title.set(None);
-                local_failure.set(None);
-                *looping.borrow_mut() = Loop {
-                    rate: 1.0,
-                    ..Loop::default()
-                };
-                let reported = Rc::new(Cell::new(false));
-                let on_event: EventHandler = {
-                    let (tap_needed, tap_flag, title, local_failure) = (
-                        tap_needed.clone(),
-                        tap_flag.clone(),
-                        title.clone(),
-                        local_failure.clone(),
-                    );
-                    Rc::new(move |ev| match ev {
-                        PlayerEvent::Failed(reason) => {
-                            local_failure.set(Some(reason));
-                            // Once per track from this browser; the room keeps the first.
-                            if !reported.replace(true) {
-                                on_send.emit(ClientMsg::MediaError { reason });
-                            }
+        // The script URL matters to YouTube players only: a file's player is not made again
+        // when `/config` answers.
+        let script = props.youtube_api_url.clone().filter(|_| {
+            state
+                .media
+                .as_ref()
+                .is_some_and(|m| m.kind == MediaKind::Youtube)
+        });
+        use_effect_with((state.media.clone(), script), move |(media, script)| {
+            tap_needed.set(false);
+            *tap_flag.borrow_mut() = false;
+            title.set(None);
+            local_failure.set(None);
+            *looping.borrow_mut() = Loop {
+                rate: 1.0,
+                ..Loop::default()
+            };
+            let reported = Rc::new(Cell::new(false));
+            let on_event: EventHandler = {
+                let (tap_needed, tap_flag, title, local_failure) = (
+                    tap_needed.clone(),
+                    tap_flag.clone(),
+                    title.clone(),
+                    local_failure.clone(),
+                );
+                Rc::new(move |ev| match ev {
+                    PlayerEvent::Failed(reason) => {
+                        local_failure.set(Some(reason));
+                        // Once per track from this browser; the room keeps the first.
+                        if !reported.replace(true) {
+                            on_send.emit(ClientMsg::MediaError { reason });
                         }
-                        PlayerEvent::AutoplayRefused => {
-                            *tap_flag.borrow_mut() = true;
-                            tap_needed.set(true);
-                        }
-                        PlayerEvent::Title(t) => title.set(Some(t)),
-                    })
-                };
-                let made = match (media, host.cast::<web_sys::Element>()) {
-                    (
-                        Some(Media {
-                            kind: MediaKind::File,
-                            id_or_url,
-                            ..
-                        }),
-                        Some(el),
-                    ) => HtmlPlayer::new(&el, id_or_url, on_event).map(Player::Html),
-                    (
-                        Some(Media {
-                            kind: MediaKind::Youtube,
-                            id_or_url,
-                            ..
-                        }),
-                        Some(el),
-                    ) => script
-                        .as_ref()
-                        .map(|url| Player::Youtube(YtPlayer::new(&el, url, id_or_url, on_event))),
-                    _ => None,
-                };
-                *player.borrow_mut() = made;
-                move || {
-                    if let Some(p) = player.borrow_mut().take() {
-                        p.destroy();
                     }
-                    if let Some(el) = host.cast::<web_sys::Element>() {
-                        el.set_inner_html("");
+                    PlayerEvent::AutoplayRefused => {
+                        *tap_flag.borrow_mut() = true;
+                        tap_needed.set(true);
                     }
+                    PlayerEvent::Title(t) => title.set(Some(t)),
+                })
+            };
+            let made = match (media, host.cast::<web_sys::Element>()) {
+                (
+                    Some(Media {
+                        kind: MediaKind::File,
+                        id_or_url,
+                        ..
+                    }),
+                    Some(el),
+                ) => HtmlPlayer::new(&el, id_or_url, on_event).map(Player::Html),
+                (
+                    Some(Media {
+                        kind: MediaKind::Youtube,
+                        id_or_url,
+                        ..
+                    }),
+                    Some(el),
+                ) => script
+                    .as_ref()
+                    .map(|url| Player::Youtube(YtPlayer::new(&el, url, id_or_url, on_event))),
+                _ => None,
+            };
+            *player.borrow_mut() = made;
+            move || {
+                if let Some(p) = player.borrow_mut().take() {
+                    p.destroy();
                 }
-            },
-        );
+                if let Some(el) = host.cast::<web_sys::Element>() {
+                    el.set_inner_html("");
+                }
+            }
+        });
     }
 
     // The loop: where the room says the track is, against where the player is.
@@ -217,14 +222,18 @@ pub fn backing_track(props: &BackingTrackProps) -> Html {
                             p.seek(target);
                         }
                     }
-                    p.play();
-                    if matches!(*p, Player::Youtube(_)) {
+                    if p.looks_refused() {
                         lp.asked_to_play += 1;
                         if lp.asked_to_play > YT_PLAY_PATIENCE {
                             *tap_flag.borrow_mut() = true;
                             tap_needed.set(true);
+                            return;
                         }
+                    } else {
+                        // Still loading (or an HTML5 player, which says so itself).
+                        lp.asked_to_play = 0;
                     }
+                    p.play();
                     return;
                 }
                 lp.asked_to_play = 0;

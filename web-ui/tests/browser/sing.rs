@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// WebDriver on a busy machine).
 const IN_STEP_MS: f64 = 350.0;
 /// A late joiner, a reload or a paused tab must be in step again within this.
-const CONVERGE: Duration = Duration::from_secs(15);
+const CONVERGE: Duration = Duration::from_secs(20);
 
 async fn open_room(b: &Browser, name: &str, title: &str) -> i64 {
     b.log_in(name).await;
@@ -57,6 +57,7 @@ async fn wait_in_step(browsers: &[&Browser], within: Duration) -> f64 {
         }
         if start.elapsed() > within {
             for (i, b) in browsers.iter().enumerate() {
+                show_track(b).await;
                 b.screenshot(&format!("sing-not-in-step-{i}")).await;
             }
             panic!("not in step within {within:?}: {phases:?}");

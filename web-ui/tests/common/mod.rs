@@ -810,13 +810,15 @@ fn fake_kakao() -> (String, actix_web::dev::ServerHandle) {
     (format!("http://{addr}"), handle)
 }
 
-/// Seconds of sound in each generated track: long enough for every sing-along journey.
-pub const TRACK_SECS: u32 = 120;
+/// Seconds of sound in each generated track: longer than any sing-along journey runs, even on
+/// a loaded machine (a track that ends stops playing, and then nothing is in step).
+pub const TRACK_SECS: u32 = 600;
 
 /// A mono 16-bit PCM WAV of `secs` seconds: a 440 Hz tone whose loudness steps every second
 /// (so the file has something to hear, and positions differ).
 pub fn tone_wav(secs: u32) -> Vec<u8> {
-    const RATE: u32 = 8_000;
+    // 4 kHz is plenty for a 440 Hz tone and keeps 10 minutes under 5 MB.
+    const RATE: u32 = 4_000;
     let samples = RATE * secs;
     let data_len = samples * 2;
     let mut out = Vec::with_capacity(44 + data_len as usize);
