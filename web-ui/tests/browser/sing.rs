@@ -167,14 +167,18 @@ async fn everyone_plays_the_performers_track_in_step() {
     assert!(position_s(&carol).await > 1.5);
 
     // The stage with the controls, on a desktop and a phone, in English and Korean.
+    show_track(&bob).await;
     bob.screenshot("sing-stage-playing").await;
     bob.resize(390, 844).await;
+    show_track(&bob).await;
     bob.screenshot("sing-stage-phone").await;
     bob.click("#lang-switch").await;
     bob.wait_for_text("#backing-track .track-label", "반주")
         .await;
+    show_track(&bob).await;
     bob.screenshot("sing-stage-phone-ko").await;
     bob.resize(1280, 900).await;
+    show_track(&bob).await;
     bob.screenshot("sing-stage-ko").await;
     bob.click("#lang-switch").await;
     bob.wait_for_text("#backing-track .track-label", "Backing track")
