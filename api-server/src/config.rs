@@ -18,6 +18,8 @@ pub const DEFAULT_DB_POOL_SIZE: u32 = 10;
 pub const DEFAULT_ACCESS_TOKEN_TTL_SECS: i64 = 7 * 24 * 60 * 60;
 pub const DEFAULT_TURN_TTL_SECS: i64 = 6 * 3600;
 pub const DEFAULT_STUN_URLS: &str = "stun:stun.l.google.com:19302";
+/// The YouTube IFrame Player API script the sing-along player loads.
+pub const DEFAULT_YOUTUBE_API_URL: &str = "https://www.youtube.com/iframe_api";
 pub const DEFAULT_DB_TIMEOUT_MS: u64 = 3000;
 pub const DEFAULT_KAKAO_AUTHORIZE_URL: &str = "https://kauth.kakao.com/oauth/authorize";
 pub const DEFAULT_KAKAO_TOKEN_URL: &str = "https://kauth.kakao.com/oauth/token";
@@ -133,6 +135,9 @@ pub struct ApiConfig {
     pub access_token_ttl_secs: i64,
     /// `ONAIR_STUN_URLS`: handed to browsers by `GET /config`; may be empty.
     pub stun_urls: Vec<String>,
+    /// `ONAIR_YOUTUBE_API_URL`: the YouTube IFrame Player API script browsers load for the
+    /// sing-along (tests point it at a local stand-in); its origin is allowed by the CSP.
+    pub youtube_api_url: String,
     /// `ONAIR_TURN_URLS` + `ONAIR_TURN_SECRET` (+ `ONAIR_TURN_TTL_SECS`, default 6 h): a TURN
     /// relay with time-limited credentials in coturn's REST-API scheme (`use-auth-secret`).
     pub turn: Option<TurnConfig>,
@@ -306,6 +311,7 @@ impl ApiConfig {
             db_pool_size: DEFAULT_DB_POOL_SIZE,
             access_token_ttl_secs: DEFAULT_ACCESS_TOKEN_TTL_SECS,
             stun_urls: vec![DEFAULT_STUN_URLS.to_owned()],
+            youtube_api_url: DEFAULT_YOUTUBE_API_URL.to_owned(),
             service_token: Some(Secret::generate()),
             kakao: None,
             admin_users: Vec::new(),
@@ -392,6 +398,9 @@ pub struct ApiArgs {
     /// Comma-separated STUN URLs (stun: or stuns:) handed to browsers; empty: none.
     #[arg(long, env = "ONAIR_STUN_URLS", default_value = DEFAULT_STUN_URLS, value_name = "URLS")]
     pub stun_urls: String,
+    /// The YouTube IFrame Player API script (an http(s) URL) the sing-along player loads.
+    #[arg(long, env = "ONAIR_YOUTUBE_API_URL", default_value = DEFAULT_YOUTUBE_API_URL, value_name = "URL")]
+    pub youtube_api_url: String,
     /// Comma-separated TURN URLs (turn: or turns:) of a relay sharing ONAIR_TURN_SECRET (coturn
     /// use-auth-secret); set both or neither.
     #[arg(long, env = "ONAIR_TURN_URLS", value_name = "URLS")]
@@ -562,6 +571,8 @@ impl ApiArgs {
         let access_token_ttl_secs = self.access_token_ttl_secs;
         let stun_urls =
             parse_stun_urls(&self.stun_urls).map_err(|m| invalid("ONAIR_STUN_URLS", m))?;
+        let youtube_api_url = parse_script_url(&self.youtube_api_url)
+            .map_err(|m| invalid("ONAIR_YOUTUBE_API_URL", m))?;
 
         let service_token = match given(self.service_token) {
             Some(token) => {
@@ -669,6 +680,7 @@ impl ApiArgs {
             db_pool_size,
             access_token_ttl_secs,
             stun_urls,
+            youtube_api_url,
             service_token,
             kakao,
             admin_users,
@@ -797,6 +809,17 @@ fn parse_turn_urls(list: &str) -> Result<Vec<String>, String> {
         return Err("expected at least one turn:host:port URL".into());
     }
     Ok(urls)
+}
+
+/// An http(s) URL with a host: it goes into the page's CSP as an origin.
+fn parse_script_url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    match url::Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
+            Ok(value.to_owned())
+        }
+        _ => Err(format!("{value:?} is not an http(s) URL")),
+    }
 }
 
 fn parse_stun_urls(list: &str) -> Result<Vec<String>, String> {
@@ -1063,6 +1086,16 @@ mod tests {
         let turn = cfg.turn.unwrap();
         assert_eq!(turn.urls, ["turn:a:3478", "turns:b:5349"]);
         assert_eq!(turn.ttl_secs, DEFAULT_TURN_TTL_SECS);
+    }
+
+    #[test]
+    fn the_youtube_script_url_must_be_http() {
+        assert_eq!(
+            parse_script_url(" https://www.youtube.com/iframe_api "),
+            Ok("https://www.youtube.com/iframe_api".into())
+        );
+        assert!(parse_script_url("javascript:alert(1)").is_err());
+        assert!(parse_script_url("/yt.js").is_err());
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Where the web app loads images from besides itself: Kakao's profile pictures.
 const KAKAO_IMAGES: &str = "https://*.kakaocdn.net http://*.kakaocdn.net";
 
+/// Where YouTube's embedded players live.
+const YOUTUBE_FRAMES: &str = "https://www.youtube.com https://www.youtube-nocookie.com";
+
 /// The Content-Security-Policy of the UI (and every API response, where it costs nothing):
 /// scripts only from this origin, with WebAssembly compilation (`'wasm-unsafe-eval'`); styles
 /// from this origin, with inline `style` attributes (Yew sets the few the app uses: avatar hues,
@@ -44,10 +47,20 @@ pub fn content_security_policy(config: &ApiConfig) -> String {
             }
         }
     }
+    // The sing-along: the YouTube IFrame API script (and the scripts it loads from its own
+    // origin), YouTube's player frames, and backing-track files from any http(s) site (a
+    // member pastes the link; each browser loads it as a media element, without credentials).
+    let youtube = url::Url::parse(&config.youtube_api_url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+        .filter(|o| o != "null")
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
     format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{youtube}; style-src 'self'; \
          style-src-attr 'unsafe-inline'; img-src 'self' data: blob: {KAKAO_IMAGES}; \
-         media-src 'self' blob:; connect-src {}; font-src 'self'; object-src 'none'; \
+         media-src 'self' blob: https: http:; frame-src {YOUTUBE_FRAMES}{youtube}; \
+         connect-src {}; font-src 'self'; object-src 'none'; \
          base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         connect.join(" ")
     )
@@ -127,8 +140,13 @@ mod tests {
         ];
         let csp = content_security_policy(&config);
         assert!(csp.contains("connect-src 'self' ws://127.0.0.1:8081 wss://rooms.example.com;"));
-        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval';"));
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' https://www.youtube.com;"));
+        assert!(csp.contains("frame-src https://www.youtube.com https://www.youtube-nocookie.com"));
         assert!(csp.contains("frame-ancestors 'none'"));
+        // A stand-in YouTube script (tests) is allowed where it is, and only there.
+        config.youtube_api_url = "http://127.0.0.1:9999/yt/iframe_api.js".into();
+        let csp = content_security_policy(&config);
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' http://127.0.0.1:9999;"));
         assert!(!csp.contains("unsafe-eval'") || csp.contains("'wasm-unsafe-eval'"));
         assert!(!csp.contains("script-src 'self' 'unsafe-inline'"));
     }

@@ -133,7 +133,8 @@ impl Budget {
             | ClientMsg::MediaPlay { .. }
             | ClientMsg::MediaPause
             | ClientMsg::MediaSeek { .. }
-            | ClientMsg::MediaClear => Some(&mut self.media),
+            | ClientMsg::MediaClear
+            | ClientMsg::MediaError { .. } => Some(&mut self.media),
             ClientMsg::TimeSync { .. } => Some(&mut self.time_sync),
             _ => None,
         };

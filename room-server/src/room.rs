@@ -376,6 +376,7 @@ impl Room {
             ClientMsg::MediaPause => self.show.media_pause(user, now)?,
             ClientMsg::MediaSeek { position_ms } => self.show.media_seek(user, position_ms, now)?,
             ClientMsg::MediaClear => self.show.media_clear(user, now)?,
+            ClientMsg::MediaError { reason } => self.show.media_error(user, reason)?,
             // Answered by the session itself, which never sends it here.
             ClientMsg::TimeSync { .. } => return Ok(()),
             ClientMsg::Signal { to, data } => {

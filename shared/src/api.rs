@@ -281,6 +281,14 @@ pub struct ClientConfig {
     pub ice_servers: Vec<IceServer>,
     pub dev_login: bool,
     pub kakao_login: bool,
+    /// The YouTube IFrame Player API script the sing-along player loads.
+    #[serde(default = "default_youtube_api_url")]
+    pub youtube_api_url: String,
+}
+
+/// Production's YouTube IFrame Player API script (an older api-server does not send one).
+pub fn default_youtube_api_url() -> String {
+    "https://www.youtube.com/iframe_api".to_owned()
 }
 
 /// `POST /auth/exchange`: trades the one-time code from `/login/complete?code=...` (the end of

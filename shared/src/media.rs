@@ -38,6 +38,47 @@ pub struct MediaState {
     pub at_ms: i64,
     /// Who made the last change; `None` when the room cleared the stage itself (a new act).
     pub by: Option<crate::UserId>,
+    /// A member's player could not play this track (the first report per track); gone with
+    /// the next track.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<MediaFault>,
+}
+
+/// Why a member's player could not play the track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaFailure {
+    /// The video's owner does not allow it in other sites (YouTube errors 101 and 150).
+    EmbedBlocked,
+    /// No such video or file (YouTube error 100, an HTTP error).
+    NotFound,
+    /// Anything else: a format the browser cannot play, a broken file, a bad id.
+    Unplayable,
+}
+
+/// A playback failure as the room heard of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaFault {
+    pub reason: MediaFailure,
+    /// The member whose player failed.
+    pub by: crate::UserId,
+}
+
+/// Who may control the track: the performer on air (or counted down to going on air, so they
+/// can put their track on in time), or the host at any time until the show ends. The
+/// room-server enforces it; the web app shows the controls by it.
+pub fn may_control_media(
+    phase: crate::protocol::Phase,
+    host: crate::UserId,
+    performer: Option<crate::UserId>,
+    by: crate::UserId,
+) -> bool {
+    use crate::protocol::Phase;
+    match phase {
+        Phase::Ended => false,
+        Phase::OnAir | Phase::UpNext if performer == Some(by) => true,
+        _ => by == host,
+    }
 }
 
 impl MediaState {
@@ -205,11 +246,27 @@ mod tests {
             position_ms: 1_000,
             at_ms: 10_000,
             by: None,
+            error: None,
         };
         assert_eq!(s.position_at(12_500), 3_500);
         // A clock that went back never rewinds the track.
         assert_eq!(s.position_at(9_000), 1_000);
         s.playing = false;
         assert_eq!(s.position_at(12_500), 1_000);
+    }
+
+    #[test]
+    fn the_performer_on_air_and_the_host_control_the_track() {
+        use crate::protocol::Phase;
+        use crate::UserId;
+        let (host, perf, other) = (UserId(1), UserId(2), UserId(3));
+        assert!(may_control_media(Phase::OnAir, host, Some(perf), perf));
+        assert!(may_control_media(Phase::OnAir, host, Some(perf), host));
+        assert!(!may_control_media(Phase::OnAir, host, Some(perf), other));
+        assert!(may_control_media(Phase::Lobby, host, None, host));
+        // The act is over: its performer no longer controls the stage.
+        assert!(!may_control_media(Phase::Scoring, host, Some(perf), perf));
+        assert!(may_control_media(Phase::Nominating, host, Some(perf), host));
+        assert!(!may_control_media(Phase::Ended, host, None, host));
     }
 }

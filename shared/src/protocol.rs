@@ -84,6 +84,11 @@ pub enum ClientMsg {
     },
     /// Takes the track off the stage.
     MediaClear,
+    /// Any member: their player cannot play the track on the stage (told to the room once per
+    /// track, in `media_state.error`).
+    MediaError {
+        reason: crate::media::MediaFailure,
+    },
     /// Anyone: asks for the server's clock (answered with a `time_sync` frame, no `seq`).
     /// `client_ms` is echoed back as given.
     TimeSync {
@@ -112,13 +117,14 @@ impl ClientMsg {
             ClientMsg::MediaPause => "media_pause",
             ClientMsg::MediaSeek { .. } => "media_seek",
             ClientMsg::MediaClear => "media_clear",
+            ClientMsg::MediaError { .. } => "media_error",
             ClientMsg::TimeSync { .. } => "time_sync",
         }
     }
 }
 
 /// Every client frame type, so the server can tell "unknown type" from "bad fields".
-pub const CLIENT_MSG_TYPES: [&str; 18] = [
+pub const CLIENT_MSG_TYPES: [&str; 19] = [
     "chat",
     "react",
     "start",
@@ -136,6 +142,7 @@ pub const CLIENT_MSG_TYPES: [&str; 18] = [
     "media_pause",
     "media_seek",
     "media_clear",
+    "media_error",
     "time_sync",
 ];
 
@@ -696,6 +703,7 @@ mod tests {
             json!({"type":"media_pause"}),
             json!({"type":"media_seek","position_ms":1}),
             json!({"type":"media_clear"}),
+            json!({"type":"media_error","reason":"embed_blocked"}),
             json!({"type":"time_sync","client_ms":1.5}),
         ];
         assert_eq!(every.len(), CLIENT_MSG_TYPES.len());
@@ -816,6 +824,10 @@ mod tests {
                 position_ms: 1_500,
                 at_ms: 1_764_012_345_678,
                 by: Some(user),
+                error: Some(crate::media::MediaFault {
+                    reason: crate::media::MediaFailure::EmbedBlocked,
+                    by: user,
+                }),
             }),
         ];
         let directs = [

@@ -390,6 +390,26 @@ strings! {
     ErrNotAllowed => "Only the performer on air or the host can control the track.", "반주는 지금 무대에 선 사람이나 호스트만 조작할 수 있어요.";
     ErrInvalidMedia => "That is not a YouTube video or an audio or video file link.", "유튜브 영상이나 음악·영상 파일 링크가 아니에요.";
     ErrNoMedia => "There is no track on the stage.", "무대에 올린 반주가 없어요.";
+    TrackHeading => "Backing track", "반주";
+    TrackNone => "No track on the stage.", "무대에 올린 반주가 없어요.";
+    TrackUrlLabel => "YouTube link or audio/video file URL", "유튜브 링크나 음악·영상 파일 주소";
+    TrackUrlPlaceholder => "https://youtu.be/… or https://…/song.mp3", "https://youtu.be/… 또는 https://…/song.mp3";
+    TrackSet => "Put on stage", "무대에 올리기";
+    TrackPlay => "Play", "재생";
+    TrackPause => "Pause", "일시정지";
+    TrackClear => "Take off", "내리기";
+    TrackSeek => "Position in the track", "반주 위치";
+    TrackPlaying => "Playing", "재생 중";
+    TrackPaused => "Paused", "일시정지됨";
+    TrackYoutube => "YouTube video", "유튜브 영상";
+    TrackFile => "Audio/video file", "음악·영상 파일";
+    TrackTapToPlay => "Tap to play the backing track", "눌러서 반주 듣기";
+    TrackEmbedBlocked => "This video's owner does not allow it to be played here.", "영상 주인이 다른 사이트에서 재생하는 걸 막아 두었어요.";
+    TrackNotFound => "This track could not be found.", "반주를 찾을 수 없어요.";
+    TrackUnplayable => "This track cannot be played in the browser.", "브라우저에서 재생할 수 없는 반주예요.";
+    TrackPickAnother => "Pick another track.", "다른 반주를 골라 주세요.";
+    MusicMode => "Music mode", "음악 모드";
+    MusicModeHint => "Your mic without echo cancellation, noise suppression or auto gain: singing sounds like music, not a call. Use headphones.", "마이크의 에코 제거·잡음 제거·자동 음량을 꺼서 노래가 통화가 아니라 음악처럼 들려요. 헤드폰을 써 주세요.";
     ErrRoomUnavailable => "The room is moving to another server; that did not go through, try again.", "방이 다른 서버로 옮겨지는 중이라 반영되지 않았어요. 다시 시도해 주세요.";
     ErrInternal => "Something went wrong on the server.", "서버에 문제가 생겼어요.";
 }

@@ -5,6 +5,7 @@
 //! - `hooks`: the room connection (`use_room_socket`) and small helpers;
 //! - `services`: REST calls and local storage;
 //! - `state`: the pure room-state reducer, kept in step with the room-server;
+//! - `sync`: the sing-along track's clock and drift corrections (pure);
 //! - `chart`, `pagination`: pure helpers for the score-trend chart and paginated lists;
 //! - `context`: session, language and toasts shared through Yew contexts;
 //! - `i18n`: every string in English and Korean.
@@ -17,8 +18,10 @@ pub mod hooks;
 pub mod i18n;
 pub mod moments;
 pub mod pagination;
+pub mod player;
 pub mod services;
 pub mod state;
+pub mod sync;
 pub mod video;
 
 use wasm_bindgen::prelude::*;

@@ -29,5 +29,6 @@ pub async fn get_config(state: web::Data<AppState>, me: MaybeAuthUser) -> web::J
         ice_servers,
         dev_login: config.dev_mode,
         kakao_login: config.kakao.is_some(),
+        youtube_api_url: config.youtube_api_url.clone(),
     })
 }

@@ -21,6 +21,7 @@ backend_test!(client_config_lists_stun_and_logins, |srv| {
     assert_eq!(config.ice_servers[0].username, None);
     assert!(config.dev_login);
     assert!(!config.kakao_login);
+    assert_eq!(config.youtube_api_url, "https://www.youtube.com/iframe_api");
 });
 
 backend_test!(
@@ -31,14 +32,29 @@ backend_test!(
             "stun:stun.example.org:3478".into(),
             "stun:127.0.0.1:3478".into(),
         ];
+        c.youtube_api_url = "http://127.0.0.1:9/yt/iframe_api.js".into();
     },
     |srv| {
-        let config: ClientConfig = srv.get("/api/v1/config").await.json();
+        let reply = srv.get("/api/v1/config").await;
+        // The page may load the configured YouTube script, from its origin only.
+        let csp = reply
+            .header("content-security-policy")
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' http://127.0.0.1:9;"),
+            "{csp}"
+        );
+        let config: ClientConfig = reply.json();
         assert_eq!(
             config.ice_servers[0].urls,
             vec!["stun:stun.example.org:3478", "stun:127.0.0.1:3478"]
         );
         assert!(!config.dev_login);
+        assert_eq!(
+            config.youtube_api_url,
+            "http://127.0.0.1:9/yt/iframe_api.js"
+        );
     }
 );
 

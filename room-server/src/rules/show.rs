@@ -1,6 +1,8 @@
 use onair_shared::api::{RankedRoundReport, ScoreEntry};
 use onair_shared::auth::{RankedStanding, TicketRoom};
-use onair_shared::media::{parse_media, MediaState, MEDIA_POSITION_MAX_MS};
+use onair_shared::media::{
+    parse_media, MediaFailure, MediaFault, MediaState, MEDIA_POSITION_MAX_MS,
+};
 use onair_shared::protocol::{
     mean_two_decimals, ActResult, ChatLine, ErrorCode, EventKind, LeaveReason, MemberView, Phase,
     ReactionKind, RoomSnapshot, RoundView, CHAT_MAX_CHARS, SCORE_MAX, SCORE_MIN,
@@ -488,9 +490,12 @@ impl Show {
         if matches!(self.stage, Stage::Ended) {
             return Err(ErrorCode::WrongPhase);
         }
-        let on_air = matches!(self.stage,
-            Stage::OnAir { performer } | Stage::UpNext { performer, .. } if performer == by);
-        if by == self.host || on_air {
+        let performer = match self.stage {
+            Stage::OnAir { performer } | Stage::UpNext { performer, .. } => Some(performer),
+            _ => None,
+        };
+        // The rule itself is shared with the web app, which shows the controls by it.
+        if onair_shared::media::may_control_media(self.phase(), self.host, performer, by) {
             Ok(())
         } else {
             Err(ErrorCode::NotAllowed)
@@ -513,6 +518,7 @@ impl Show {
             position_ms: 0,
             at_ms: now,
             by: Some(by),
+            error: None,
         })
     }
 
@@ -565,6 +571,20 @@ impl Show {
             at_ms: now,
             by: Some(by),
             ..MediaState::default()
+        })
+    }
+
+    /// A member's player cannot play the track: the room hears of it once per track (the
+    /// first report; later ones change nothing, so a member cannot flood the room with them).
+    pub fn media_error(&mut self, by: UserId, reason: MediaFailure) -> Outcome {
+        self.require_member(by)?;
+        self.require_media()?;
+        if self.media.error.is_some() {
+            return Ok(Vec::new());
+        }
+        self.media_changed(MediaState {
+            error: Some(MediaFault { reason, by }),
+            ..self.media.clone()
         })
     }
 

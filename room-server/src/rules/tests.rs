@@ -1007,3 +1007,41 @@ fn the_room_closes_when_its_creator_leaves_after_the_show() {
     assert_eq!(types(&ev), ["member_left", "host_changed"]);
     assert_eq!(show.closed(), None);
 }
+
+#[test]
+fn a_member_whose_player_fails_tells_the_room_once_per_track() {
+    use onair_shared::media::{MediaFailure, MediaFault};
+    let mut show = room_with(&[B, C]);
+    // Nothing on the stage: nothing to fail.
+    assert_eq!(
+        show.media_error(C, MediaFailure::Unplayable),
+        Err(ErrorCode::NoMedia)
+    );
+    show.media_set(HOST, "dQw4w9WgXcQ", 0).unwrap();
+    let ev = show.media_error(C, MediaFailure::EmbedBlocked).unwrap();
+    assert_eq!(types(&ev), ["media_state"]);
+    let fault = Some(MediaFault {
+        reason: MediaFailure::EmbedBlocked,
+        by: C,
+    });
+    assert_eq!(media_of(&show).error, fault);
+    // Every other member's player fails too: the room has heard it already.
+    assert!(show
+        .media_error(B, MediaFailure::EmbedBlocked)
+        .unwrap()
+        .is_empty());
+    assert!(show
+        .media_error(C, MediaFailure::NotFound)
+        .unwrap()
+        .is_empty());
+    // The report stays with the track through play and pause, and goes with the next track.
+    show.media_play(HOST, None, 10).unwrap();
+    assert_eq!(media_of(&show).error, fault);
+    show.media_set(HOST, "https://cdn.example.org/other.mp3", 20)
+        .unwrap();
+    assert_eq!(media_of(&show).error, None);
+    assert_eq!(
+        show.media_error(UserId(77), MediaFailure::Unplayable),
+        Err(ErrorCode::NotAMember)
+    );
+}

@@ -1479,3 +1479,85 @@ async fn chat_through_a_failover_across_three_instances_arrives_once_and_in_orde
         assert_eq!(lines, expected, "{who}'s lines, once each, in order");
     }
 }
+
+/// The media state in a frame, if it is a `media_state` event.
+fn media_state_in(msg: &ServerMsg) -> Option<onair_shared::media::MediaState> {
+    match msg {
+        ServerMsg::Event(e) => match &e.kind {
+            EventKind::MediaState(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[actix_rt::test]
+async fn a_track_playing_when_the_owner_dies_plays_on_from_where_it_was() {
+    let Some(redis) = Redis::start() else { return };
+    let mut a = Instance::start("a", &redis);
+    let b = Instance::start("b", &redis);
+    let r = fresh_room(1);
+    let (mut host, _) = Client::join(&a.server, 1, &r).await; // a owns the room
+    let url = format!("ws://{}/ws?ticket={}", b.server.addr, ticket(2, &r));
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut two = Client {
+        ws,
+        user: UserId(2),
+        last_seq: 0,
+    };
+    until_welcome(&mut two, Duration::from_secs(5)).await;
+    host.event().await;
+
+    // The host plays a track from 30 s; two, on the other instance, hears of it.
+    host.send(json!({"type":"media_set","url":"https://cdn.example.org/backing.mp3"}))
+        .await;
+    host.send(json!({"type":"media_play","position_ms":30000}))
+        .await;
+    let playing = std::cell::RefCell::new(None);
+    read_until(
+        &mut two,
+        Duration::from_secs(5),
+        true,
+        "the track playing",
+        |m| {
+            let s = media_state_in(m).filter(|s| s.playing);
+            let found = s.is_some();
+            *playing.borrow_mut() = s;
+            found
+        },
+    )
+    .await;
+    let playing = playing.into_inner().unwrap();
+    let played_at = Instant::now();
+    a.kill();
+
+    // b takes the room over: the same track, still playing, anchored at the same server time,
+    // so every browser computes the same position as before (no restart from 0 or 30 s).
+    let room = until_welcome(&mut two, Duration::from_secs(15)).await;
+    assert_eq!(
+        room.media, playing,
+        "the playback state survived the takeover"
+    );
+    assert!(room.media.playing);
+
+    // The host comes back through b and pauses: the position has run on meanwhile.
+    let (mut host, snap) = Client::join(&b.server, 1, &r).await;
+    assert_eq!(snap.media, playing);
+    host.send(json!({"type":"media_pause"})).await;
+    let paused = std::cell::RefCell::new(None);
+    read_until(&mut two, Duration::from_secs(5), true, "the pause", |m| {
+        let s = media_state_in(m).filter(|s| !s.playing);
+        let found = s.is_some();
+        *paused.borrow_mut() = s;
+        found
+    })
+    .await;
+    let paused = paused.into_inner().unwrap();
+    let ran = played_at.elapsed().as_millis() as u64;
+    assert!(
+        paused.position_ms >= 30_000 + ran.saturating_sub(1_000)
+            && paused.position_ms <= 30_000 + ran + 1_000,
+        "paused at {} ms after about {ran} ms of play from 30000",
+        paused.position_ms
+    );
+}

@@ -1,6 +1,7 @@
 //! Reusable pieces of the screens.
 
 pub mod avatar;
+pub mod backing_track;
 pub mod chat;
 pub mod confirm;
 pub mod connection_banner;

@@ -188,6 +188,32 @@ impl Reducible for SocketView {
     }
 }
 
+/// What receives the answers to `time_sync`: `(client_ms, server_ms)` as the frame says.
+pub type ClockHandler = Rc<dyn Fn(f64, f64)>;
+
+/// The one place a `time_sync` handler is registered (the sing-along clock).
+#[derive(Clone, Default)]
+pub struct ClockSink(Rc<RefCell<Option<ClockHandler>>>);
+
+impl PartialEq for ClockSink {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl ClockSink {
+    pub fn set(&self, handler: Option<ClockHandler>) {
+        *self.0.borrow_mut() = handler;
+    }
+
+    fn deliver(&self, client_ms: f64, server_ms: f64) {
+        let handler = self.0.borrow().clone();
+        if let Some(h) = handler {
+            h(client_ms, server_ms);
+        }
+    }
+}
+
 /// What the room page gets: the state to draw and a way to send.
 #[derive(Clone, PartialEq)]
 pub struct RoomSocket {
@@ -195,6 +221,8 @@ pub struct RoomSocket {
     pub send: Callback<ClientMsg>,
     /// Where `signal` frames from other members go.
     pub signals: SignalSink,
+    /// Where the answers to `time_sync` go.
+    pub clock: ClockSink,
 }
 
 impl RoomSocket {
@@ -215,12 +243,14 @@ pub fn use_room_socket(room: RoomId) -> RoomSocket {
     let toaster = use_toaster();
     let outbox = use_mut_ref(|| None::<UnboundedSender<Cmd>>);
     let signals = (*use_state(SignalSink::default)).clone();
+    let clock = (*use_state(ClockSink::default)).clone();
 
     {
         let out = view.dispatcher();
         let session = session.dispatcher();
         let outbox = outbox.clone();
         let signals = signals.clone();
+        let clock = clock.clone();
         use_effect_with(room, move |&room| {
             // A new room (or the first render): start from a clean view.
             out.dispatch(SocketAction::Status(ConnStatus::Connecting));
@@ -233,6 +263,7 @@ pub fn use_room_socket(room: RoomId) -> RoomSocket {
                 session,
                 bursts: Cell::new(0),
                 signals,
+                clock,
                 signaled_last: Cell::new(false),
             };
             spawn_local(task.run(rx));
@@ -256,6 +287,7 @@ pub fn use_room_socket(room: RoomId) -> RoomSocket {
         view: Rc::new((*view).clone()),
         send,
         signals,
+        clock,
     }
 }
 
@@ -276,6 +308,7 @@ struct Task {
     /// Numbers the reaction bursts.
     bursts: Cell<u32>,
     signals: SignalSink,
+    clock: ClockSink,
     /// The last message sent that names another member was a `signal`: a `not_a_member`
     /// now is about that signal (the member just went away), not something to show.
     signaled_last: Cell<bool>,
@@ -411,11 +444,11 @@ impl Task {
                             }
                         }
                         Ingest::Signal { from, data } => self.signals.deliver(from, data),
-                        // The sing-along player does not ask for the clock yet.
-                        Ingest::Stale
-                        | Ingest::AwaitingResync
-                        | Ingest::NotSynced
-                        | Ingest::Clock { .. } => {}
+                        Ingest::Clock {
+                            client_ms,
+                            server_ms,
+                        } => self.clock.deliver(client_ms, server_ms),
+                        Ingest::Stale | Ingest::AwaitingResync | Ingest::NotSynced => {}
                         Ingest::Error {
                             code: ErrorCode::NotAMember,
                             ..
@@ -516,9 +549,14 @@ impl Task {
     }
 
     /// A message the member tried to send while not connected: "not connected". Video
-    /// signals are dropped quietly; the calls start again after the next `welcome`.
+    /// signals are dropped quietly; the calls start again after the next `welcome`. So are the
+    /// sing-along player's clock requests (it asks again).
     fn refuse_offline(&self, msg: &ClientMsg) {
-        if !matches!(msg, ClientMsg::Signal { .. }) {
+        // Clock samples and playback-error reports are the player's, not the member's doing.
+        if !matches!(
+            msg,
+            ClientMsg::Signal { .. } | ClientMsg::TimeSync { .. } | ClientMsg::MediaError { .. }
+        ) {
             self.toaster.key(Key::NotConnected);
         }
     }

@@ -35,7 +35,19 @@ pub struct Video {
     pub audio_blocked: Callback<()>,
     /// The member clicked "turn on sound".
     pub enable_audio: Callback<()>,
+    /// How late the stage performer's voice reaches us (ms, 0 when we perform or there is no
+    /// call): the sing-along track waits as long.
+    pub voice_delay_ms: f64,
+    /// Our microphone is in music mode (no echo cancellation, noise suppression, auto gain).
+    pub music_mode: bool,
+    pub toggle_music_mode: Callback<()>,
 }
+
+/// How often the performer's voice delay is measured.
+const VOICE_STATS_MS: u32 = 2_000;
+/// A change of the voice delay smaller than this is not worth a re-render (the player's own
+/// dead band is wider).
+const VOICE_DELAY_STEP_MS: f64 = 15.0;
 
 /// How often stuck calls are looked at.
 const TICK_MS: u32 = 2_000;
@@ -244,6 +256,70 @@ pub fn use_video(room: RoomId, socket: &RoomSocket) -> Video {
         })
     };
 
+    // The stage performer's voice delay, from the call with them.
+    let voice_delay = use_state(|| 0.0f64);
+    {
+        let slot = slot.clone();
+        let voice_delay = voice_delay.clone();
+        let stage = socket
+            .view
+            .room
+            .as_ref()
+            .and_then(|r| crate::video::plan::stage_user(r))
+            .filter(|u| Some(*u) != socket.view.you);
+        let last = use_mut_ref(|| None::<(onair_shared::UserId, crate::video::voice::Jitter)>);
+        use_interval(
+            move || {
+                let conn = stage.and_then(|user| {
+                    current(&slot)?
+                        .try_borrow()
+                        .ok()?
+                        .connection_with(user)
+                        .map(|c| (user, c))
+                });
+                let Some((user, conn)) = conn else {
+                    if *voice_delay != 0.0 {
+                        voice_delay.set(0.0);
+                    }
+                    return;
+                };
+                let (voice_delay, last) = (voice_delay.clone(), last.clone());
+                spawn_local(async move {
+                    let Some((jitter, rtt)) = crate::video::voice::sample(&conn).await else {
+                        return;
+                    };
+                    let prev = last.borrow().filter(|(u, _)| *u == user).map(|(_, j)| j);
+                    *last.borrow_mut() = Some((user, jitter));
+                    if let Some(d) = crate::video::voice::delay_between(prev, jitter, rtt) {
+                        if (d - *voice_delay).abs() >= VOICE_DELAY_STEP_MS {
+                            voice_delay.set(d);
+                        }
+                    }
+                });
+            },
+            VOICE_STATS_MS,
+        );
+    }
+
+    let music_mode = use_state(|| false);
+    let toggle_music_mode = {
+        let slot = slot.clone();
+        let music_mode = music_mode.clone();
+        Callback::from(move |()| {
+            let on = !*music_mode;
+            let Some(track) = current(&slot).and_then(|m| m.try_borrow().ok()?.mic_track()) else {
+                return;
+            };
+            let music_mode = music_mode.clone();
+            spawn_local(async move {
+                match crate::video::voice::set_music_mode(&track, on).await {
+                    Ok(()) => music_mode.set(on),
+                    Err(e) => web_sys::console::warn_2(&"onair: music mode".into(), &e),
+                }
+            });
+        })
+    };
+
     let audio_blocked = {
         let ui = view.dispatcher();
         Callback::from(move |()| ui.dispatch(VideoAction::AudioBlocked(true)))
@@ -262,6 +338,9 @@ pub fn use_video(room: RoomId, socket: &RoomSocket) -> Video {
         toggle_mic,
         audio_blocked,
         enable_audio,
+        voice_delay_ms: *voice_delay,
+        music_mode: *music_mode,
+        toggle_music_mode,
     }
 }
 

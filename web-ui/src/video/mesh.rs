@@ -662,6 +662,19 @@ impl Mesh {
         self.audio.is_some()
     }
 
+    /// Our microphone track, if any (for music mode's constraints).
+    pub fn mic_track(&self) -> Option<MediaStreamTrack> {
+        self.audio.clone()
+    }
+
+    /// The call with `user`, if one is up (for the voice delay's `getStats()`).
+    pub fn connection_with(&self, user: UserId) -> Option<RtcPeerConnection> {
+        self.links
+            .get(&user)
+            .and_then(|l| l.pc.as_ref())
+            .map(|pc| pc.conn.clone())
+    }
+
     /// The camera is now `device`; `track` is a newly started camera. Anything but `On`
     /// stops the camera (its light goes off) and sends no video.
     pub fn set_camera(&mut self, device: Device, track: Option<MediaStreamTrack>) {

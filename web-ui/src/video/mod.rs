@@ -7,6 +7,7 @@
 //! - [`view`]: what the page draws (a Yew reducer).
 //! - [`media`]: camera and microphone (`getUserMedia`).
 //! - [`mesh`]: the peer connections, one per other online member.
+//! - [`voice`]: the performer's voice delay (for the sing-along track) and music mode.
 //!
 //! The `use_video` hook (`hooks/use_video.rs`) wires them to the room page.
 
@@ -15,6 +16,7 @@ pub mod mesh;
 pub mod plan;
 pub mod signal;
 pub mod view;
+pub mod voice;
 
 pub use media::Device;
 pub use view::{Remote, VideoView};

@@ -11,5 +11,6 @@ mod profile;
 mod reload;
 mod screens;
 mod show;
+mod sing;
 mod stage;
 mod video;

@@ -31,6 +31,9 @@ pub struct Options {
     pub turn: Option<onair_api_server::config::TurnConfig>,
     /// Any other change to the api-server's configuration (limits, fair play).
     pub api: Option<fn(&mut onair_api_server::config::ApiConfig)>,
+    /// Serve the sing-along stand-ins (see [`fake_media`]) and point `youtube_api_url` at the
+    /// stand-in YouTube script.
+    pub media: bool,
 }
 
 impl Default for Options {
@@ -43,6 +46,7 @@ impl Default for Options {
             stun_urls: None,
             turn: None,
             api: None,
+            media: false,
         }
     }
 }
@@ -56,6 +60,9 @@ pub struct Stack {
     data: TempDir,
     servers: Servers,
     kakao: Option<actix_web::dev::ServerHandle>,
+    /// The sing-along stand-ins' base URL (`Options::media`).
+    pub media_url: Option<String>,
+    media: Option<actix_web::dev::ServerHandle>,
 }
 
 impl Stack {
@@ -87,6 +94,10 @@ impl Stack {
         let data = TempDir::new(&format!("e2e-{name}"));
         let db = format!("sqlite://{}", data.path().join("onair.db").display());
         let mut kakao = None;
+        let media = options
+            .media
+            .then(|| fake_media(&data.path().join("media")));
+        let media_url = media.as_ref().map(|(base, _)| base.clone());
         let servers = Servers::start(
             Database::parse(&db).unwrap(),
             SECRET,
@@ -102,6 +113,9 @@ impl Stack {
                     config.stun_urls = stun.clone();
                 }
                 config.turn = options.turn.clone();
+                if let Some(base) = &media_url {
+                    config.youtube_api_url = format!("{base}/yt/iframe_api.js");
+                }
                 if let Some(tweak) = options.api {
                     tweak(config);
                 }
@@ -135,6 +149,8 @@ impl Stack {
             data,
             servers,
             kakao,
+            media_url,
+            media: media.map(|(_, handle)| handle),
         })
     }
 
@@ -175,6 +191,7 @@ impl Stack {
         .collect();
         match media {
             Media::None => {}
+            Media::NoAutoplay => args.retain(|a| !a.starts_with("--autoplay-policy")),
             Media::Fake => {
                 args.push("--use-fake-device-for-media-stream".into());
                 args.push("--use-fake-ui-for-media-stream".into());
@@ -208,6 +225,9 @@ impl Stack {
         self.servers.stop().await;
         if let Some(kakao) = &self.kakao {
             kakao.stop(false).await;
+        }
+        if let Some(media) = &self.media {
+            media.stop(false).await;
         }
         // Drop ends chromedriver and its browsers.
     }
@@ -262,6 +282,9 @@ fn processes_with_arg_prefix(prefix: &str) -> Vec<u32> {
 pub enum Media {
     /// Nothing (a request finds no device).
     None,
+    /// No devices, and Chromium's own autoplay rule: a page may start sound only after a
+    /// click (the other browsers play sound without one).
+    NoAutoplay,
     /// Chromium's fake devices, allowed without a prompt.
     Fake,
     /// Fake devices would be there, but every permission prompt is refused.
@@ -784,6 +807,72 @@ fn fake_kakao() -> (String, actix_web::dev::ServerHandle) {
     .workers(1)
     .bind("127.0.0.1:0")
     .expect("fake Kakao binds");
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    actix_rt::spawn(server);
+    (format!("http://{addr}"), handle)
+}
+
+/// Seconds of sound in each generated track: longer than any sing-along journey runs, even on
+/// a loaded machine (a track that ends stops playing, and then nothing is in step).
+pub const TRACK_SECS: u32 = 600;
+
+/// A mono 16-bit PCM WAV of `secs` seconds: a 440 Hz tone whose loudness steps every second
+/// (so the file has something to hear, and positions differ).
+pub fn tone_wav(secs: u32) -> Vec<u8> {
+    // 4 kHz is plenty for a 440 Hz tone and keeps 10 minutes under 5 MB.
+    const RATE: u32 = 4_000;
+    let samples = RATE * secs;
+    let data_len = samples * 2;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&RATE.to_le_bytes());
+    out.extend_from_slice(&(RATE * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..samples {
+        let t = f64::from(i) / f64::from(RATE);
+        let loud = 2_000.0 + 1_000.0 * f64::from((i / RATE) % 4);
+        let v = (loud * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16;
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// The sing-along stand-ins on a port of their own (another origin, like YouTube and a file
+/// host): `/yt/iframe_api.js` (tests/fixtures/youtube-standin.js, the `YT.Player` surface
+/// over an HTML5 `<video>`) and `/media/*.wav`, generated into `dir` (with range requests, so
+/// the players can seek). `track.wav` is a file URL's track; `toneA_12345.wav` is what the
+/// stand-in plays for the YouTube id `toneA_12345`.
+fn fake_media(dir: &std::path::Path) -> (String, actix_web::dev::ServerHandle) {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    std::fs::create_dir_all(dir).expect("media dir");
+    let wav = tone_wav(TRACK_SECS);
+    for name in ["track.wav", "toneA_12345.wav"] {
+        std::fs::write(dir.join(name), &wav).expect("write a track");
+    }
+    async fn script() -> HttpResponse {
+        HttpResponse::Ok()
+            .content_type("text/javascript; charset=utf-8")
+            .body(include_str!("../fixtures/youtube-standin.js"))
+    }
+    let dir = dir.to_path_buf();
+    let server = HttpServer::new(move || {
+        App::new()
+            .route("/yt/iframe_api.js", web::get().to(script))
+            .service(actix_files::Files::new("/media", &dir))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("fake media binds");
     let addr = server.addrs()[0];
     let server = server.run();
     let handle = server.handle();

@@ -1,4 +1,5 @@
 use crate::app::Route;
+use crate::components::backing_track::BackingTrack;
 use crate::components::chat::Chat;
 use crate::components::confirm::Confirm;
 use crate::components::connection_banner::ConnectionBanner;
@@ -11,7 +12,7 @@ use crate::components::score_dialog::ScoreDialog;
 use crate::components::stage::{phase_code, Stage};
 use crate::components::video::{MediaControls, RemoteAudio};
 use crate::context::{use_lang, use_toaster};
-use crate::hooks::{use_room_socket, use_video, ConnStatus, StopReason};
+use crate::hooks::{use_room_clock, use_room_socket, use_video, ConnStatus, StopReason};
 use crate::i18n::{Key, Lang};
 use crate::services::api;
 use onair_shared::api::RoomView;
@@ -34,6 +35,22 @@ pub fn room_page(props: &RoomPageProps) -> Html {
     let lang = use_lang();
     let socket = use_room_socket(props.id);
     let video = use_video(props.id, &socket);
+    let clock = use_room_clock(&socket);
+    // The YouTube IFrame API script for the sing-along player (`GET /config`).
+    let youtube_api_url = use_state(|| None::<String>);
+    {
+        let youtube_api_url = youtube_api_url.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let url = match api::config().await {
+                    Ok(c) => c.youtube_api_url,
+                    // Without an answer: production's script (the CSP may still refuse it).
+                    Err(_) => onair_shared::api::default_youtube_api_url(),
+                };
+                youtube_api_url.set(Some(url));
+            });
+        });
+    }
     let navigator = use_navigator();
     // The catalogue entry, for the description (the live snapshot has no description).
     let info = use_state(|| None::<RoomView>);
@@ -253,6 +270,10 @@ pub fn room_page(props: &RoomPageProps) -> Html {
                             reactions={view.reactions.clone()} video={stage_video}>
                             { controls }
                         </Stage>
+                        <BackingTrack room={room.clone()} you={view.you} on_send={socket.send.clone()}
+                            clock={clock.clone()} youtube_api_url={(*youtube_api_url).clone()}
+                            voice_delay_ms={video.voice_delay_ms} music_mode={video.music_mode}
+                            on_music_mode={video.toggle_music_mode.clone()} />
                         if let Some(you) = view.you {
                             <ScoreDialog room={room.clone()} {you} on_send={socket.send.clone()} />
                             <NominateDialog room={room.clone()} {you} on_send={socket.send.clone()} />
