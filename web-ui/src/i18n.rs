@@ -204,6 +204,7 @@ strings! {
     PlayAgainHint => "Everyone stays, scores start from zero.", "모두 그대로, 점수는 처음부터 다시 시작해요.";
     WaitingPlayAgain => "The host can start another show with everyone here.", "호스트가 지금 멤버 그대로 새 쇼를 시작할 수 있어요.";
     Results => "Results", "결과";
+    MoreRooms => "More rooms", "방 더 보기";
     NoScore => "no score", "점수 없음";
     Points => "pts", "점";
     MembersTitle => "Members", "참가자";

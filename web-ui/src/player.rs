@@ -152,6 +152,10 @@ impl Player {
             Player::Html(p) => {
                 // No more events: the handler goes with this player.
                 p.el.set_onerror(None);
+                let _ = p.el.remove_event_listener_with_callback(
+                    "loadedmetadata",
+                    p.metadata.as_ref().unchecked_ref(),
+                );
                 let _ = p.el.pause();
                 let _ = p.el.remove_attribute("src");
                 p.el.remove();
@@ -169,6 +173,7 @@ pub struct HtmlPlayer {
     pub el: HtmlMediaElement,
     on_event: EventHandler,
     _error: Closure<dyn FnMut(web_sys::Event)>,
+    metadata: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl HtmlPlayer {
@@ -194,12 +199,28 @@ impl HtmlPlayer {
             }));
         });
         el.set_onerror(Some(error.as_ref().unchecked_ref()));
+        // A video file (a lyrics video, say) shows its picture; an audio file takes no room.
+        let target = el.clone();
+        let metadata = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            let width = js_sys::Reflect::get(&target, &"videoWidth".into())
+                .ok()
+                .and_then(|w| w.as_f64())
+                .unwrap_or(0.0);
+            if width > 0.0 {
+                let _ = target.set_attribute("data-picture", "");
+            } else {
+                let _ = target.remove_attribute("data-picture");
+            }
+        });
+        let _ = el
+            .add_event_listener_with_callback("loadedmetadata", metadata.as_ref().unchecked_ref());
         el.set_src(url);
         host.append_child(&el).ok()?;
         Some(HtmlPlayer {
             el,
             on_event,
             _error: error,
+            metadata,
         })
     }
 

@@ -54,18 +54,30 @@ pub struct RoomFilter {
 }
 
 impl RoomFilter {
-    pub fn query(&self) -> String {
+    /// The query parameters (an absent one: any).
+    pub fn params(&self) -> Vec<(&'static str, Option<String>)> {
         let search = self.search.trim();
-        query(&[
+        vec![
             ("category", self.category.map(|c| c.as_str().to_owned())),
             ("mode", self.mode.map(|m| m.as_str().to_owned())),
             ("q", (!search.is_empty()).then(|| search.to_owned())),
-        ])
+        ]
+    }
+
+    pub fn query(&self) -> String {
+        query(&self.params())
     }
 }
 
-pub async fn rooms(filter: &RoomFilter) -> Result<RoomList, ApiError> {
-    get(&format!("/rooms{}", filter.query())).await
+/// Rooms on one page of the lobby; "More rooms" fetches the next.
+pub const LOBBY_PAGE: u32 = 24;
+
+/// One page of the lobby, newest first: the first (`cursor: None`) or the one after `cursor`.
+pub async fn rooms(filter: &RoomFilter, cursor: Option<&str>) -> Result<RoomList, ApiError> {
+    let mut params = filter.params();
+    params.push(("limit", Some(LOBBY_PAGE.to_string())));
+    params.push(("cursor", cursor.map(str::to_owned)));
+    get(&format!("/rooms{}", query(&params))).await
 }
 
 pub async fn room(id: RoomId) -> Result<RoomView, ApiError> {

@@ -812,3 +812,65 @@ async fn each_act_is_counted_down_and_the_host_plays_again() {
     carol.close().await;
     stack.stop().await;
 }
+
+#[actix_rt::test]
+async fn the_lobby_shows_more_rooms_a_page_at_a_time() {
+    let Some(stack) = Stack::start("stage-lobby-pages").await else {
+        return;
+    };
+    let dana = stack.browser().await;
+    dana.log_in("Dana").await;
+    dana.wait_for("#create-room-title").await;
+    // 30 rooms by 30 hosts (one open room each), made through the REST API from the page.
+    dana.js(
+        "window.__made = 0;
+         (async () => {
+           for (let i = 1; i <= 30; i++) {
+             const login = await fetch('/api/v1/auth/dev', {method: 'POST',
+               headers: {'content-type': 'application/json'}, body: JSON.stringify({name: 'Host ' + i})});
+             const token = (await login.json()).token;
+             await fetch('/api/v1/rooms', {method: 'POST',
+               headers: {'content-type': 'application/json', 'authorization': 'Bearer ' + token},
+               body: JSON.stringify({title: 'Paged room ' + i})});
+             window.__made = i;
+           }
+         })();",
+    )
+    .await;
+    for _ in 0..300 {
+        if dana.js("return window.__made;").await == serde_json::json!(30) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        dana.js("return window.__made;").await,
+        serde_json::json!(30)
+    );
+    dana.click("#refresh-rooms").await;
+    // The newest 24 first, then the other 6 with "More rooms", which then goes away.
+    dana.wait_for_count(".room-card", 24).await;
+    assert!(dana.text(".room-list").await.contains("Paged room 30"));
+    dana.click("#lang-switch").await;
+    dana.resize(390, 844).await;
+    dana.wait_for_text("#more-rooms", "방 더 보기").await;
+    dana.js("document.querySelector('#more-rooms').scrollIntoView({block: 'center'});")
+        .await;
+    dana.screenshot("lobby-more-rooms-ko-phone").await;
+    dana.click("#lang-switch").await;
+    dana.resize(1280, 800).await;
+    dana.click("#more-rooms").await;
+    dana.wait_for_count(".room-card", 30).await;
+    dana.wait_gone("#more-rooms").await;
+    // The list refreshes itself every few seconds: the older page stays.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(dana.count(".room-card").await, 30);
+    // A search starts over from its own first page.
+    dana.type_into("#room-search", "Paged room 1").await;
+    dana.wait_for_count(".room-card", 11).await;
+    assert_eq!(dana.count("#more-rooms").await, 0);
+    dana.screenshot("lobby-more-rooms").await;
+
+    dana.close().await;
+    stack.stop().await;
+}

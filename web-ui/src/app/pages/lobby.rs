@@ -21,6 +21,14 @@ const REFRESH_MS: u32 = 5_000;
 pub fn lobby() -> Html {
     let lang = use_lang();
     let rooms = use_state(|| None::<Vec<RoomView>>);
+    // Older pages fetched with "More rooms" (kept across the first page's refreshes), and
+    // where the next one starts (`None`: there is none).
+    let more = use_state(Vec::<RoomView>::new);
+    let next_cursor = use_state(|| None::<String>);
+    let more_in_flight = use_state(|| false);
+    // Whether older pages are shown (read by timers and effects, so not a state handle that
+    // could be a render behind).
+    let paged = use_mut_ref(|| false);
     let in_flight = use_mut_ref(|| false);
     let toaster = use_toaster();
     let session = use_session();
@@ -32,6 +40,8 @@ pub fn lobby() -> Html {
 
     let load: Rc<dyn Fn()> = {
         let rooms = rooms.clone();
+        let paged = paged.clone();
+        let next_cursor = next_cursor.clone();
         let toaster = toaster.clone();
         let session = session.dispatcher();
         Rc::new(move || {
@@ -40,6 +50,8 @@ pub fn lobby() -> Html {
             }
             *in_flight.borrow_mut() = true;
             let rooms = rooms.clone();
+            let paged = paged.clone();
+            let next_cursor = next_cursor.clone();
             let toaster = toaster.clone();
             let session = session.clone();
             let in_flight = in_flight.clone();
@@ -47,13 +59,19 @@ pub fn lobby() -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 loop {
                     let wanted = current_filter.borrow().clone();
-                    let result = api::rooms(&wanted).await;
+                    let result = api::rooms(&wanted, None).await;
                     // The filter changed while the list was on its way: fetch again.
                     if *current_filter.borrow() != wanted {
                         continue;
                     }
                     match result {
-                        Ok(list) => rooms.set(Some(list.rooms)),
+                        Ok(list) => {
+                            // Until more was asked for, the first page says where the next starts.
+                            if !*paged.borrow() {
+                                next_cursor.set(list.next_cursor);
+                            }
+                            rooms.set(Some(list.rooms));
+                        }
                         Err(err) => {
                             toaster.api(&err);
                             if err.is_unauthorized() {
@@ -74,8 +92,14 @@ pub fn lobby() -> Html {
     {
         let load = load.clone();
         let rooms = rooms.clone();
+        let more = more.clone();
+        let paged = paged.clone();
+        let next_cursor = next_cursor.clone();
         use_effect_with((*filter).clone(), move |_| {
             rooms.set(None);
+            more.set(Vec::new());
+            *paged.borrow_mut() = false;
+            next_cursor.set(None);
             load();
         });
     }
@@ -124,6 +148,42 @@ pub fn lobby() -> Html {
         })
     };
     let filtered = *filter != RoomFilter::default();
+    let load_more = {
+        let more = more.clone();
+        let next_cursor = next_cursor.clone();
+        let more_in_flight = more_in_flight.clone();
+        let filter = filter.clone();
+        let paged = paged.clone();
+        let toaster = toaster.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(cursor) = (*next_cursor).clone() else {
+                return;
+            };
+            if *more_in_flight {
+                return;
+            }
+            more_in_flight.set(true);
+            let more = more.clone();
+            let next_cursor = next_cursor.clone();
+            let more_in_flight = more_in_flight.clone();
+            let wanted = (*filter).clone();
+            let paged = paged.clone();
+            let toaster = toaster.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::rooms(&wanted, Some(&cursor)).await {
+                    Ok(list) => {
+                        *paged.borrow_mut() = true;
+                        let mut all = (*more).clone();
+                        all.extend(list.rooms);
+                        more.set(all);
+                        next_cursor.set(list.next_cursor);
+                    }
+                    Err(err) => toaster.api(&err),
+                }
+                more_in_flight.set(false);
+            });
+        })
+    };
 
     let on_created = Callback::from(move |room: RoomView| {
         if let Some(nav) = &navigator {
@@ -131,7 +191,15 @@ pub fn lobby() -> Html {
         }
     });
 
-    let list = (*rooms).clone();
+    // The first page (refreshed) and the older ones, each room once.
+    let list = (*rooms).clone().map(|mut first| {
+        for room in more.iter() {
+            if !first.iter().any(|r| r.id == room.id) {
+                first.push(room.clone());
+            }
+        }
+        first
+    });
     html! {
         <section class="page lobby-page">
             <div class="lobby-grid">
@@ -172,6 +240,13 @@ pub fn lobby() -> Html {
                         </label>
                     </div>
                     <RoomList loading={list.is_none()} {filtered} rooms={list.unwrap_or_default()} />
+                    if next_cursor.is_some() {
+                        <button id="more-rooms" type="button" class="btn btn-ghost more-rooms"
+                            disabled={*more_in_flight} aria-busy={more_in_flight.to_string()}
+                            onclick={load_more}>
+                            { lang.t(Key::MoreRooms) }
+                        </button>
+                    }
                 </div>
                 <aside class="lobby-create">
                     <CreateRoomForm {on_created} />
