@@ -220,6 +220,42 @@ pub fn ensure_schemathesis(root: &Path) -> Result<std::path::PathBuf> {
     Ok(st)
 }
 
+/// The axe-core version the browser tests inject to check every screen's accessibility.
+pub const AXE_CORE: &str = "4.14.1";
+
+/// axe-core from the npm registry in `target/axe` (installed on first use, with Debian's
+/// Node.js and npm when they are missing). Returns the path of its `axe.min.js`.
+pub fn ensure_axe(root: &Path) -> Result<std::path::PathBuf> {
+    let prefix = root.join("target/axe");
+    let package = prefix.join("node_modules/axe-core");
+    let script = package.join("axe.min.js");
+    let installed = std::fs::read_to_string(package.join("package.json"))
+        .is_ok_and(|p| p.contains(&format!("\"version\": \"{AXE_CORE}\"")));
+    if installed && script.exists() {
+        return Ok(script);
+    }
+    if !quiet(Command::new("npm").arg("--version")) {
+        ensure_packages(&["nodejs", "npm"])?;
+    }
+    eprintln!(
+        "xtask: installing axe-core@{AXE_CORE} into {}",
+        prefix.display()
+    );
+    std::fs::create_dir_all(&prefix)?;
+    run(Command::new("npm")
+        .args([
+            "install",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+        ])
+        .arg(&prefix)
+        .arg(format!("axe-core@{AXE_CORE}")))?;
+    Ok(script)
+}
+
 fn version(requirement: &str) -> &str {
     requirement.split("==").nth(1).unwrap_or(requirement)
 }

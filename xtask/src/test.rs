@@ -64,6 +64,14 @@ pub fn run(extra: &[String]) -> Result<()> {
         }
         Err(e) => return Err(e.context("schemathesis is required in CI")),
     }
+    // The browser tests check every screen with axe-core (accessibility).
+    match setup::ensure_axe(&root) {
+        Ok(axe) => {
+            cmd.env("ONAIR_AXE_JS", axe);
+        }
+        Err(e) if !ci => eprintln!("xtask: warning: axe-core unavailable ({e:#}); its checks skip"),
+        Err(e) => return Err(e.context("axe-core is required in CI")),
+    }
     // The browser tests load the real bundle.
     let dist = dist::build()?;
     cmd.env("ONAIR_WEB_DIST", dist);

@@ -12,6 +12,23 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// axe-core's script (`ONAIR_AXE_JS`), read once; `None` (the check skips) when it is not
+/// installed, which fails the run in CI.
+fn axe_script() -> Option<String> {
+    static AXE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let path = std::env::var("ONAIR_AXE_JS").ok();
+        let script = path.as_deref().and_then(|p| std::fs::read_to_string(p).ok());
+        if script.is_none() {
+            onair_testkit::ci::skip::<()>(format_args!(
+                "no axe-core at ONAIR_AXE_JS ({path:?}): accessibility checks skip (cargo xtask test installs it)"
+            ));
+        }
+        script
+    })
+    .clone()
+}
+
 const SECRET: &str = "e2e-secret-e2e-secret-e2e-secret-e2e!";
 
 /// Settings a journey may shorten.
@@ -366,12 +383,58 @@ impl Browser {
             .map_or(0, |v| v.len())
     }
 
-    /// Saves a PNG under target/e2e-screenshots/ as a test artifact.
+    /// Saves a PNG under target/e2e-screenshots/ as a test artifact. Every screen worth a
+    /// screenshot is also checked for accessibility: no serious or critical axe-core violation.
     pub async fn screenshot(&self, name: &str) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
         let _ = std::fs::create_dir_all(&dir);
         if let Ok(png) = self.client.screenshot().await {
             let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+        let problems = self.accessibility_problems().await;
+        assert!(
+            problems.is_empty(),
+            "screen {name:?} has serious accessibility problems (axe-core):\n{}",
+            problems.join("\n")
+        );
+    }
+
+    /// The serious and critical axe-core violations on the page now (WCAG 2.1 A and AA), one
+    /// line each with the elements concerned. axe-core comes from `ONAIR_AXE_JS` (`cargo xtask
+    /// test` installs it from npm); without it the check is skipped, except in CI.
+    pub async fn accessibility_problems(&self) -> Vec<String> {
+        let Some(axe) = axe_script() else {
+            return Vec::new();
+        };
+        if self.js("return typeof window.axe;").await != serde_json::json!("object") {
+            self.js(&axe).await;
+        }
+        self.js(
+            "window.__axe = null;
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+                                resultTypes: ['violations']})
+               .then(r => { window.__axe = r.violations
+                   .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                   .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 4)
+                       .map(n => n.target.join(' ') + ' ' + (n.failureSummary || '').split('\\n').slice(1, 2).join(''))
+                       .join(' | ')); })
+               .catch(e => { window.__axe = ['axe-core failed: ' + e]; });",
+        )
+        .await;
+        let start = Instant::now();
+        loop {
+            let found = self.js("return window.__axe;").await;
+            if let Some(list) = found.as_array() {
+                return list
+                    .iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_owned())
+                    .collect();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "axe-core did not finish in 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
