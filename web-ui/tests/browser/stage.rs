@@ -874,3 +874,54 @@ async fn the_lobby_shows_more_rooms_a_page_at_a_time() {
     dana.close().await;
     stack.stop().await;
 }
+
+/// Enter on the focused element.
+const ENTER: &str = "\u{E007}";
+
+#[actix_rt::test]
+async fn a_show_runs_from_the_keyboard_alone() {
+    let Some(stack) = Stack::start("stage-keyboard").await else {
+        return;
+    };
+    let alice = stack.browser().await;
+    let bob = stack.browser().await;
+    // Log in and open a room with the keyboard: type, Enter.
+    alice.goto("/login").await;
+    alice.type_into("#login-name", "Alice").await;
+    alice.press(ENTER).await;
+    alice.type_into("#create-room-title", "Keys Night").await;
+    alice.press(ENTER).await;
+    alice.wait_for_text("#room-title", "Keys Night").await;
+    let room = alice.room_id().await;
+    join(&bob, "Bob", room).await;
+    alice.wait_for_count(".member", 2).await;
+
+    // Every step of the show by Tab and Enter.
+    alice.tab_to("#start-show").await;
+    alice.press(ENTER).await;
+    alice.wait_for("#end-act").await;
+    alice.tab_to("#react-clap").await;
+    alice.press(ENTER).await;
+    bob.wait_for(".reaction-burst.reaction-clap").await;
+    alice.tab_to("#end-act").await;
+    alice.press(ENTER).await;
+    bob.wait_for("#score-dialog[data-state='open']").await;
+    bob.tab_to(".score-pick[data-value='90']").await;
+    bob.press(ENTER).await;
+    assert_eq!(bob.value("#score-input").await, "90");
+    bob.tab_to("#score-submit").await;
+    bob.press(ENTER).await;
+    // Bob was the only one to score: the round closes at once.
+    alice.wait_for_text(".member .member-score", "90.00").await;
+    alice.tab_to(".nominate-button").await;
+    alice.press(ENTER).await;
+    bob.wait_for("#end-act").await;
+    bob.tab_to("#chat-input").await;
+    bob.press("bravo").await;
+    bob.press(ENTER).await;
+    alice.wait_for_text(".chat-line .chat-text", "bravo").await;
+
+    alice.close().await;
+    bob.close().await;
+    stack.stop().await;
+}

@@ -399,6 +399,40 @@ impl Browser {
         );
     }
 
+    /// Presses Tab (shift: backwards) until `css` has the keyboard focus, as someone without a
+    /// mouse would; panics after 60 presses.
+    pub async fn tab_to(&self, css: &str) {
+        let wanted = serde_json::to_string(css).unwrap();
+        for _ in 0..60 {
+            let here = self
+                .js(&format!(
+                    "const el = document.querySelector({wanted});
+                     return !!el && document.activeElement === el;"
+                ))
+                .await;
+            if here == serde_json::json!(true) {
+                return;
+            }
+            let focused = self
+                .client
+                .active_element()
+                .await
+                .expect("a focused element");
+            focused.send_keys("\u{E004}").await.expect("Tab");
+        }
+        panic!("Tab never reached {css}");
+    }
+
+    /// Presses a key on whatever has the focus (`"\u{E007}"` Enter, `" "` space).
+    pub async fn press(&self, key: &str) {
+        let focused = self
+            .client
+            .active_element()
+            .await
+            .expect("a focused element");
+        focused.send_keys(key).await.expect("key press");
+    }
+
     /// The serious and critical axe-core violations on the page now (WCAG 2.1 A and AA), one
     /// line each with the elements concerned. axe-core comes from `ONAIR_AXE_JS` (`cargo xtask
     /// test` installs it from npm); without it the check is skipped, except in CI.
