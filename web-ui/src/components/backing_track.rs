@@ -290,7 +290,8 @@ pub fn backing_track(props: &BackingTrackProps) -> Html {
     html! {
         <section id="backing-track" class="panel track"
             data-state={if state.media.is_none() { "none" } else if state.playing { "playing" } else { "paused" }}
-            data-kind={kind.map(|k| if k == MediaKind::Youtube { "youtube" } else { "file" })}>
+            data-kind={kind.map(|k| if k == MediaKind::Youtube { "youtube" } else { "file" })}
+            data-voice-delay-ms={format!("{:.0}", props.voice_delay_ms)}>
             <div class="track-head">
                 <span class="track-label"><span aria-hidden="true">{ "🎵 " }</span>{ lang.t(Key::TrackHeading) }</span>
                 if let Some(m) = &state.media {

@@ -290,3 +290,74 @@ async fn a_browser_that_refuses_autoplay_offers_one_tap_and_then_plays_in_step()
     erin.close().await;
     stack.stop().await;
 }
+
+/// With cameras and microphones: a viewer holds the track back by how late the performer's
+/// voice reaches them (from the call's `getStats()`), and the performer's music mode takes.
+#[actix_rt::test]
+async fn the_track_waits_for_the_performers_voice_and_music_mode_takes() {
+    let options = Options {
+        media: true,
+        ..Options::default()
+    };
+    let Some(stack) = Stack::start_with("sing-voice", options).await else {
+        return;
+    };
+    let media = stack.media_url.clone().expect("the media stand-ins");
+    let alice = stack.video_browser().await;
+    let bob = stack.video_browser().await;
+    let room = open_room(&alice, "Alice", "Voice Night").await;
+    join(&bob, "Bob", room).await;
+    let b = bob.user_id().await;
+    alice.wait_for_count(".member", 2).await;
+    alice.select("#first-performer", &b.to_string()).await;
+    alice.click("#start-show").await;
+    bob.wait_for("#on-air-badge").await;
+    bob.type_into("#track-url", &format!("{media}/media/track.wav"))
+        .await;
+    bob.click("#track-set").await;
+    bob.wait_for("#track-play").await;
+    bob.click("#track-play").await;
+    alice
+        .wait_for("#backing-track[data-state=\"playing\"]")
+        .await;
+    // Alice hears Bob through the call: her track waits for his voice (a few tens of ms on
+    // loopback, the jitter buffer), his own does not wait for himself.
+    let start = Instant::now();
+    let delay = loop {
+        let d: f64 = alice
+            .attr("#backing-track", "data-voice-delay-ms")
+            .await
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        if d > 0.0 {
+            break d;
+        }
+        assert!(
+            start.elapsed() < CONVERGE,
+            "no voice delay measured in {CONVERGE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(delay <= 1_000.0, "{delay} ms");
+    assert_eq!(
+        bob.attr("#backing-track", "data-voice-delay-ms")
+            .await
+            .as_deref(),
+        Some("0")
+    );
+    eprintln!("sing: voice delay {delay} ms");
+    // Music mode: the microphone takes the new constraints (the box shows it once it has).
+    bob.click("#music-mode").await;
+    let start = Instant::now();
+    while bob
+        .js("return document.querySelector('#music-mode').checked;")
+        .await
+        != serde_json::json!(true)
+    {
+        assert!(start.elapsed() < CONVERGE, "music mode never took");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    alice.close().await;
+    bob.close().await;
+    stack.stop().await;
+}
