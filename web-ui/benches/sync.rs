@@ -99,15 +99,9 @@ async fn run(args: Args) {
         browsers.push(stack.browser().await);
     }
     let host = &browsers[0];
-    host.log_in("Host").await;
-    host.type_into("#create-room-title", "Sync bench").await;
-    host.click("#create-room-submit").await;
-    host.wait_for_text("#room-title", "Sync bench").await;
-    let room = host.room_id().await;
+    let room = host.open_room("Host", "Sync bench").await;
     for (i, b) in browsers.iter().enumerate().skip(1) {
-        b.log_in(&format!("Guest {i}")).await;
-        b.goto(&format!("/rooms/{room}")).await;
-        b.wait_for(".room-page .member-list").await;
+        b.join_room(&format!("Guest {i}"), room, "").await;
     }
     let url = if args.youtube {
         "https://youtu.be/toneA_12345".to_owned()

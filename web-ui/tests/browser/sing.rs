@@ -12,20 +12,6 @@ const IN_STEP_MS: f64 = 350.0;
 /// A late joiner, a reload or a paused tab must be in step again within this.
 const CONVERGE: Duration = Duration::from_secs(20);
 
-async fn open_room(b: &Browser, name: &str, title: &str) -> i64 {
-    b.log_in(name).await;
-    b.type_into("#create-room-title", title).await;
-    b.click("#create-room-submit").await;
-    b.wait_for_text("#room-title", title).await;
-    b.room_id().await
-}
-
-async fn join(b: &Browser, name: &str, room: i64) {
-    b.log_in(name).await;
-    b.goto(&format!("/rooms/{room}")).await;
-    b.wait_for(".room-page .member-list").await;
-}
-
 /// Where this browser's track is, as "track position − wall clock" (ms): constant while it
 /// plays, and the same in two browsers that play in step (they share the machine's clock).
 /// `None` while the player is not playing.
@@ -118,10 +104,10 @@ async fn everyone_plays_the_performers_track_in_step() {
     let alice = stack.browser().await;
     let bob = stack.browser().await;
     let carol = stack.browser().await;
-    let room = open_room(&alice, "Alice", "Sing Along").await;
-    join(&bob, "Bob", room).await;
+    let room = alice.open_room("Alice", "Sing Along").await;
+    bob.join_room("Bob", room, "").await;
     let b = bob.user_id().await;
-    join(&carol, "Carol", room).await;
+    carol.join_room("Carol", room, "").await;
     alice.wait_for_count(".member", 3).await;
 
     // In the lobby the host has the controls, the guests do not.
@@ -193,7 +179,7 @@ async fn everyone_plays_the_performers_track_in_step() {
 
     // A latecomer and a reload both start where the room is.
     let dave = stack.browser().await;
-    join(&dave, "Dave", room).await;
+    dave.join_room("Dave", room, "").await;
     let spread = wait_in_step(&[&bob, &dave], CONVERGE).await;
     eprintln!("sing: late joiner within {spread:.0} ms");
     carol.reload().await;
@@ -262,7 +248,7 @@ async fn a_browser_that_refuses_autoplay_offers_one_tap_and_then_plays_in_step()
     let alice = stack.browser().await;
     let erin = stack.browser_with(Media::NoAutoplay).await;
     // The host plays a file in the lobby (the host may, before the show).
-    let room = open_room(&alice, "Alice", "Warm Up").await;
+    let room = alice.open_room("Alice", "Warm Up").await;
     alice
         .type_into("#track-url", &format!("{media}/media/track.wav"))
         .await;
@@ -273,7 +259,7 @@ async fn a_browser_that_refuses_autoplay_offers_one_tap_and_then_plays_in_step()
         .await;
 
     // Erin's browser will not start sound by itself: she is asked for one tap.
-    join(&erin, "Erin", room).await;
+    erin.join_room("Erin", room, "").await;
     erin.wait_for("#track-tap").await;
     assert!(
         phase_of(&erin).await.is_none(),
@@ -305,8 +291,8 @@ async fn the_track_waits_for_the_performers_voice_and_music_mode_takes() {
     let media = stack.media_url.clone().expect("the media stand-ins");
     let alice = stack.video_browser().await;
     let bob = stack.video_browser().await;
-    let room = open_room(&alice, "Alice", "Voice Night").await;
-    join(&bob, "Bob", room).await;
+    let room = alice.open_room("Alice", "Voice Night").await;
+    bob.join_room("Bob", room, "").await;
     let b = bob.user_id().await;
     alice.wait_for_count(".member", 2).await;
     alice.select("#first-performer", &b.to_string()).await;

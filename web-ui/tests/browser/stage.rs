@@ -4,21 +4,6 @@
 use crate::common::{Browser, Stack};
 use std::time::Duration;
 
-/// Logs in and opens a new room; gives its id.
-async fn open_room(b: &Browser, name: &str, title: &str) -> i64 {
-    b.log_in(name).await;
-    b.type_into("#create-room-title", title).await;
-    b.click("#create-room-submit").await;
-    b.wait_for_text("#room-title", title).await;
-    b.room_id().await
-}
-
-async fn join(b: &Browser, name: &str, room: i64) {
-    b.log_in(name).await;
-    b.goto(&format!("/rooms/{room}")).await;
-    b.wait_for(".room-page .member-list").await;
-}
-
 /// Marks the stage's `<video>` and counts its `emptied` and `loadstart` events (each is the
 /// picture going black and loading again).
 async fn watch_stage(b: &Browser) {
@@ -46,10 +31,10 @@ async fn the_stage_video_never_reloads_while_members_clap_chat_and_score() {
     let alice = stack.video_browser().await;
     let bob = stack.video_browser().await;
     let carol = stack.video_browser().await;
-    let room = open_room(&alice, "Alice", "No Blink").await;
-    join(&bob, "Bob", room).await;
+    let room = alice.open_room("Alice", "No Blink").await;
+    bob.join_room("Bob", room, "").await;
     let b = bob.user_id().await;
-    join(&carol, "Carol", room).await;
+    carol.join_room("Carol", room, "").await;
     alice.wait_for_count(".member", 3).await;
 
     // Bob performs: his camera fills the big tile everywhere (his own preview for him).
@@ -112,9 +97,9 @@ async fn three_in_a_room(stack: &Stack, title: &str) -> (Browser, Browser, Brows
     let alice = stack.browser().await;
     let bob = stack.browser().await;
     let carol = stack.browser().await;
-    let room = open_room(&alice, "Alice", title).await;
-    join(&bob, "Bob", room).await;
-    join(&carol, "Carol", room).await;
+    let room = alice.open_room("Alice", title).await;
+    bob.join_room("Bob", room, "").await;
+    carol.join_room("Carol", room, "").await;
     alice.wait_for_count(".member", 3).await;
     let (a, b, c) = (
         alice.user_id().await,
@@ -459,8 +444,8 @@ async fn a_show_on_a_phone_keeps_stage_chat_and_reactions_on_one_screen() {
     alex.click("#create-room-submit").await;
     alex.wait_for_text("#room-title", "Phone Night").await;
     let room = alex.room_id().await;
-    join(&bart, "Bartholomew", room).await;
-    join(&carol, "Carol", room).await;
+    bart.join_room("Bartholomew", room, "").await;
+    carol.join_room("Carol", room, "").await;
     carol.resize(390, 844).await;
     alex.wait_for_count(".member", 3).await;
     let (a, b) = (alex.user_id().await, bart.user_id().await);
@@ -893,7 +878,7 @@ async fn a_show_runs_from_the_keyboard_alone() {
     alice.press(ENTER).await;
     alice.wait_for_text("#room-title", "Keys Night").await;
     let room = alice.room_id().await;
-    join(&bob, "Bob", room).await;
+    bob.join_room("Bob", room, "").await;
     alice.wait_for_count(".member", 2).await;
 
     // Every step of the show by Tab and Enter.

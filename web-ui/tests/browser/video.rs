@@ -2,24 +2,10 @@
 //! through the room-server, frames checked in the `<video>` elements (a non-zero
 //! `videoWidth` and a `currentTime` that moves on).
 
-use crate::common::{Browser, Media, Options, Stack, Turn};
+use crate::common::{Media, Options, Stack, Turn};
 use std::time::Duration;
 
 /// Logs in and opens a new room; gives its id.
-async fn open_room(b: &Browser, name: &str, title: &str) -> i64 {
-    b.log_in(name).await;
-    b.type_into("#create-room-title", title).await;
-    b.click("#create-room-submit").await;
-    b.wait_for_text("#room-title", title).await;
-    b.room_id().await
-}
-
-async fn join(b: &Browser, name: &str, room: i64, query: &str) {
-    b.log_in(name).await;
-    b.goto(&format!("/rooms/{room}{query}")).await;
-    b.wait_for(".room-page .member-list").await;
-}
-
 fn tile(user: i64) -> String {
     format!(".member-video video[data-user-id=\"{user}\"]")
 }
@@ -31,9 +17,9 @@ async fn two_members_see_and_hear_each_other_and_toggle_camera_and_mic() {
     };
     let alice = stack.video_browser().await;
     let bob = stack.video_browser().await;
-    let room = open_room(&alice, "Alice", "Video Night").await;
+    let room = alice.open_room("Alice", "Video Night").await;
     let a = alice.user_id().await;
-    join(&bob, "Bob", room, "").await;
+    bob.join_room("Bob", room, "").await;
     let b = bob.user_id().await;
 
     // Each receives the other's camera; their own preview is there too.
@@ -153,9 +139,9 @@ async fn three_members_see_each_other_and_a_late_joiner_sees_the_performer_on_st
     let alice = stack.video_browser().await;
     let bob = stack.video_browser().await;
     let carol = stack.video_browser().await;
-    let room = open_room(&alice, "Alice", "Stage Night").await;
+    let room = alice.open_room("Alice", "Stage Night").await;
     let a = alice.user_id().await;
-    join(&bob, "Bob", room, "").await;
+    bob.join_room("Bob", room, "").await;
     let b = bob.user_id().await;
     alice.wait_for_video(&tile(b)).await;
 
@@ -170,7 +156,7 @@ async fn three_members_see_each_other_and_a_late_joiner_sees_the_performer_on_st
     bob.wait_for_max_bitrate(a, 300_000).await;
 
     // Carol comes in late.
-    join(&carol, "Carol", room, "").await;
+    carol.join_room("Carol", room, "").await;
     let c = carol.user_id().await;
     carol.wait_for("#on-air-badge").await;
     assert!(carol.wait_for_video(&stage).await > 0);
@@ -233,10 +219,10 @@ async fn with_relay_only_ice_the_call_goes_through_the_turn_server() {
     };
     let alice = stack.video_browser().await;
     let bob = stack.video_browser().await;
-    let room = open_room(&alice, "Alice", "Relay Night").await;
+    let room = alice.open_room("Alice", "Relay Night").await;
     let a = alice.user_id().await;
     alice.goto(&format!("/rooms/{room}?ice=relay")).await;
-    join(&bob, "Bob", room, "?ice=relay").await;
+    bob.join_room("Bob", room, "?ice=relay").await;
     let b = bob.user_id().await;
     alice.wait_for("#ice-relay").await;
     bob.wait_for("#ice-relay").await;
@@ -302,9 +288,9 @@ async fn a_member_without_a_camera_watches_and_signals_stay_inside_the_room() {
     };
     let alice = stack.video_browser().await;
     let dan = stack.browser_with(Media::Denied).await;
-    let room = open_room(&alice, "Alice", "No Camera Night").await;
+    let room = alice.open_room("Alice", "No Camera Night").await;
     let a = alice.user_id().await;
-    join(&dan, "Dan", room, "").await;
+    dan.join_room("Dan", room, "").await;
     let d = dan.user_id().await;
 
     // Dan refused the camera: he still gets Alice's video, and shows his picture.

@@ -399,6 +399,22 @@ impl Browser {
         );
     }
 
+    /// Logs in as `name` and opens a room called `title`; gives its id.
+    pub async fn open_room(&self, name: &str, title: &str) -> i64 {
+        self.log_in(name).await;
+        self.type_into("#create-room-title", title).await;
+        self.click("#create-room-submit").await;
+        self.wait_for_text("#room-title", title).await;
+        self.room_id().await
+    }
+
+    /// Logs in as `name` and goes into room `room` (its page's `query` too, e.g. `""`).
+    pub async fn join_room(&self, name: &str, room: i64, query: &str) {
+        self.log_in(name).await;
+        self.goto(&format!("/rooms/{room}{query}")).await;
+        self.wait_for(".room-page .member-list").await;
+    }
+
     /// Presses Tab (shift: backwards) until `css` has the keyboard focus, as someone without a
     /// mouse would; panics after 60 presses.
     pub async fn tab_to(&self, css: &str) {
