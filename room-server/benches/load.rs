@@ -593,8 +593,7 @@ async fn fanout(o: &Opts) {
         tokio::spawn(churn_at(
             addrs,
             o.churn,
-            o.rooms,
-            churn_seats,
+            (o.rooms, churn_seats),
             o.sources,
             limit,
             stop.clone(),
@@ -767,8 +766,7 @@ async fn fanout(o: &Opts) {
 async fn churn_at(
     servers: Vec<SocketAddr>,
     rate: f64,
-    rooms: usize,
-    seats: usize,
+    (rooms, seats): (usize, usize),
     sources: u8,
     limit: u8,
     stop: Arc<AtomicBool>,
