@@ -20,7 +20,7 @@ use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use jsonwebtoken::{encode, EncodingKey, Header};
 use onair_shared::auth::{TicketClaims, TicketRoom, TokenKind};
-use onair_shared::room::{Category, Mode};
+use onair_shared::room::{Category, Mode, MAX_MEMBER_LIMIT};
 use onair_shared::{RoomId, UserId};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -58,6 +58,9 @@ struct Opts {
     wrap: Vec<String>,
     /// Each server's worker threads (`--workers`; default: the cores shared by the instances).
     workers: usize,
+    /// The room-server binary (`--server PATH`; default: the one cargo built for this bench),
+    /// to run a saved "before" build under the same generator, in turn with the new one.
+    server: String,
 }
 
 fn opts() -> Opts {
@@ -81,7 +84,7 @@ fn opts() -> Opts {
     Opts {
         scenario,
         rooms: num("rooms", 20.0) as usize,
-        members: num("members", 50.0) as usize,
+        members: num("members", 12.0) as usize,
         rate: num("rate", 10.0),
         secs: num("secs", 20.0) as u64,
         conns: num("conns", 5_000.0) as usize,
@@ -98,6 +101,10 @@ fn opts() -> Opts {
             }
             n => n,
         },
+        server: map
+            .get("server")
+            .cloned()
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_onair-room-server").to_owned()),
         wrap: map
             .get("wrap")
             .map(|w| w.split_whitespace().map(str::to_owned).collect())
@@ -153,7 +160,7 @@ impl ServerProc {
     fn start_in(o: &Opts, redis: Option<&RedisProc>, instance: &str) -> ServerProc {
         let (wrap, workers) = (&o.wrap, o.workers);
         let port = free_port();
-        let binary = env!("CARGO_BIN_EXE_onair-room-server");
+        let binary = &o.server;
         let mut cmd = match wrap.split_first() {
             Some((wrapper, args)) => {
                 let mut cmd = Command::new(wrapper);
@@ -187,7 +194,7 @@ impl ServerProc {
     }
 
     /// (resident KiB, CPU seconds) from /proc.
-    fn stats(&self) -> (u64, f64) {
+    fn stats(&self) -> (u64, Cpu) {
         proc_stats(self.child.id())
     }
 }
@@ -217,8 +224,30 @@ fn unix_nanos() -> u64 {
         .as_nanos() as u64
 }
 
+/// CPU seconds a process has used, in user space and in the kernel (`utime`, `stime`): about
+/// 10 µs of each delivery is loopback TCP in the kernel, which no change of ours removes, so
+/// the user-space part is the one to watch.
+#[derive(Clone, Copy, Default)]
+struct Cpu {
+    user: f64,
+    sys: f64,
+}
+
+impl Cpu {
+    fn total(self) -> f64 {
+        self.user + self.sys
+    }
+
+    fn since(self, earlier: Cpu) -> Cpu {
+        Cpu {
+            user: self.user - earlier.user,
+            sys: self.sys - earlier.sys,
+        }
+    }
+}
+
 /// (resident KiB, CPU seconds) of a process, from /proc.
-fn proc_stats(pid: u32) -> (u64, f64) {
+fn proc_stats(pid: u32) -> (u64, Cpu) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let rss = status
         .lines()
@@ -229,9 +258,13 @@ fn proc_stats(pid: u32) -> (u64, f64) {
     // Fields after the `(comm)`: utime and stime are the 12th and 13th, in clock ticks.
     let after = stat.rsplit(')').next().unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    (rss, ticks as f64 / 100.0)
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) as f64;
+    // Clock ticks are 1/100 s on Linux (`getconf CLK_TCK`).
+    let cpu = Cpu {
+        user: ticks(11) / 100.0,
+        sys: ticks(12) / 100.0,
+    };
+    (rss, cpu)
 }
 
 fn ticket(user: i64, room: i64, limit: u8) -> String {
@@ -383,7 +416,8 @@ async fn idle(o: &Opts) {
     let server = ServerProc::start(o);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (base_rss, _) = server.stats();
-    let per_room = o.members.clamp(2, 255);
+    // Rooms as the api-server makes them: the room-server refuses a ticket above its maximum.
+    let per_room = o.members.clamp(2, usize::from(MAX_MEMBER_LIMIT));
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
     let (stop_tx, stop_readers) = tokio::sync::watch::channel(false);
@@ -419,18 +453,22 @@ async fn idle(o: &Opts) {
     );
     tokio::time::sleep(Duration::from_secs(o.secs)).await;
     let (rss_end, cpu1) = server.stats();
+    let used = cpu1.since(cpu0);
     stop.store(true, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     for r in readers {
         let _ = r.await;
     }
     println!(
-        "idle: held {} s: dropped {}, RSS at end {} MiB ({:.2} KiB/conn), server CPU {:.1}%",
+        "idle: held {} s: dropped {}, RSS at end {} MiB ({:.2} KiB/conn), server CPU {:.1}% \
+         (user {:.1}%, system {:.1}%)",
         o.secs,
         tally.dropped.load(Ordering::Relaxed),
         rss_end / 1024,
         (rss_end.saturating_sub(base_rss)) as f64 / o.conns as f64,
-        100.0 * (cpu1 - cpu0) / o.secs as f64
+        100.0 * used.total() / o.secs as f64,
+        100.0 * used.user / o.secs as f64,
+        100.0 * used.sys / o.secs as f64
     );
 }
 
@@ -442,8 +480,12 @@ async fn fanout(o: &Opts) {
     let server = &servers[0];
     // CPU seconds of each server, then Redis, then this generator.
     let cpu = |servers: &[ServerProc]| {
-        let mut v: Vec<f64> = servers.iter().map(|s| s.stats().1).collect();
-        v.push(redis.as_ref().map_or(0.0, |r| proc_stats(r.0.id()).1));
+        let mut v: Vec<Cpu> = servers.iter().map(|s| s.stats().1).collect();
+        v.push(
+            redis
+                .as_ref()
+                .map_or(Cpu::default(), |r| proc_stats(r.0.id()).1),
+        );
         v.push(proc_stats(std::process::id()).1);
         v
     };
@@ -452,16 +494,40 @@ async fn fanout(o: &Opts) {
     let stop = Arc::new(AtomicBool::new(false));
     let (stop_tx, stop_readers) = tokio::sync::watch::channel(false);
     let measuring = Arc::new(AtomicBool::new(false));
-    let members = o.members.clamp(2, 250);
-    // Room for the flooder, the slow reader and its five senders, and ten returning (churning)
-    // members per room.
-    let limit = (members + 20).min(255) as u8;
+    // Every room is as big as the api-server allows (the room-server refuses a ticket above
+    // it); `--members` of its seats are taken by members who read (and the first ten send).
+    let limit = MAX_MEMBER_LIMIT;
+    let members = o.members.clamp(2, usize::from(limit));
+    // Returning members (`--churn`) take turns on the seats the others leave free.
+    let churn_seats = usize::from(limit) - members;
+    if o.churn > 0.0 && churn_seats == 0 {
+        println!(
+            "--churn needs free seats for returning members: --members {} at most",
+            limit - 1
+        );
+        return;
+    }
+    // The flooder, or the slow reader and its five senders, take seats of room 1.
+    let extra_in_first = match (o.flooder, o.slow_reader) {
+        (false, false) => 0,
+        (true, false) => 1,
+        (false, true) => 6,
+        (true, true) => 7,
+    };
     let mut readers = Vec::new();
     let mut senders = Vec::new();
     let started = Instant::now();
     let mut n = 0;
+    // Frames a second the senders offer: every chat line goes to every reader of its room.
+    let mut offered = 0.0;
     for r in 0..o.rooms {
         let room = r as i64 + 1;
+        let members = if r == 0 {
+            members.min(usize::from(limit) - extra_in_first)
+        } else {
+            members
+        };
+        offered += members as f64 * o.rate;
         for m in 0..members {
             let user = room * 1000 + m as i64 + 1;
             // Members alternate between instances (the room's first member, on the first one,
@@ -527,7 +593,7 @@ async fn fanout(o: &Opts) {
         tokio::spawn(churn_at(
             addrs,
             o.churn,
-            o.rooms,
+            (o.rooms, churn_seats),
             o.sources,
             limit,
             stop.clone(),
@@ -591,12 +657,16 @@ async fn fanout(o: &Opts) {
         tally.dropped.load(Ordering::Relaxed),
         rss / 1024
     );
-    let pct: Vec<f64> = cpu1
-        .iter()
-        .zip(&cpu0)
-        .map(|(b, a)| 100.0 * (b - a) / wall)
-        .collect();
+    let used: Vec<Cpu> = cpu1.iter().zip(&cpu0).map(|(b, a)| b.since(*a)).collect();
+    let pct: Vec<f64> = used.iter().map(|c| 100.0 * c.total() / wall).collect();
     let servers_pct = &pct[..servers.len()];
+    let servers_used = used[..servers.len()]
+        .iter()
+        .fold(Cpu::default(), |sum, c| Cpu {
+            user: sum.user + c.user,
+            sys: sum.sys + c.sys,
+        });
+    let delivered = tally.deliveries.load(Ordering::Relaxed) as f64;
     println!(
         "  CPU, % of one core: server {:.0}% ({}){}   generator {:.0}%",
         servers_pct.iter().sum::<f64>(),
@@ -612,6 +682,46 @@ async fn fanout(o: &Opts) {
         },
         pct[servers.len() + 1]
     );
+    // What each delivery cost the servers: the kernel's part (mostly loopback TCP, the same
+    // for any server) and ours, user space.
+    let per = |secs: f64| 1e6 * secs / delivered.max(1.0);
+    println!(
+        "  server CPU per delivery {:.2} µs: user {:.2} µs ({:.0}% of one core), system {:.2} µs ({:.0}%)",
+        per(servers_used.total()),
+        per(servers_used.user),
+        100.0 * servers_used.user / wall,
+        per(servers_used.sys),
+        100.0 * servers_used.sys / wall
+    );
+    // The generator reads every frame: when its threads are busy it, not the server, sets the
+    // pace and the tail (frames wait in its sockets), and the figures above say so little.
+    let generator = pct[servers.len() + 1];
+    let rate = delivered / wall;
+    if generator >= 85.0 * o.threads as f64 {
+        println!(
+            "  NOTE: the generator was the limit: {generator:.0}% of its {} thread(s); \
+             run with more --threads (on more cores)",
+            o.threads
+        );
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let ours: f64 = pct.iter().sum();
+    if ours >= 90.0 * cores {
+        println!(
+            "  NOTE: the machine was full: server, Redis and generator used {ours:.0}% of {cores} \
+             cores; the latencies are CPU queueing"
+        );
+    }
+    if rate < 0.98 * offered {
+        println!(
+            "  NOTE: {rate:.0} deliveries/s of {offered:.0} offered: {}",
+            if generator >= 85.0 * o.threads as f64 {
+                "the generator could not keep up"
+            } else {
+                "the server (or the machine) could not keep up"
+            }
+        );
+    }
     if o.flooder || o.slow_reader {
         println!(
             "  room 1 (the flooder's / slow reader's): p50 {:.2} ms   p99 {:.2} ms   p999 {:.2} ms",
@@ -650,12 +760,13 @@ async fn fanout(o: &Opts) {
     }
 }
 
-/// Reconnects returning members at a fixed rate: ten per room take turns, so each comes back
-/// to a seat it still holds (and so gets the room's full state back).
+/// Reconnects returning members at a fixed rate: `seats` per room (the seats the readers leave
+/// free) take turns, so each comes back to a seat it still holds (and so gets the room's full
+/// state back).
 async fn churn_at(
     servers: Vec<SocketAddr>,
     rate: f64,
-    rooms: usize,
+    (rooms, seats): (usize, usize),
     sources: u8,
     limit: u8,
     stop: Arc<AtomicBool>,
@@ -683,7 +794,7 @@ async fn churn_at(
         owed -= 1.0;
         k += 1;
         let room = (k % rooms) as i64 + 1;
-        let user = room * 1000 + 900 + ((k / rooms) % 10) as i64;
+        let user = room * 1000 + 900 + ((k / rooms) % seats) as i64;
         let server = servers[k % servers.len()];
         let (hist, done, measuring) = (hist.clone(), done.clone(), measuring.clone());
         tokio::spawn(async move {
@@ -773,7 +884,8 @@ fn main() {
         _ => println!(
             "usage: cargo bench -p onair-room-server --bench load -- <idle|fanout> \\\n  \
              [--conns N] [--rooms R] [--members M] [--rate E] [--secs S] [--sources K] \\\n  \
-             [--flooder true] [--slow-reader true] [--instances 2] [--churn 1000] [--threads T]"
+             [--flooder true] [--slow-reader true] [--instances 2] [--churn 1000] [--threads T] \\\n  \
+             [--workers W] [--wrap CMD] [--server PATH]"
         ),
     }
 }

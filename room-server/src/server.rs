@@ -14,6 +14,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use actix_web_actors::ws;
 use onair_shared::api::{ApiErrorCode, ErrorBody, ErrorDetail};
 use onair_shared::protocol::MAX_FRAME_BYTES;
+use onair_shared::room::{validate_member_limit, MAX_MEMBER_LIMIT, MIN_MEMBER_LIMIT};
 use onair_shared::RoomId;
 use onair_telemetry::http::{RootSpan, RootSpanBuilder};
 use serde::Deserialize;
@@ -65,6 +66,11 @@ pub enum HttpError {
     Refused(#[from] Refusal),
     #[error("this room-server is shutting down; connect to another")]
     Draining,
+    /// The ticket asks for more seats than any room may have (`onair_shared::room`'s range,
+    /// the one the api-server checks rooms against): a mis-signed or foreign ticket, refused
+    /// before it opens a room that would then hold a crowd the rest of the system cannot.
+    #[error("the ticket's member_limit {0} is outside {min}..={max}", min = MIN_MEMBER_LIMIT, max = MAX_MEMBER_LIMIT)]
+    MemberLimit(u8),
 }
 
 impl ResponseError for HttpError {
@@ -72,6 +78,7 @@ impl ResponseError for HttpError {
         match self {
             HttpError::Ticket(_) | HttpError::WrongRoom { .. } => StatusCode::UNAUTHORIZED,
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            HttpError::MemberLimit(_) => StatusCode::BAD_REQUEST,
             HttpError::Refused(Refusal::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Refused(Refusal::Used) => StatusCode::UNAUTHORIZED,
             HttpError::Refused(Refusal::Banned) => StatusCode::FORBIDDEN,
@@ -86,6 +93,7 @@ impl ResponseError for HttpError {
             HttpError::Ticket(TicketError::Invalid) => ApiErrorCode::InvalidTicket,
             HttpError::WrongRoom { .. } => ApiErrorCode::WrongRoom,
             HttpError::BadRequest(_) => ApiErrorCode::BadRequest,
+            HttpError::MemberLimit(_) => ApiErrorCode::ValidationFailed,
             HttpError::Refused(Refusal::Unavailable(_)) => ApiErrorCode::RoomUnavailable,
             HttpError::Refused(Refusal::Used) => ApiErrorCode::TicketUsed,
             HttpError::Refused(Refusal::Banned) => ApiErrorCode::Banned,
@@ -133,6 +141,9 @@ async fn websocket(
             asked,
         }
         .into());
+    }
+    if validate_member_limit(claims.room.member_limit).is_err() {
+        return Err(HttpError::MemberLimit(claims.room.member_limit).into());
     }
     // Only a real WebSocket upgrade spends the ticket.
     ws::handshake(&req)?;

@@ -153,6 +153,33 @@ async fn tickets_are_checked_before_the_socket_opens() {
     assert_eq!(http(&format!("{base}?ticket={tampered}")).await.0, 401);
 }
 
+/// A ticket for a room of more members than the api-server allows (its maximum is the one in
+/// `onair_shared::room`) opens nothing: a room of 50 would be a crowd the video mesh and the
+/// rest of the system were never sized for.
+#[actix_rt::test]
+async fn a_ticket_above_the_member_limit_is_refused() {
+    use onair_shared::room::MAX_MEMBER_LIMIT;
+    let server = server().await;
+    let base = format!("http://{}/ws", server.addr);
+    let mut big = room(6, 1);
+    big.member_limit = MAX_MEMBER_LIMIT + 1;
+    let (status, body) = reqwest_like_get(&format!("{base}?ticket={}", ticket(1, &big))).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("validation_failed"))
+    );
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("member_limit") && message.contains(&MAX_MEMBER_LIMIT.to_string()),
+        "{message}"
+    );
+    // The room was not opened by the refused ticket: a ticket at the maximum joins it.
+    let mut most = room(6, 1);
+    most.member_limit = MAX_MEMBER_LIMIT;
+    let (_c, snapshot) = Client::join(&server, 1, &most).await;
+    assert_eq!(snapshot.member_limit, MAX_MEMBER_LIMIT);
+}
+
 /// A plain HTTP GET (no upgrade headers) over a raw socket, so the test needs no HTTP client.
 async fn reqwest_like_get(url: &str) -> (u16, serde_json::Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
