@@ -32,6 +32,9 @@ pub const COARSE_RATE_SPAN: f64 = 0.5;
 pub const CLOCK_SAMPLES: usize = 8;
 /// Round trips longer than this say nothing useful about the offset and are dropped.
 pub const MAX_RTT_MS: f64 = 10_000.0;
+/// A round trip up to this long gives an offset good enough for the track (±100 ms); until one
+/// does, the clock is measured again soon (`use_room_clock`).
+pub const PRECISE_RTT_MS: f64 = 200.0;
 
 /// One `time_sync` round trip.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -84,6 +87,14 @@ impl Clock {
             .iter()
             .copied()
             .min_by(|a, b| a.rtt_ms.total_cmp(&b.rtt_ms))
+    }
+
+    /// Whether the best round trip is short enough to trust the offset to within
+    /// [`PRECISE_RTT_MS`] / 2. A sample's offset can be off by up to half its round trip (the
+    /// answer's way back may have taken all of it): a page still loading or a busy machine
+    /// gives round trips of seconds, which would put the track a second off.
+    pub fn is_precise(&self) -> bool {
+        self.best().is_some_and(|s| s.rtt_ms <= PRECISE_RTT_MS)
     }
 
     /// server clock − client clock; 0 before any sample (both clocks are usually NTP-synced,
@@ -231,6 +242,21 @@ mod tests {
         assert_eq!(clock.best().unwrap().rtt_ms, 20.0);
         assert_eq!(clock.offset_ms(), 5_000.0);
         assert_eq!(clock.server_now(10_000.0), 15_000.0);
+    }
+
+    #[test]
+    fn a_clock_measured_only_through_slow_round_trips_is_not_precise() {
+        let mut clock = Clock::default();
+        assert!(!clock.is_precise());
+        // A page loading on a busy machine: every answer took over 2 s to come back, so the
+        // offset could be a second off.
+        clock.add(Sample::from_round_trip(0.0, 1_100.0, 2_200.0).unwrap());
+        clock.add(Sample::from_round_trip(3_000.0, 3_900.0, 5_100.0).unwrap());
+        assert!(!clock.is_precise());
+        // One quick round trip settles it.
+        clock.add(Sample::from_round_trip(9_000.0, 9_020.0, 9_040.0).unwrap());
+        assert!(clock.is_precise());
+        assert_eq!(clock.offset_ms(), 0.0);
     }
 
     #[test]

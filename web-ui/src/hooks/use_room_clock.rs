@@ -17,6 +17,11 @@ pub const REFRESH_MS: u32 = 30_000;
 pub const SAMPLES_PER_ROUND: u32 = 5;
 /// ...this far apart.
 pub const SAMPLE_GAP_MS: u32 = 250;
+/// Until a round trip is short enough to trust ([`Clock::is_precise`]), another round this
+/// often...
+pub const RETRY_MS: u32 = 3_000;
+/// ...at most this many times per connection (then the 30 s refresh goes on trying).
+pub const RETRY_ROUNDS: u32 = 8;
 
 /// The client's wall clock, in ms (the same clock the samples were taken on).
 pub fn client_now_ms() -> f64 {
@@ -45,8 +50,10 @@ pub fn use_room_clock(socket: &RoomSocket) -> ClockRef {
     {
         let send = socket.send.clone();
         let live = socket.is_live();
+        let clock = clock.clone();
         use_effect_with((socket.view.welcomes, live), move |&(_, live)| {
             let mut timers = Vec::new();
+            let mut retries = Vec::new();
             if live {
                 let round = {
                     let send = send.clone();
@@ -63,13 +70,29 @@ pub fn use_room_clock(socket: &RoomSocket) -> ClockRef {
                     })
                 };
                 round();
+                // A page still loading or a busy machine: measure again until it is precise.
+                for k in 1..=RETRY_ROUNDS {
+                    let again = round.clone();
+                    let clock = clock.clone();
+                    retries.push(gloo_timers::callback::Timeout::new(
+                        k * RETRY_MS,
+                        move || {
+                            if !clock.borrow().is_precise() {
+                                again();
+                            }
+                        },
+                    ));
+                }
                 let again = round.clone();
                 timers.push(gloo_timers::callback::Interval::new(
                     REFRESH_MS,
                     move || again(),
                 ));
             }
-            move || drop(timers)
+            move || {
+                drop(timers);
+                drop(retries);
+            }
         });
     }
     clock
