@@ -238,28 +238,19 @@ impl Relay {
 
 impl Relay {
     /// Sends a member's frame to the owner, or holds it (in order) while no owner receives.
-    #[allow(clippy::too_many_arguments)]
-    fn send_frame(
-        &mut self,
-        ctx: &mut Context<Self>,
-        order: u64,
-        user: UserId,
-        conn: ConnId,
-        n: u64,
-        msg: ClientMsg,
-        since: Instant,
-    ) {
+    fn send_frame(&mut self, ctx: &mut Context<Self>, held: Held) {
         if self.holding {
-            self.hold(Held {
-                order,
-                user,
-                conn,
-                n,
-                msg,
-                since,
-            });
+            self.hold(held);
             return;
         }
+        let Held {
+            order,
+            user,
+            conn,
+            n,
+            msg,
+            since,
+        } = held;
         let frame = ToOwner::Frame { user, conn, n, msg };
         let bytes = cluster::envelope::encode(&frame, b"");
         let ack = self
@@ -314,7 +305,7 @@ impl Relay {
             if h.since.elapsed() > HOLD_FOR {
                 self.unavailable(h.user, h.conn);
             } else if self.locals.is_current(h.user, h.conn) {
-                self.send_frame(ctx, h.order, h.user, h.conn, h.n, h.msg, h.since);
+                self.send_frame(ctx, h);
             }
         }
     }
@@ -359,7 +350,17 @@ impl Relay {
         for (m, msg) in again {
             self.next_order += 1;
             let order = self.next_order;
-            self.send_frame(ctx, order, user, conn, m, msg, Instant::now());
+            self.send_frame(
+                ctx,
+                Held {
+                    order,
+                    user,
+                    conn,
+                    n: m,
+                    msg,
+                    since: Instant::now(),
+                },
+            );
         }
     }
 
@@ -461,7 +462,17 @@ impl Handler<FromMember> for Relay {
         local.sent.push_back((n, m.msg.clone()));
         self.next_order += 1;
         let order = self.next_order;
-        self.send_frame(ctx, order, m.user, m.conn, n, m.msg, Instant::now());
+        self.send_frame(
+            ctx,
+            Held {
+                order,
+                user: m.user,
+                conn: m.conn,
+                n,
+                msg: m.msg,
+                since: Instant::now(),
+            },
+        );
     }
 }
 
