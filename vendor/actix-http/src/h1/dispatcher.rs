@@ -42,8 +42,8 @@ const HW_BUFFER_SIZE: usize = 1024 * 8;
 // OnAir patch (issue 18, see vendor/README.md): an idle connection (a WebSocket between
 // frames) holds no 8 KiB buffers. The write buffer is released once flushed and grows to what
 // is written; the read buffer is released once everything read has been decoded, and the next
-// read starts with this much (a WebSocket pong or chat line fits; a bigger read grows it to
-// HW_BUFFER_SIZE as before).
+// read goes to a stack buffer of this size (a WebSocket pong or chat line fits), copied to a
+// buffer of what arrived; a bigger read grows it to HW_BUFFER_SIZE as before.
 const IDLE_READ_BUFFER_SIZE: usize = 512;
 const MAX_PIPELINED_MESSAGES: usize = 16;
 
@@ -1246,14 +1246,28 @@ where
 
             // grow buffer if necessary.
             let remaining = this.read_buf.capacity() - this.read_buf.len();
-            if this.read_buf.capacity() == 0 {
-                // OnAir patch: a released (idle) buffer starts small again.
-                this.read_buf.reserve(IDLE_READ_BUFFER_SIZE);
-            } else if remaining < LW_BUFFER_SIZE {
-                this.read_buf.reserve(HW_BUFFER_SIZE - remaining);
-            }
+            let polled = if this.read_buf.capacity() == 0 {
+                // OnAir patch: a released (idle) buffer is not allocated again to wait for the
+                // next read, which may be minutes away: the read goes to the stack, and only
+                // what arrives is copied to a buffer of its size.
+                let mut stack = [0u8; IDLE_READ_BUFFER_SIZE];
+                let mut idle_read = tokio::io::ReadBuf::new(&mut stack);
+                match io.as_mut().poll_read(cx, &mut idle_read) {
+                    Poll::Ready(Ok(())) => {
+                        this.read_buf.extend_from_slice(idle_read.filled());
+                        Poll::Ready(Ok(idle_read.filled().len()))
+                    }
+                    Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
+                    Poll::Pending => Poll::Pending,
+                }
+            } else {
+                if remaining < LW_BUFFER_SIZE {
+                    this.read_buf.reserve(HW_BUFFER_SIZE - remaining);
+                }
+                tokio_util::io::poll_read_buf(io.as_mut(), cx, this.read_buf)
+            };
 
-            match tokio_util::io::poll_read_buf(io.as_mut(), cx, this.read_buf) {
+            match polled {
                 Poll::Ready(Ok(n)) => {
                     // When draining a dropped request payload, keep FINISHED set so the
                     // disconnect/keep-alive decision can be made once the payload is fully drained.
