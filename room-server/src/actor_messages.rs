@@ -4,6 +4,7 @@
 //! below every actor, and no actor module needs another to talk to it (docs/ARCHITECTURE.md,
 //! "The room-server's layers").
 
+use crate::outbox::{Health, Heartbeat, Outbox, Wire, MAX_QUEUED_BYTES};
 use actix::prelude::*;
 use actix_web::web::Bytes;
 use bytestring::ByteString;
@@ -11,7 +12,7 @@ use onair_shared::api::ModerationKind;
 use onair_shared::auth::RankedStanding;
 use onair_shared::protocol::{ClientMsg, Direct, ErrorCode};
 use onair_shared::UserId;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -39,6 +40,11 @@ impl OutFrame {
         }
     }
 
+    /// The frame as the socket takes it.
+    pub fn wire(&self) -> Wire {
+        Wire::text(self.bytes.as_bytes(), self.kind, self.accepted)
+    }
+
     /// A room event, fanned out to members since `accepted`.
     pub fn event(bytes: ByteString, kind: &'static str, accepted: Instant) -> OutFrame {
         OutFrame {
@@ -49,80 +55,65 @@ impl OutFrame {
     }
 }
 
-/// A session as its room sees it: where to send, and how many bytes are waiting there (frames
-/// the session has not yet passed to its socket, which stops taking them when the client does
-/// not read).
+/// A session as its room sees it: its outgoing queue (frames go straight there, no actor
+/// message per frame) and its actor (for what only the actor can do: join another room).
 #[derive(Clone)]
 pub struct Outlet {
-    recipient: Recipient<ToSession>,
-    queued: Arc<AtomicUsize>,
-    /// `crate::session::MAX_QUEUED_BYTES`.
-    limit: usize,
-    /// When the session last ran (unix ms, stamped by its heartbeat). A session whose socket
-    /// is full is not run at all (actix stops polling it until the client reads), so its
-    /// heartbeat cannot time it out: the room does, when this grows older than the timeout.
-    last_ran: Arc<AtomicI64>,
-    stall_after_ms: i64,
+    outbox: Arc<Outbox>,
+    session: Recipient<ToSession>,
 }
 
 impl Outlet {
-    /// `queued` and `last_ran` are the session's own counters; `limit` the bytes it may have
-    /// waiting, `stall_after_ms` how long it may go without running.
-    pub fn new(
-        recipient: Recipient<ToSession>,
-        queued: Arc<AtomicUsize>,
-        limit: usize,
-        last_ran: Arc<AtomicI64>,
-        stall_after_ms: i64,
-    ) -> Outlet {
-        Outlet {
-            recipient,
-            queued,
-            limit,
-            last_ran,
-            stall_after_ms,
-        }
+    pub fn new(outbox: Arc<Outbox>, session: Recipient<ToSession>) -> Outlet {
+        Outlet { outbox, session }
     }
 
-    /// Sends a frame. False when the reader is more than its limit behind: the caller should
-    /// cut it off.
+    /// Sends a frame. False when the reader is more than [`MAX_QUEUED_BYTES`] behind: the
+    /// caller should cut it off.
     pub fn send(&self, frame: OutFrame) -> bool {
-        let len = frame.bytes.len();
-        let waiting = self.queued.fetch_add(len, Ordering::Relaxed) + len;
-        self.recipient.do_send(ToSession::Text(frame));
-        waiting <= self.limit
+        self.send_wire(frame.wire())
+    }
+
+    /// Sends a frame already encoded for the socket (a room event, encoded once for all).
+    pub fn send_wire(&self, wire: Wire) -> bool {
+        self.outbox.push(wire) <= MAX_QUEUED_BYTES
     }
 
     /// Sends a frame that may be dropped (a WebRTC signal): only while the reader has less
     /// than a quarter of its limit waiting, so someone else's signals never make a reader one
     /// to cut off; room events, which must not be dropped, can take it further. False: dropped.
     pub fn offer(&self, frame: OutFrame) -> bool {
-        if self.queued.load(Ordering::Relaxed) + frame.bytes.len() > self.limit / 4 {
+        if self.outbox.waiting() + frame.bytes.len() > MAX_QUEUED_BYTES / 4 {
             return false;
         }
         self.send(frame);
         true
     }
 
-    /// True when the session has not run for longer than the client timeout: its client
-    /// stopped reading with data still owed (a vanished phone, a stuck tab), and nothing
-    /// else will notice until more than its limit is owed.
-    pub fn is_stalled(&self, now_ms: i64) -> bool {
-        now_ms - self.last_ran.load(Ordering::Relaxed) > self.stall_after_ms
+    /// The room's periodic look at the connection (pings, silence, stalls).
+    pub fn tick(&self, now_ms: i64, heartbeat: Heartbeat) -> Health {
+        self.outbox.tick(
+            now_ms,
+            heartbeat.every.as_millis() as i64,
+            heartbeat.timeout.as_millis() as i64,
+        )
     }
 
-    /// Close or rebind: control messages are not counted.
-    pub fn control(&self, msg: ToSession) {
-        self.recipient.do_send(msg);
+    /// Closes the connection after the frames sent so far.
+    pub fn close(&self) {
+        self.outbox.close();
+    }
+
+    /// The room moved to another actor (see [`ToSession::Rebind`]).
+    pub fn rebind(&self, room: RoomHandle, replay: Vec<ClientMsg>) {
+        self.session.do_send(ToSession::Rebind(room, replay));
     }
 }
 
-/// What the room sends a session.
+/// What a room asks of a session's actor (frames and closing go through its [`Outbox`]).
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
 pub enum ToSession {
-    Text(OutFrame),
-    Close,
     /// The room moved to another actor (this instance took it over): join it there, then
     /// send it these frames (held while the room had no owner), in order.
     Rebind(RoomHandle, Vec<ClientMsg>),
@@ -170,13 +161,24 @@ pub struct Disconnected {
 }
 
 /// What a session talks to: the room's own actor on this instance, or a relay to the instance
-/// that owns the room. Both take the same four messages.
+/// that owns the room. Both take the same four messages. Shared by the room's sessions (one
+/// allocation per room, not four per connection).
 #[derive(Clone)]
-pub struct RoomHandle {
+pub struct RoomHandle(Arc<RoomRecipients>);
+
+pub struct RoomRecipients {
     pub join: Recipient<Join>,
     pub frames: Recipient<FromMember>,
     pub gone: Recipient<Disconnected>,
     pub moderate: Recipient<Moderate>,
+}
+
+impl Deref for RoomHandle {
+    type Target = RoomRecipients;
+
+    fn deref(&self) -> &RoomRecipients {
+        &self.0
+    }
 }
 
 impl RoomHandle {
@@ -188,12 +190,12 @@ impl RoomHandle {
             + Handler<Disconnected>
             + Handler<Moderate>,
     {
-        RoomHandle {
+        RoomHandle(Arc::new(RoomRecipients {
             join: addr.clone().recipient(),
             frames: addr.clone().recipient(),
             gone: addr.clone().recipient(),
             moderate: addr.recipient(),
-        }
+        }))
     }
 
     pub fn is_alive(&self) -> bool {

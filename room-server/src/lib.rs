@@ -3,7 +3,9 @@
 //!
 //! - `rules`: the rules of the show, pure and directly tested.
 //! - `room`: the actor wrapping the rules: membership, `seq`, fan-out, timers.
-//! - `session`: one WebSocket: heartbeat, frame limits, parsing, rate limits.
+//! - `session`: one WebSocket's frames from the client: frame limits, parsing, rate limits.
+//! - `outbox`: one WebSocket's frames to the client, pushed by its room straight to the socket
+//!   (no actor message per frame), and its heartbeat, kept by the room.
 //! - `actor_messages`: what the actors say to each other (and `RoomHandle`, what a session
 //!   talks to); `directory`: what a room or relay needs of the registry; `seats`: a room's or
 //!   relay's members' connections (sending, cutting off slow or stalled readers, closing).
@@ -29,6 +31,7 @@ pub mod directory;
 pub mod error_text;
 pub mod metrics;
 pub mod moderation;
+pub mod outbox;
 pub mod rate_limit;
 pub mod registry;
 pub mod relay;

@@ -7,6 +7,7 @@
 //! (frame types, error codes, cut-off reasons, room roles), whatever clients send.
 
 use crate::actor_messages::{error_frame, OutFrame};
+use crate::outbox::Wire;
 use onair_shared::protocol::{ErrorCode, CLIENT_MSG_TYPES, SERVER_MSG_TYPES};
 use onair_telemetry::metrics::{
     Counter, Family, Gauge, Registry, ShardedHistogram, LATENCY_BUCKETS,
@@ -25,7 +26,7 @@ pub enum RoomRole {
 /// Why a connection was cut off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CutOff {
-    /// More than `session::MAX_QUEUED_BYTES` waited for a reader that stopped reading.
+    /// More than `outbox::MAX_QUEUED_BYTES` waited for a reader that stopped reading.
     SlowReader,
     /// Kept sending after its rate limits refused it.
     Flood,
@@ -215,6 +216,13 @@ impl Metrics {
         self.frames_out.increment(kind);
         if let Some(accepted) = accepted {
             self.fanout.record(accepted.elapsed().as_secs_f64());
+        }
+    }
+
+    /// A frame from the room went to the socket (pings are not counted).
+    pub fn frame_written(&self, wire: &Wire) {
+        if wire.kind != "ping" {
+            self.frame_out(wire.kind, wire.accepted);
         }
     }
 

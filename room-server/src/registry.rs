@@ -6,7 +6,8 @@ use crate::admission::{Admission, Refusal};
 use crate::cluster::{Lease, RedisCluster};
 use crate::directory::{Directory, Promotion};
 use crate::metrics::Metrics;
-use crate::relay::Relay;
+use crate::outbox::Heartbeat;
+use crate::relay::{Relay, RelaySetup};
 use crate::reporter::Reporter;
 use crate::room::{PersistedRoom, Room, RoomSetup, SnapshotVersion, SNAPSHOT_VERSION};
 use crate::rules::Settings;
@@ -33,6 +34,7 @@ pub struct Registry {
     cluster: Option<Arc<RedisCluster>>,
     metrics: Arc<Metrics>,
     admission: Arc<Admission>,
+    heartbeat: Heartbeat,
 }
 
 struct Entry {
@@ -56,6 +58,7 @@ impl Registry {
         cluster: Option<Arc<RedisCluster>>,
         metrics: Arc<Metrics>,
         admission: Arc<Admission>,
+        heartbeat: Heartbeat,
     ) -> Registry {
         Registry {
             metrics,
@@ -67,6 +70,7 @@ impl Registry {
             reporter,
             cluster,
             admission,
+            heartbeat,
         }
     }
 
@@ -143,12 +147,15 @@ impl Registry {
             let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
             let relay = Relay::new(
                 info.clone(),
-                cluster,
-                Arc::new(self.clone()),
-                self.metrics.clone(),
-                generation,
-                request_id,
-                owner,
+                RelaySetup {
+                    cluster,
+                    directory: Arc::new(self.clone()),
+                    metrics: self.metrics.clone(),
+                    heartbeat: self.heartbeat,
+                    generation,
+                    request_id,
+                    owner,
+                },
             );
             let addr = relay.start();
             let handle = RoomHandle::new(addr);
@@ -244,6 +251,7 @@ impl Registry {
             cluster: self.cluster.clone(),
             rules: self.rules.clone(),
             event_buffer: self.event_buffer,
+            heartbeat: self.heartbeat,
             request_id,
         };
         let room = match saved {
@@ -416,6 +424,10 @@ mod tests {
             Some(cluster.clone()),
             metrics,
             admission,
+            Heartbeat {
+                every: std::time::Duration::from_secs(10),
+                timeout: std::time::Duration::from_secs(30),
+            },
         );
         let (a, b) = (room(1), room(2));
 

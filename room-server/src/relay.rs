@@ -2,13 +2,12 @@
 //! joins, frames and disconnects to the owner over Redis, and the owner's frames back to them.
 //! It also watches the owner's lease and takes the room over when the owner is gone.
 
-use crate::actor_messages::{
-    ConnId, Disconnected, FromMember, Join, Moderate, OutFrame, ToSession,
-};
+use crate::actor_messages::{ConnId, Disconnected, FromMember, Join, Moderate, OutFrame};
 use crate::cluster::{self, FromOwner, Inbound, Lease, RedisCluster, ToOwner};
 use crate::directory::{room_span, Directory};
 use crate::metrics::{server_frame_type, Metrics, RoomRole};
-use crate::seats::{Seat, Seats, Sent, Target, STALL_CHECK_EVERY};
+use crate::outbox::Heartbeat;
+use crate::seats::{Seat, Seats, Sent, Target};
 use actix::prelude::*;
 use bytestring::ByteString;
 use onair_shared::api::ModerationKind;
@@ -90,16 +89,29 @@ pub struct Relay {
     span: tracing::Span,
 }
 
+/// What a relay is made with, besides its room.
+pub struct RelaySetup {
+    pub cluster: Arc<RedisCluster>,
+    pub directory: Arc<dyn Directory>,
+    pub metrics: Arc<Metrics>,
+    pub heartbeat: Heartbeat,
+    pub generation: u64,
+    pub request_id: Option<String>,
+    /// The instance that holds the room's lease.
+    pub owner: String,
+}
+
 impl Relay {
-    pub fn new(
-        info: TicketRoom,
-        cluster: Arc<RedisCluster>,
-        directory: Arc<dyn Directory>,
-        metrics: Arc<Metrics>,
-        generation: u64,
-        request_id: Option<String>,
-        owner: String,
-    ) -> Relay {
+    pub fn new(info: TicketRoom, setup: RelaySetup) -> Relay {
+        let RelaySetup {
+            cluster,
+            directory,
+            metrics,
+            heartbeat,
+            generation,
+            request_id,
+            owner,
+        } = setup;
         Relay {
             metrics: metrics.clone(),
             span: room_span("relay", info.id, request_id.as_deref()),
@@ -107,7 +119,7 @@ impl Relay {
             cluster,
             directory,
             generation,
-            locals: Seats::new(metrics.clone()),
+            locals: Seats::new(metrics.clone(), heartbeat),
             held: VecDeque::new(),
             holding: false,
             next_order: 0,
@@ -217,7 +229,7 @@ impl Relay {
                                 .map(|h| h.msg.clone())
                                 .collect();
                             if let Some(outlet) = local.outlet() {
-                                outlet.control(ToSession::Rebind(handle.clone(), replay));
+                                outlet.rebind(handle.clone(), replay);
                             }
                         }
                         held.clear();
@@ -396,8 +408,8 @@ impl Actor for Relay {
             relay.expire_held();
             relay.check_owner(ctx);
         });
-        ctx.run_interval(STALL_CHECK_EVERY, |relay, _| {
-            for user in relay.locals.stalled(crate::clock::now_ms()) {
+        ctx.run_interval(self.locals.tick_every(), |relay, _| {
+            for user in relay.locals.tick(crate::clock::now_ms()) {
                 relay.cut_off(user);
             }
         });

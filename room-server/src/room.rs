@@ -15,9 +15,10 @@ use crate::cluster::owner_link::{Applied, OwnerLink, Renewal, Unsaved};
 use crate::cluster::{self, Inbound, RedisCluster, ToOwner};
 use crate::directory::{room_span, Directory};
 use crate::metrics::{Metrics, RoomRole};
+use crate::outbox::Heartbeat;
 use crate::reporter::Reporter;
 use crate::rules::{RankedRound, Settings, Show};
-use crate::seats::{Seat, Seats, Sent, Target, STALL_CHECK_EVERY};
+use crate::seats::{Seat, Seats, Sent, Target};
 use actix::prelude::*;
 use bytestring::ByteString;
 use onair_shared::api::{ModerationKind, RoomStatusReport};
@@ -128,6 +129,7 @@ pub struct RoomSetup {
     pub cluster: Option<Arc<RedisCluster>>,
     pub rules: Settings,
     pub event_buffer: usize,
+    pub heartbeat: Heartbeat,
     /// The request id of the ticket that opens the room.
     pub request_id: Option<String>,
 }
@@ -145,7 +147,7 @@ impl Room {
             epoch: format!("{:012x}", rand::random::<u64>() >> 16),
             recent: VecDeque::new(),
             recent_cap: setup.event_buffer.max(1),
-            conns: Seats::new(metrics.clone()),
+            conns: Seats::new(metrics.clone(), setup.heartbeat),
             timer: None,
             directory: setup.directory,
             generation: setup.generation,
@@ -259,9 +261,10 @@ impl Room {
         }
     }
 
-    /// Cuts off local readers whose sessions have not run for longer than the client timeout.
-    fn cut_off_stalled(&mut self) {
-        for user in self.conns.stalled(crate::clock::now_ms()) {
+    /// Pings the connections here, closes the silent ones and cuts off readers that stopped
+    /// reading (see `Seats::tick`).
+    fn tick(&mut self) {
+        for user in self.conns.tick(crate::clock::now_ms()) {
             let events = self.cut_off(user);
             self.publish(events);
         }
@@ -642,7 +645,7 @@ impl Actor for Room {
                 .wait(ctx);
             ctx.run_interval(cluster::RENEW_EVERY, |room, ctx| room.renew_lease(ctx));
         }
-        ctx.run_interval(STALL_CHECK_EVERY, |room, _| room.cut_off_stalled());
+        ctx.run_interval(self.conns.tick_every(), |room, _| room.tick());
         // A fresh room is empty until its first member's join arrives; a resumed one has
         // events to send and deadlines to keep.
         self.flush();

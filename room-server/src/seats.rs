@@ -3,17 +3,18 @@
 //! `Relay` both keep their members here, so a slow or stalled reader is treated the same way
 //! wherever the member is connected.
 
-use crate::actor_messages::{ConnId, OutFrame, Outlet, ToSession};
+use crate::actor_messages::{ConnId, OutFrame, Outlet};
 use crate::metrics::{CutOff, Metrics};
+use crate::outbox::{Health, Heartbeat};
 use onair_shared::protocol::ErrorCode;
 use onair_shared::UserId;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How often a room or relay looks for sessions that stopped running (see
-/// `Outlet::is_stalled`).
-pub const STALL_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// How often a room or relay looks at its connections (pings, silent clients, stalled readers),
+/// at most: more often when the heartbeat is shorter.
+const TICK_AT_MOST_EVERY: Duration = Duration::from_secs(1);
 
 /// Where a member's connection is.
 pub enum Target {
@@ -52,14 +53,21 @@ pub enum Sent {
 pub struct Seats<T> {
     seats: HashMap<UserId, Seat<T>>,
     metrics: Arc<Metrics>,
+    heartbeat: Heartbeat,
 }
 
 impl<T> Seats<T> {
-    pub fn new(metrics: Arc<Metrics>) -> Seats<T> {
+    pub fn new(metrics: Arc<Metrics>, heartbeat: Heartbeat) -> Seats<T> {
         Seats {
             seats: HashMap::new(),
             metrics,
+            heartbeat,
         }
+    }
+
+    /// How often the owner of these seats should call [`Seats::tick`].
+    pub fn tick_every(&self) -> Duration {
+        TICK_AT_MOST_EVERY.min(self.heartbeat.every)
     }
 
     pub fn get(&self, user: UserId) -> Option<&Seat<T>> {
@@ -144,15 +152,17 @@ impl<T> Seats<T> {
         }
     }
 
-    /// Sends a room event to every member here whose seat `wants` it. Returns the readers now
-    /// too far behind (to cut off), and whether any seat is on another instance.
+    /// Sends a room event to every member here whose seat `wants` it (encoded for the socket
+    /// once, for all of them). Returns the readers now too far behind (to cut off), and whether
+    /// any seat is on another instance.
     pub fn broadcast(&self, frame: &OutFrame, wants: impl Fn(&T) -> bool) -> (Vec<UserId>, bool) {
         let mut lagging = Vec::new();
         let mut any_remote = false;
+        let wire = frame.wire();
         for (&user, seat) in &self.seats {
             match &seat.target {
                 Target::Local(outlet) => {
-                    if wants(&seat.extra) && !outlet.send(frame.clone()) {
+                    if wants(&seat.extra) && !outlet.send_wire(wire.clone()) {
                         lagging.push(user);
                     }
                 }
@@ -162,13 +172,26 @@ impl<T> Seats<T> {
         (lagging, any_remote)
     }
 
-    /// Members here whose sessions have not run for longer than the client timeout.
-    pub fn stalled(&self, now_ms: i64) -> Vec<UserId> {
-        self.seats
-            .iter()
-            .filter(|(_, s)| s.outlet().is_some_and(|o| o.is_stalled(now_ms)))
-            .map(|(&user, _)| user)
-            .collect()
+    /// Pings the connections here when due, closes those silent past the timeout (their
+    /// sessions then say they are gone, as for any dropped connection), and returns the readers
+    /// that stopped reading with frames owed, to cut off: their sessions may never run again to
+    /// notice anything.
+    pub fn tick(&self, now_ms: i64) -> Vec<UserId> {
+        let mut stalled = Vec::new();
+        for (&user, seat) in &self.seats {
+            let Some(outlet) = seat.outlet() else {
+                continue;
+            };
+            match outlet.tick(now_ms, self.heartbeat) {
+                Health::Fine => {}
+                Health::Stalled => stalled.push(user),
+                Health::Silent => {
+                    tracing::debug!("user {user} went silent: closing");
+                    outlet.close();
+                }
+            }
+        }
+        stalled
     }
 
     /// Drops a reader that stopped reading: logged, counted, its session closed. Returns the
@@ -179,7 +202,7 @@ impl<T> Seats<T> {
         tracing::warn!(parent: span, "cutting off user {user}: it stopped reading");
         self.metrics.cut_off(CutOff::SlowReader);
         if let Some(outlet) = seat.outlet() {
-            outlet.control(ToSession::Close);
+            outlet.close();
         }
         Some(seat)
     }
@@ -192,7 +215,7 @@ impl<T> Seats<T> {
                 if let Some(code) = code {
                     outlet.send(self.metrics.error_frame(code));
                 }
-                outlet.control(ToSession::Close);
+                outlet.close();
                 None
             }
             Target::Remote => Some(seat.conn),

@@ -5,6 +5,7 @@ use crate::api_client::ApiClient;
 use crate::cluster::RedisCluster;
 use crate::config::RoomServerConfig;
 use crate::metrics::Metrics;
+use crate::outbox::{Heartbeat, Outbox, OutboxBody, Wire};
 use crate::registry::Registry;
 use crate::reporter::Reporter;
 use crate::session::{Session, SessionSetup};
@@ -167,21 +168,25 @@ async fn websocket(
         user = %claims.sub,
         request_id = request_id.as_str(),
     );
+    let outbox = Arc::new(Outbox::new(crate::clock::now_ms()));
     let session = Session::new(SessionSetup {
         user: claims.sub,
         name: claims.name,
         standing: claims.ranked,
         room,
-        heartbeat_interval: state.config.heartbeat_interval,
-        client_timeout: state.config.client_timeout,
+        outbox: outbox.clone(),
         metrics: state.metrics.clone(),
         span,
     });
     // Frames up to 4 × 64 KiB are read and answered with `frame_too_large`; past that the
     // codec refuses them and the connection closes (abuse).
-    ws::WsResponseBuilder::new(session, &req, stream)
-        .frame_size(4 * MAX_FRAME_BYTES)
-        .start()
+    let codec = actix_http::ws::Codec::new().max_size(4 * MAX_FRAME_BYTES);
+    let session = ws::WebsocketContext::with_codec(session, stream, codec);
+    let metrics = state.metrics.clone();
+    let body = OutboxBody::new(session, outbox, move |wire: &Wire| {
+        metrics.frame_written(wire)
+    });
+    Ok(ws::handshake(&req)?.streaming(body))
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
@@ -277,6 +282,10 @@ pub async fn state(config: RoomServerConfig) -> anyhow::Result<Arc<AppState>> {
         cluster,
         metrics.clone(),
         admission,
+        Heartbeat {
+            every: config.heartbeat_interval,
+            timeout: config.client_timeout,
+        },
     );
     match api {
         Some(api) => crate::moderation::spawn(api, registry.clone()),

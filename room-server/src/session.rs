@@ -1,10 +1,13 @@
-//! One actor per WebSocket: heartbeat and idle timeout, frame limits, parsing, per-member rate
-//! limits; everything that changes the room is forwarded to the `Room` actor.
+//! One actor per WebSocket: frame limits, parsing, per-member rate limits; everything that
+//! changes the room is forwarded to the `Room` actor. What the room sends the member does not
+//! pass through this actor: it goes through the connection's `Outbox` straight to the socket,
+//! and the room keeps the heartbeat (pings, the silence timeout) too.
 
 use crate::actor_messages::{
     encode, ConnId, Disconnected, FromMember, Join, OutFrame, Outlet, RoomHandle, ToSession,
 };
 use crate::metrics::{CutOff, Metrics};
+use crate::outbox::Outbox;
 use crate::rate_limit::{Budget, Verdict};
 use actix::prelude::*;
 use actix_web_actors::ws;
@@ -13,9 +16,9 @@ use onair_shared::protocol::{
     ClientMsg, Direct, ErrorCode, CLIENT_MSG_TYPES, MAX_FRAME_BYTES, MAX_SIGNAL_BYTES,
 };
 use onair_shared::UserId;
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(0);
 
@@ -25,26 +28,17 @@ fn next_conn_id() -> ConnId {
     base | (NEXT_CONN.fetch_add(1, Ordering::Relaxed) & 0xFFFF_FFFF)
 }
 
-/// What a reader that stops reading may have waiting for it before the room cuts it off. One
-/// member's slow phone must cost the server a bounded amount of memory, not the whole show.
-pub const MAX_QUEUED_BYTES: usize = 1024 * 1024;
-
 pub struct Session {
     user: UserId,
     name: String,
     standing: Option<RankedStanding>,
     conn: ConnId,
     room: RoomHandle,
-    last_heard: Instant,
-    heartbeat_interval: Duration,
-    client_timeout: Duration,
     /// A message split over continuation frames, as it arrives.
     partial: Option<Vec<u8>>,
     budget: Budget,
-    /// Bytes the room has handed us that we have not yet passed to the socket.
-    queued: Arc<AtomicUsize>,
-    /// When this session last ran (see [`Outlet::is_stalled`]).
-    last_ran: Arc<AtomicI64>,
+    /// Where the room puts this member's frames (the connection's response body takes them).
+    outbox: Arc<Outbox>,
     metrics: Arc<Metrics>,
     /// `session{room user request_id}`: what this connection logs goes under it.
     span: tracing::Span,
@@ -56,8 +50,7 @@ pub struct SessionSetup {
     pub name: String,
     pub standing: Option<RankedStanding>,
     pub room: RoomHandle,
-    pub heartbeat_interval: Duration,
-    pub client_timeout: Duration,
+    pub outbox: Arc<Outbox>,
     pub metrics: Arc<Metrics>,
     pub span: tracing::Span,
 }
@@ -70,13 +63,9 @@ impl Session {
             standing: setup.standing,
             conn: next_conn_id(),
             room: setup.room,
-            last_heard: Instant::now(),
-            heartbeat_interval: setup.heartbeat_interval,
-            client_timeout: setup.client_timeout,
             partial: None,
             budget: Budget::new(),
-            queued: Arc::default(),
-            last_ran: Arc::new(AtomicI64::new(crate::clock::now_ms())),
+            outbox: setup.outbox,
             metrics: setup.metrics,
             span: setup.span,
         }
@@ -190,17 +179,6 @@ impl Actor for Session {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.metrics.connection_opened();
-        ctx.run_interval(self.heartbeat_interval, |session, ctx| {
-            session
-                .last_ran
-                .store(crate::clock::now_ms(), Ordering::Relaxed);
-            if session.last_heard.elapsed() > session.client_timeout {
-                tracing::debug!(parent: &session.span, "timed out");
-                ctx.stop();
-            } else {
-                ctx.ping(b"");
-            }
-        });
         self.join_room(ctx, Vec::new());
     }
 
@@ -222,13 +200,7 @@ impl Session {
             name: self.name.clone(),
             standing: self.standing,
             conn: self.conn,
-            session: Outlet::new(
-                ctx.address().recipient(),
-                self.queued.clone(),
-                MAX_QUEUED_BYTES,
-                self.last_ran.clone(),
-                self.client_timeout.as_millis() as i64,
-            ),
+            session: Outlet::new(self.outbox.clone(), ctx.address().recipient()),
         };
         self.room
             .join
@@ -265,14 +237,6 @@ impl Handler<ToSession> for Session {
 
     fn handle(&mut self, msg: ToSession, ctx: &mut Self::Context) {
         match msg {
-            ToSession::Text(frame) => {
-                self.queued.fetch_sub(frame.bytes.len(), Ordering::Relaxed);
-                self.write(ctx, frame);
-            }
-            ToSession::Close => {
-                ctx.close(Some(ws::CloseCode::Normal.into()));
-                ctx.stop();
-            }
             ToSession::Rebind(room, replay) => {
                 self.room = room;
                 self.join_room(ctx, replay);
@@ -283,7 +247,7 @@ impl Handler<ToSession> for Session {
 
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
     fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
-        self.last_heard = Instant::now();
+        self.outbox.heard();
         let msg = match item {
             Ok(msg) => msg,
             Err(e) => {

@@ -174,6 +174,7 @@ const LAYERS: &[&[&str]] = &[
         "api_client",
         "clock",
         "error_text",
+        "outbox",
         "rate_limit",
         "rules",
         "ticket",
