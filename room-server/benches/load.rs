@@ -429,6 +429,26 @@ where
     }
 }
 
+/// Warns when the source addresses cannot give `conns` client sockets a port each: a socket
+/// bound to a source address before connecting takes a port of that address's ephemeral range
+/// (`net.ipv4.ip_local_port_range`, 28,232 ports by default) whatever server it connects to.
+fn check_ports(conns: usize, sources: u8) {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| {
+            let mut it = r.split_whitespace().map(|v| v.parse::<usize>().ok());
+            Some(it.next()??.abs_diff(it.next()??) + 1)
+        })
+        .unwrap_or(28_232);
+    let per_source = conns.div_ceil(usize::from(sources.max(1)));
+    if per_source + 1_000 > range {
+        println!(
+            "  WARNING: {per_source} connections per source address, {range} ports each: \
+             use more --sources"
+        );
+    }
+}
+
 /// The most open files this process may have (the soft `RLIMIT_NOFILE`, from /proc).
 fn file_limit(pid: u32) -> usize {
     std::fs::read_to_string(format!("/proc/{pid}/limits"))
@@ -694,6 +714,7 @@ async fn idle(o: &Opts) {
             );
         }
     }
+    check_ports(o.conns, o.sources);
     let procs = procs_for(o, o.conns);
     let per_proc = (0..procs)
         .map(|i| idle_slice(o.conns, per_room, (i, procs)).len())
@@ -969,13 +990,13 @@ async fn fanout(o: &Opts) {
         ))
     });
     tokio::time::sleep(Duration::from_secs(3)).await; // warm-up
-    let cpu0 = cpu(&servers);
+    let (cpu0, busy0) = (cpu(&servers), machine_busy());
     measuring.store(true, Ordering::Relaxed);
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_secs(o.secs)).await;
     measuring.store(false, Ordering::Relaxed);
     let wall = t0.elapsed().as_secs_f64();
-    let (rss, cpu1) = (rss(&servers), cpu(&servers));
+    let (rss, cpu1, busy1) = (rss(&servers), cpu(&servers), machine_busy());
     stop.store(true, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
@@ -1074,10 +1095,16 @@ async fn fanout(o: &Opts) {
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let ours: f64 = pct.iter().sum();
-    if ours >= 90.0 * cores {
+    // What else ran on the machine meanwhile (builds, tests): it takes the same cores.
+    let others = (100.0 * (busy1 - busy0) / wall - ours).max(0.0);
+    println!(
+        "  other processes {others:.0}% of one core (load average {})",
+        load_average()
+    );
+    if ours + others >= 90.0 * cores {
         println!(
-            "  NOTE: the machine was full: server, Redis and generator used {ours:.0}% of {cores} \
-             cores; the latencies are CPU queueing"
+            "  NOTE: the machine was full: server, Redis and generator used {ours:.0}% and other \
+             processes {others:.0}% of {cores} cores; the latencies are CPU queueing"
         );
     }
     if rate < 0.98 * offered {
