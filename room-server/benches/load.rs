@@ -210,6 +210,14 @@ impl ServerProc {
         ServerProc { child, addr }
     }
 
+    /// Asks the server to stop (SIGTERM) without waiting: several servers told at once shut
+    /// down together rather than one after the other in their `Drop`.
+    fn terminate(&self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+    }
+
     /// (resident KiB, CPU seconds) from /proc.
     fn stats(&self) -> (u64, Cpu) {
         proc_stats(self.child.id())
@@ -219,9 +227,7 @@ impl ServerProc {
 impl Drop for ServerProc {
     /// SIGTERM first, so a profiler wrapping the server writes its report; then SIGKILL.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        self.terminate();
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(30) {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -841,6 +847,10 @@ async fn idle(o: &Opts) {
                 100.0 * used[i].total() / wall
             );
         }
+    }
+    drop(gens);
+    for s in &servers {
+        s.terminate();
     }
     let ours: f64 = used.iter().map(|c| c.total()).sum();
     println!(
