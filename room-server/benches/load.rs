@@ -9,7 +9,11 @@
 //! time, and prints deliveries/s, latency percentiles, `seq` gaps and duplicates.
 //!
 //! Scenarios:
-//! - `idle`: `--conns` connections in rooms of `--members`, heartbeats only, held `--secs`.
+//! - `idle`: `--conns` connections in rooms of `--members`, heartbeats only, held `--secs`;
+//!   `--instances 3` runs three room-servers on a private Redis (members alternating between
+//!   them), `--procs P` spreads the connections over P generator processes (this process
+//!   re-runs its own binary with `--slice i/P --servers ...`; the default is as many as the
+//!   file limit needs), and it prints each server's KiB per connection.
 //! - `fanout`: `--rooms` × `--members`, `--rate` chat events/s per room for `--secs`; add
 //!   `--flooder true` (one member sends 1,000 frames/s) or `--slow-reader true` (one member
 //!   stops reading) to see that the room's latency does not move; `--instances 2` runs two
@@ -1290,7 +1294,7 @@ fn main() {
             "usage: cargo bench -p onair-room-server --bench load -- <idle|fanout> \\\n  \
              [--conns N] [--rooms R] [--members M] [--rate E] [--secs S] [--sources K] \\\n  \
              [--flooder true] [--slow-reader true] [--instances 2] [--churn 1000] [--threads T] \\\n  \
-             [--workers W] [--wrap CMD] [--server PATH]"
+             [--workers W] [--wrap CMD] [--server PATH] [--procs P (idle)]"
         ),
     }
 }
