@@ -876,6 +876,11 @@ async fn idle(o: &Opts) {
 }
 
 async fn fanout(o: &Opts) {
+    if o.procs > 1 {
+        // At 90,000 deliveries/s the generator's two threads were not the limit, and on two
+        // cores more processes would not give it more CPU (BENCHMARKS.md).
+        println!("--procs is for idle only: the fan-out runs in one process");
+    }
     let redis = (o.instances > 1).then(RedisProc::start);
     let servers: Vec<ServerProc> = (0..o.instances)
         .map(|i| ServerProc::start_in(o, redis.as_ref(), &format!("room-{}", i + 1)))
