@@ -9,7 +9,11 @@
 //! time, and prints deliveries/s, latency percentiles, `seq` gaps and duplicates.
 //!
 //! Scenarios:
-//! - `idle`: `--conns` connections in rooms of `--members`, heartbeats only, held `--secs`.
+//! - `idle`: `--conns` connections in rooms of `--members`, heartbeats only, held `--secs`;
+//!   `--instances 3` runs three room-servers on a private Redis (members alternating between
+//!   them), `--procs P` spreads the connections over P generator processes (this process
+//!   re-runs its own binary with `--slice i/P --servers ...`; the default is as many as the
+//!   file limit needs), and it prints each server's KiB per connection.
 //! - `fanout`: `--rooms` × `--members`, `--rate` chat events/s per room for `--secs`; add
 //!   `--flooder true` (one member sends 1,000 frames/s) or `--slow-reader true` (one member
 //!   stops reading) to see that the room's latency does not move; `--instances 2` runs two
@@ -61,6 +65,17 @@ struct Opts {
     /// The room-server binary (`--server PATH`; default: the one cargo built for this bench),
     /// to run a saved "before" build under the same generator, in turn with the new one.
     server: String,
+    /// Generator processes (`--procs`; default: as many as the file limit needs, at most
+    /// 19,500 connections each): this process starts the servers and re-runs its own binary
+    /// that many times, each child connecting a share of the rooms and reporting back on its
+    /// stdout (lines starting `@@ `).
+    procs: usize,
+    /// A child generator's share of the rooms (`--slice i/P`, given by the parent) and the
+    /// servers it connects to (`--servers ADDR,ADDR`).
+    slice: Option<(usize, usize)>,
+    addrs: Vec<SocketAddr>,
+    /// The command line, handed on to the child generators.
+    args: Vec<String>,
 }
 
 fn opts() -> Opts {
@@ -109,6 +124,16 @@ fn opts() -> Opts {
             .get("wrap")
             .map(|w| w.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default(),
+        procs: num("procs", 0.0).clamp(0.0, 64.0) as usize,
+        slice: map.get("slice").and_then(|v| {
+            let (i, p) = v.split_once('/')?;
+            Some((i.parse().ok()?, p.parse().ok()?))
+        }),
+        addrs: map
+            .get("servers")
+            .map(|v| v.split(',').filter_map(|a| a.parse().ok()).collect())
+            .unwrap_or_default(),
+        args,
     }
 }
 
@@ -153,10 +178,6 @@ impl Drop for RedisProc {
 }
 
 impl ServerProc {
-    fn start(o: &Opts) -> ServerProc {
-        ServerProc::start_in(o, None, "room-1")
-    }
-
     fn start_in(o: &Opts, redis: Option<&RedisProc>, instance: &str) -> ServerProc {
         let (wrap, workers) = (&o.wrap, o.workers);
         let port = free_port();
@@ -193,6 +214,14 @@ impl ServerProc {
         ServerProc { child, addr }
     }
 
+    /// Asks the server to stop (SIGTERM) without waiting: several servers told at once shut
+    /// down together rather than one after the other in their `Drop`.
+    fn terminate(&self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+    }
+
     /// (resident KiB, CPU seconds) from /proc.
     fn stats(&self) -> (u64, Cpu) {
         proc_stats(self.child.id())
@@ -202,9 +231,7 @@ impl ServerProc {
 impl Drop for ServerProc {
     /// SIGTERM first, so a profiler wrapping the server writes its report; then SIGKILL.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        self.terminate();
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(30) {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -412,67 +439,448 @@ where
     }
 }
 
-async fn idle(o: &Opts) {
-    let server = ServerProc::start(o);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (base_rss, _) = server.stats();
-    // Rooms as the api-server makes them: the room-server refuses a ticket above its maximum.
+/// Warns when the source addresses cannot give `conns` client sockets a port each: a socket
+/// bound to a source address before connecting takes a port of that address's ephemeral range
+/// (`net.ipv4.ip_local_port_range`, 28,232 ports by default) whatever server it connects to.
+fn check_ports(conns: usize, sources: u8) {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| {
+            let mut it = r.split_whitespace().map(|v| v.parse::<usize>().ok());
+            Some(it.next()??.abs_diff(it.next()??) + 1)
+        })
+        .unwrap_or(28_232);
+    let per_source = conns.div_ceil(usize::from(sources.max(1)));
+    if per_source + 1_000 > range {
+        println!(
+            "  WARNING: {per_source} connections per source address, {range} ports each: \
+             use more --sources"
+        );
+    }
+}
+
+/// The most open files this process may have (the soft `RLIMIT_NOFILE`, from /proc).
+fn file_limit(pid: u32) -> usize {
+    std::fs::read_to_string(format!("/proc/{pid}/limits"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(1024)
+}
+
+/// Generator processes for `conns` connections: `--procs`, or as many as the file limit needs
+/// (one file per connection, 500 spare).
+fn procs_for(o: &Opts, conns: usize) -> usize {
+    match o.procs {
+        0 => conns.div_ceil(file_limit(std::process::id()).saturating_sub(500).max(1)),
+        p => p,
+    }
+    .max(1)
+}
+
+/// CPU core-seconds the whole machine has been busy (all processes, from /proc/stat), to tell
+/// what other work took from the two cores during a run.
+fn machine_busy() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let f: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal: all but idle and iowait.
+    let busy: u64 = f
+        .iter()
+        .take(8)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, v)| v)
+        .sum();
+    busy as f64 / 100.0
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .next()
+        .unwrap_or("?")
+        .to_owned()
+}
+
+/// A child generator process (`--procs`): its stdin takes the parent's word (`go`, `stop`), its
+/// stdout lines starting `@@ ` are its reports, everything else is printed as its progress.
+struct Gen {
+    child: Child,
+    stdin: Option<std::process::ChildStdin>,
+    reports: tokio::sync::mpsc::UnboundedReceiver<String>,
+    n: usize,
+}
+
+impl Gen {
+    /// Starts `procs` children, each with the parent's command line plus its `--slice` and the
+    /// servers' addresses.
+    fn spawn(o: &Opts, addrs: &[SocketAddr], procs: usize) -> Vec<Gen> {
+        let exe = std::env::current_exe().expect("the generator's own binary");
+        let servers = addrs
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        (0..procs)
+            .map(|i| {
+                let mut child = Command::new(&exe)
+                    .args(&o.args)
+                    .args(["--slice", &format!("{i}/{procs}"), "--servers", &servers])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("a child generator starts");
+                let stdout = child.stdout.take().unwrap();
+                let (tx, reports) = tokio::sync::mpsc::unbounded_channel();
+                std::thread::spawn(move || {
+                    use std::io::BufRead;
+                    for line in std::io::BufReader::new(stdout)
+                        .lines()
+                        .map_while(Result::ok)
+                    {
+                        match line.strip_prefix("@@ ") {
+                            Some(report) => {
+                                let _ = tx.send(report.to_owned());
+                            }
+                            None => println!("  [generator {}] {}", i + 1, line.trim_start()),
+                        }
+                    }
+                });
+                Gen {
+                    stdin: child.stdin.take(),
+                    child,
+                    reports,
+                    n: i + 1,
+                }
+            })
+            .collect()
+    }
+
+    /// Waits for the child's report `key ...` and returns its words after the key.
+    async fn expect(&mut self, key: &str) -> Vec<String> {
+        loop {
+            let Some(line) = self.reports.recv().await else {
+                panic!("generator {} exited before reporting `{key}`", self.n);
+            };
+            let mut words = line.split_whitespace().map(str::to_owned);
+            if words.next().as_deref() == Some(key) {
+                return words.collect();
+            }
+        }
+    }
+
+    fn tell(&mut self, word: &str) {
+        use std::io::Write;
+        if let Some(stdin) = self.stdin.as_mut() {
+            let _ = writeln!(stdin, "{word}");
+            let _ = stdin.flush();
+        }
+    }
+
+    fn cpu(&self) -> Cpu {
+        proc_stats(self.child.id()).1
+    }
+}
+
+impl Drop for Gen {
+    fn drop(&mut self) {
+        // Its stdin closed tells a child to stop, if nobody told it yet.
+        self.stdin = None;
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// In a child generator: the parent's next word on stdin (`None` once the parent is gone).
+async fn parent_says() -> Option<String> {
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        match std::io::stdin().read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim().to_owned()),
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Adds CPU figures up.
+fn cpu_sum<'a>(all: impl IntoIterator<Item = &'a Cpu>) -> Cpu {
+    all.into_iter().fold(Cpu::default(), |sum, c| Cpu {
+        user: sum.user + c.user,
+        sys: sum.sys + c.sys,
+    })
+}
+
+/// The idle scenario's rooms: connection `n` is member `n % per_room` of room `n / per_room + 1`
+/// and connects to instance `(n % per_room) % instances` (so a room's first member, its owner,
+/// is on the first). Slice `i` of `p` is the connections of its share of whole rooms.
+fn idle_slice(conns: usize, per_room: usize, (i, p): (usize, usize)) -> std::ops::Range<usize> {
+    let rooms = conns.div_ceil(per_room);
+    let (from, to) = (rooms * i / p, rooms * (i + 1) / p);
+    (from * per_room).min(conns)..(to * per_room).min(conns)
+}
+
+/// Connects `range` of the idle scenario's connections, one after the other, each with a reader
+/// that counts it as dropped if the server closes it.
+async fn idle_connect(
+    o: &Opts,
+    addrs: &[SocketAddr],
+    range: std::ops::Range<usize>,
+    tally: &Arc<Tally>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<Histogram<u64>>> {
     let per_room = o.members.clamp(2, usize::from(MAX_MEMBER_LIMIT));
-    let tally = Arc::new(Tally::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let (stop_tx, stop_readers) = tokio::sync::watch::channel(false);
     let measuring = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut readers = Vec::new();
-    for n in 0..o.conns {
+    for n in range {
         let room = (n / per_room) as i64 + 1;
-        let user = room * 1000 + (n % per_room) as i64 + 1;
-        let ws = connect(server.addr, n, o.sources, user, room, per_room as u8).await;
+        let m = n % per_room;
+        let user = room * 1000 + m as i64 + 1;
+        let on = addrs[m % addrs.len()];
+        let ws = connect(on, n, o.sources, user, room, per_room as u8).await;
         readers.push(tokio::spawn(reader(
             ws,
             tally.clone(),
             measuring.clone(),
-            stop_readers.clone(),
+            stop.clone(),
         )));
-        if n % 5_000 == 4_999 {
+        if readers.len() % 5_000 == 0 {
             println!(
                 "  {} connected ({:.1} s)",
-                n + 1,
+                readers.len(),
                 started.elapsed().as_secs_f64()
             );
         }
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let (rss, cpu0) = server.stats();
-    println!(
-        "idle: {} connections in {:.1} s; server RSS {} MiB, {:.2} KiB per connection",
-        o.conns,
-        started.elapsed().as_secs_f64(),
-        rss / 1024,
-        (rss.saturating_sub(base_rss)) as f64 / o.conns as f64
-    );
-    tokio::time::sleep(Duration::from_secs(o.secs)).await;
-    let (rss_end, cpu1) = server.stats();
-    let used = cpu1.since(cpu0);
-    stop.store(true, Ordering::Relaxed);
+    readers
+}
+
+/// A child generator of the idle scenario: connects its slice, reports `connected N`, holds
+/// the connections until the parent says `stop` (or is gone), then reports `dropped D`.
+async fn idle_child(o: &Opts, slice: (usize, usize)) {
+    let per_room = o.members.clamp(2, usize::from(MAX_MEMBER_LIMIT));
+    let tally = Arc::new(Tally::default());
+    let (stop_tx, stop_readers) = tokio::sync::watch::channel(false);
+    let range = idle_slice(o.conns, per_room, slice);
+    let readers = idle_connect(o, &o.addrs, range, &tally, &stop_readers).await;
+    println!("@@ connected {}", readers.len());
+    while let Some(word) = parent_says().await {
+        if word == "stop" {
+            break;
+        }
+    }
     let _ = stop_tx.send(true);
     for r in readers {
         let _ = r.await;
     }
+    println!("@@ dropped {}", tally.dropped.load(Ordering::Relaxed));
+}
+
+async fn idle(o: &Opts) {
+    if let Some(slice) = o.slice {
+        return idle_child(o, slice).await;
+    }
+    let redis = (o.instances > 1).then(RedisProc::start);
+    let servers: Vec<ServerProc> = (0..o.instances)
+        .map(|i| ServerProc::start_in(o, redis.as_ref(), &format!("room-{}", i + 1)))
+        .collect();
+    let addrs: Vec<SocketAddr> = servers.iter().map(|s| s.addr).collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let base_rss: Vec<u64> = servers.iter().map(|s| s.stats().0).collect();
+    // Rooms as the api-server makes them: the room-server refuses a ticket above its maximum.
+    let per_room = o.members.clamp(2, usize::from(MAX_MEMBER_LIMIT));
+    // Connections each server gets (a room's members alternate between the instances).
+    let mut on = vec![0usize; servers.len()];
+    for n in 0..o.conns {
+        on[(n % per_room) % servers.len()] += 1;
+    }
+    for (i, s) in servers.iter().enumerate() {
+        let limit = file_limit(s.child.id());
+        if on[i] + 100 > limit {
+            println!(
+                "  WARNING: room-{} gets {} connections but may open {limit} files: \
+                 use more --instances",
+                i + 1,
+                on[i]
+            );
+        }
+    }
+    check_ports(o.conns, o.sources);
+    let procs = procs_for(o, o.conns);
+    let per_proc = (0..procs)
+        .map(|i| idle_slice(o.conns, per_room, (i, procs)).len())
+        .max()
+        .unwrap_or(0);
+    let own_limit = file_limit(std::process::id());
+    if per_proc + 100 > own_limit {
+        println!(
+            "  WARNING: a generator process holds up to {per_proc} connections but may open \
+             {own_limit} files: use more --procs"
+        );
+    }
+    let tally = Arc::new(Tally::default());
+    let (stop_tx, stop_readers) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    let mut readers = Vec::new();
+    let mut gens = Vec::new();
+    if procs == 1 {
+        readers = idle_connect(o, &addrs, 0..o.conns, &tally, &stop_readers).await;
+    } else {
+        gens = Gen::spawn(o, &addrs, procs);
+        for g in &mut gens {
+            g.expect("connected").await;
+        }
+    }
+    let connected_in = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // CPU seconds of each server, then Redis, then the generator processes.
+    let cpu = |gens: &[Gen]| {
+        let mut v: Vec<Cpu> = servers.iter().map(|s| s.stats().1).collect();
+        v.push(
+            redis
+                .as_ref()
+                .map_or(Cpu::default(), |r| proc_stats(r.0.id()).1),
+        );
+        let generators: Vec<Cpu> = gens
+            .iter()
+            .map(Gen::cpu)
+            .chain([proc_stats(std::process::id()).1])
+            .collect();
+        v.push(cpu_sum(&generators));
+        v
+    };
+    let rss = || servers.iter().map(|s| s.stats().0).collect::<Vec<u64>>();
+    let kib =
+        |rss: &[u64], i: usize| rss[i].saturating_sub(base_rss[i]) as f64 / on[i].max(1) as f64;
+    let total_kib = |rss: &[u64]| {
+        rss.iter()
+            .zip(&base_rss)
+            .map(|(r, b)| r.saturating_sub(*b))
+            .sum::<u64>() as f64
+            / o.conns.max(1) as f64
+    };
+    let (rss0, cpu0, busy0) = (rss(), cpu(&gens), machine_busy());
+    let t0 = Instant::now();
+    println!(
+        "idle: {} connections in {:.1} s; server RSS {} MiB, {:.2} KiB per connection{}",
+        o.conns,
+        connected_in,
+        rss0.iter().sum::<u64>() / 1024,
+        total_kib(&rss0),
+        if servers.len() > 1 {
+            format!(
+                " ({} instances, {} generator processes)",
+                servers.len(),
+                procs
+            )
+        } else if procs > 1 {
+            format!(" ({procs} generator processes)")
+        } else {
+            String::new()
+        }
+    );
+    if servers.len() > 1 {
+        for i in 0..servers.len() {
+            println!(
+                "  room-{}: {} connections, RSS {} MiB, {:.2} KiB per connection",
+                i + 1,
+                on[i],
+                rss0[i] / 1024,
+                kib(&rss0, i)
+            );
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(o.secs)).await;
+    let (rss1, cpu1, busy1) = (rss(), cpu(&gens), machine_busy());
+    let wall = t0.elapsed().as_secs_f64();
+    let used: Vec<Cpu> = cpu1.iter().zip(&cpu0).map(|(b, a)| b.since(*a)).collect();
+    let servers_used = cpu_sum(&used[..servers.len()]);
+    let dropped = if gens.is_empty() {
+        let _ = stop_tx.send(true);
+        for r in readers {
+            let _ = r.await;
+        }
+        tally.dropped.load(Ordering::Relaxed)
+    } else {
+        for g in &mut gens {
+            g.tell("stop");
+        }
+        let mut dropped = 0;
+        for g in &mut gens {
+            dropped += g.expect("dropped").await[0].parse::<u64>().unwrap_or(0);
+        }
+        dropped
+    };
     println!(
         "idle: held {} s: dropped {}, RSS at end {} MiB ({:.2} KiB/conn), server CPU {:.1}% \
          (user {:.1}%, system {:.1}%)",
         o.secs,
-        tally.dropped.load(Ordering::Relaxed),
-        rss_end / 1024,
-        (rss_end.saturating_sub(base_rss)) as f64 / o.conns as f64,
-        100.0 * used.total() / o.secs as f64,
-        100.0 * used.user / o.secs as f64,
-        100.0 * used.sys / o.secs as f64
+        dropped,
+        rss1.iter().sum::<u64>() / 1024,
+        total_kib(&rss1),
+        100.0 * servers_used.total() / wall,
+        100.0 * servers_used.user / wall,
+        100.0 * servers_used.sys / wall
+    );
+    if servers.len() > 1 {
+        for i in 0..servers.len() {
+            println!(
+                "  room-{}: RSS at end {} MiB ({:.2} KiB/conn), CPU {:.1}%",
+                i + 1,
+                rss1[i] / 1024,
+                kib(&rss1, i),
+                100.0 * used[i].total() / wall
+            );
+        }
+    }
+    drop(gens);
+    for s in &servers {
+        s.terminate();
+    }
+    let ours: f64 = used.iter().map(|c| c.total()).sum();
+    println!(
+        "  CPU, % of one core: {}generator {:.1}% ({} process(es))   \
+         other processes {:.0}% (load average {})",
+        if redis.is_some() {
+            format!(
+                "redis {:.1}%   ",
+                100.0 * used[servers.len()].total() / wall
+            )
+        } else {
+            String::new()
+        },
+        100.0 * used[servers.len() + 1].total() / wall,
+        procs,
+        (100.0 * (busy1 - busy0 - ours) / wall).max(0.0),
+        load_average()
     );
 }
 
 async fn fanout(o: &Opts) {
+    if o.procs > 1 {
+        // At 90,000 deliveries/s the generator's two threads were not the limit, and on two
+        // cores more processes would not give it more CPU (BENCHMARKS.md).
+        println!("--procs is for idle only: the fan-out runs in one process");
+    }
     let redis = (o.instances > 1).then(RedisProc::start);
     let servers: Vec<ServerProc> = (0..o.instances)
         .map(|i| ServerProc::start_in(o, redis.as_ref(), &format!("room-{}", i + 1)))
@@ -601,13 +1009,13 @@ async fn fanout(o: &Opts) {
         ))
     });
     tokio::time::sleep(Duration::from_secs(3)).await; // warm-up
-    let cpu0 = cpu(&servers);
+    let (cpu0, busy0) = (cpu(&servers), machine_busy());
     measuring.store(true, Ordering::Relaxed);
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_secs(o.secs)).await;
     measuring.store(false, Ordering::Relaxed);
     let wall = t0.elapsed().as_secs_f64();
-    let (rss, cpu1) = (rss(&servers), cpu(&servers));
+    let (rss, cpu1, busy1) = (rss(&servers), cpu(&servers), machine_busy());
     stop.store(true, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
@@ -706,10 +1114,16 @@ async fn fanout(o: &Opts) {
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let ours: f64 = pct.iter().sum();
-    if ours >= 90.0 * cores {
+    // What else ran on the machine meanwhile (builds, tests): it takes the same cores.
+    let others = (100.0 * (busy1 - busy0) / wall - ours).max(0.0);
+    println!(
+        "  other processes {others:.0}% of one core (load average {})",
+        load_average()
+    );
+    if ours + others >= 90.0 * cores {
         println!(
-            "  NOTE: the machine was full: server, Redis and generator used {ours:.0}% of {cores} \
-             cores; the latencies are CPU queueing"
+            "  NOTE: the machine was full: server, Redis and generator used {ours:.0}% and other \
+             processes {others:.0}% of {cores} cores; the latencies are CPU queueing"
         );
     }
     if rate < 0.98 * offered {
@@ -885,7 +1299,7 @@ fn main() {
             "usage: cargo bench -p onair-room-server --bench load -- <idle|fanout> \\\n  \
              [--conns N] [--rooms R] [--members M] [--rate E] [--secs S] [--sources K] \\\n  \
              [--flooder true] [--slow-reader true] [--instances 2] [--churn 1000] [--threads T] \\\n  \
-             [--workers W] [--wrap CMD] [--server PATH]"
+             [--workers W] [--wrap CMD] [--server PATH] [--procs P (idle)]"
         ),
     }
 }
