@@ -11,13 +11,14 @@
 //! The room also keeps the connection's heartbeat (see `Seats::tick`): it queues the pings and
 //! notices a client that has gone silent, so no connection needs a timer of its own.
 
+use atomic_waker::AtomicWaker;
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_core::Stream;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 /// A frame ready for the socket, with what the metrics need to know of it when it is written.
@@ -240,6 +241,27 @@ enum Taken {
 /// busy room cannot keep a member's own frames (and its pongs) from being read.
 const FRAMES_BEFORE_SESSION: u8 = 16;
 
+/// The waker the session actor is polled with: it notes that the actor has something to do
+/// (a frame from the client, a message, a timer) before waking the connection's task. The body
+/// is woken for the room's frames far more often than for the actor, and polling an actor with
+/// nothing to do (its mailbox, its streams, the request payload) cost as much as writing the
+/// frame.
+struct SessionWake {
+    woken: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl Wake for SessionWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
 /// A WebSocket connection's response body: the room's frames from the [`Outbox`], then what the
 /// session actor writes itself (its answers, errors, pongs) and its life: when the actor stops,
 /// the body ends. `on_written` is told of every room frame handed to the HTTP layer.
@@ -247,16 +269,25 @@ pub struct OutboxBody<S, F> {
     session: S,
     outbox: Arc<Outbox>,
     on_written: F,
+    session_wake: Arc<SessionWake>,
+    session_waker: Waker,
     since_session: u8,
     closed: bool,
 }
 
 impl<S, F> OutboxBody<S, F> {
     pub fn new(session: S, outbox: Arc<Outbox>, on_written: F) -> OutboxBody<S, F> {
+        let session_wake = Arc::new(SessionWake {
+            // The actor has not started yet.
+            woken: AtomicBool::new(true),
+            task: AtomicWaker::new(),
+        });
         OutboxBody {
             session,
             outbox,
             on_written,
+            session_waker: Waker::from(session_wake.clone()),
+            session_wake,
             since_session: 0,
             closed: false,
         }
@@ -277,11 +308,13 @@ where
             // session's context stops the actor (which tells the room it is gone).
             return Poll::Ready(None);
         }
-        let session_turn = this.since_session >= FRAMES_BEFORE_SESSION;
-        if !session_turn {
+        this.session_wake.task.register(cx.waker());
+        let session_waiting = this.session_wake.woken.load(Ordering::Acquire);
+        let outbox_turn = this.since_session < FRAMES_BEFORE_SESSION || !session_waiting;
+        if outbox_turn {
             match this.outbox.take(cx.waker()) {
                 Taken::Frame(wire) => {
-                    this.since_session += 1;
+                    this.since_session = this.since_session.saturating_add(1);
                     (this.on_written)(&wire);
                     return Poll::Ready(Some(Ok(wire.bytes)));
                 }
@@ -293,12 +326,19 @@ where
             }
         }
         this.since_session = 0;
-        let polled = Pin::new(&mut this.session).poll_next(cx);
-        if session_turn && polled.is_pending() {
+        if this.session_wake.woken.swap(false, Ordering::AcqRel) {
+            let mut session_cx = Context::from_waker(&this.session_waker);
+            if let Poll::Ready(item) = Pin::new(&mut this.session).poll_next(&mut session_cx) {
+                // It writes one chunk per poll: let it run again next time.
+                this.session_wake.woken.store(true, Ordering::Release);
+                return Poll::Ready(item);
+            }
+        }
+        if !outbox_turn {
             // The outbox was not looked at this time: come back for what it holds.
             cx.waker().wake_by_ref();
         }
-        polled
+        Poll::Pending
     }
 }
 
