@@ -57,6 +57,10 @@ struct Opts {
     /// its socket until that thread gets round to it, and the fan-out's p99 measured the
     /// generator's queue (22-77 ms) more than the server (11-18 ms with two).
     threads: usize,
+    /// `--pin true`: the room-server on core 0 (one worker), this generator on the other cores,
+    /// as the issue measured it: neither takes CPU time from the other, so the server's tail is
+    /// its own and not the scheduler's.
+    pin: bool,
     /// A command to run the server under (`--wrap 'valgrind --tool=massif'`), to profile it
     /// with the same load; the /proc figures are then the wrapper's.
     wrap: Vec<String>,
@@ -96,7 +100,16 @@ fn opts() -> Opts {
     }
     let num = |k: &str, d: f64| map.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
     let instances = num("instances", 1.0).clamp(1.0, 8.0) as usize;
+    let pin = map.get("pin").is_some_and(|v| v == "true") && machine_cores() > 1;
+    let mut wrap: Vec<String> = map
+        .get("wrap")
+        .map(|w| w.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    if pin {
+        wrap.splice(0..0, ["taskset", "-c", "0"].map(str::to_owned));
+    }
     Opts {
+        pin,
         scenario,
         rooms: num("rooms", 20.0) as usize,
         members: num("members", 12.0) as usize,
@@ -110,20 +123,15 @@ fn opts() -> Opts {
         churn: num("churn", 0.0).max(0.0),
         threads: num("threads", 2.0).clamp(1.0, 16.0) as usize,
         workers: match num("workers", 0.0).clamp(0.0, 64.0) as usize {
-            0 => {
-                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-                (cores / instances).max(1)
-            }
+            0 if pin => 1,
+            0 => (machine_cores() / instances).max(1),
             n => n,
         },
         server: map
             .get("server")
             .cloned()
             .unwrap_or_else(|| env!("CARGO_BIN_EXE_onair-room-server").to_owned()),
-        wrap: map
-            .get("wrap")
-            .map(|w| w.split_whitespace().map(str::to_owned).collect())
-            .unwrap_or_default(),
+        wrap,
         procs: num("procs", 0.0).clamp(0.0, 64.0) as usize,
         slice: map.get("slice").and_then(|v| {
             let (i, p) = v.split_once('/')?;
@@ -1038,11 +1046,17 @@ async fn fanout(o: &Opts) {
     };
     let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
     println!(
-        "fanout: {} rooms x {} members at {}/s per room on {} instance(s){}{}",
+        "fanout: {} rooms x {} members at {}/s per room on {} instance(s) of {} worker(s){}{}{}",
         o.rooms,
         members,
         o.rate,
         o.instances,
+        o.workers,
+        if o.pin {
+            ", pinned (server on core 0)"
+        } else {
+            ""
+        },
         if o.flooder { ", with a flooder" } else { "" },
         if o.slow_reader {
             ", with a slow reader"
@@ -1105,14 +1119,19 @@ async fn fanout(o: &Opts) {
     // pace and the tail (frames wait in its sockets), and the figures above say so little.
     let generator = pct[servers.len() + 1];
     let rate = delivered / wall;
-    if generator >= 85.0 * o.threads as f64 {
+    // Pinned, the generator's threads share the cores the server does not have.
+    let generator_cores = if o.pin {
+        o.threads.min(machine_cores() - 1)
+    } else {
+        o.threads
+    };
+    if generator >= 85.0 * generator_cores as f64 {
         println!(
-            "  NOTE: the generator was the limit: {generator:.0}% of its {} thread(s); \
-             run with more --threads (on more cores)",
-            o.threads
+            "  NOTE: the generator was the limit: {generator:.0}% of its {generator_cores} \
+             core(s); run with more --threads (on more cores)"
         );
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let cores = machine_cores() as f64;
     let ours: f64 = pct.iter().sum();
     // What else ran on the machine meanwhile (builds, tests): it takes the same cores.
     let others = (100.0 * (busy1 - busy0) / wall - ours).max(0.0);
@@ -1129,7 +1148,7 @@ async fn fanout(o: &Opts) {
     if rate < 0.98 * offered {
         println!(
             "  NOTE: {rate:.0} deliveries/s of {offered:.0} offered: {}",
-            if generator >= 85.0 * o.threads as f64 {
+            if generator >= 85.0 * generator_cores as f64 {
                 "the generator could not keep up"
             } else {
                 "the server (or the machine) could not keep up"
@@ -1285,8 +1304,26 @@ async fn flood(mut ws: Ws, stop: Arc<AtomicBool>) {
     }
 }
 
+/// The machine's cores, read before `--pin` narrows this process to some of them.
+fn machine_cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 fn main() {
+    machine_cores();
     let o = opts();
+    if o.pin {
+        // Before the runtime starts its threads, which take this thread's cores.
+        let rest = format!("1-{}", machine_cores() - 1);
+        let pinned = Command::new("taskset")
+            .args(["-pc", &rest, &std::process::id().to_string()])
+            .stdout(Stdio::null())
+            .status();
+        if !pinned.is_ok_and(|s| s.success()) {
+            println!("--pin: taskset could not pin the generator; running unpinned");
+        }
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(o.threads)
         .enable_all()
@@ -1299,7 +1336,7 @@ fn main() {
             "usage: cargo bench -p onair-room-server --bench load -- <idle|fanout> \\\n  \
              [--conns N] [--rooms R] [--members M] [--rate E] [--secs S] [--sources K] \\\n  \
              [--flooder true] [--slow-reader true] [--instances 2] [--churn 1000] [--threads T] \\\n  \
-             [--workers W] [--wrap CMD] [--server PATH] [--procs P (idle)]"
+             [--workers W] [--wrap CMD] [--server PATH] [--procs P (idle)] [--pin true]"
         ),
     }
 }
