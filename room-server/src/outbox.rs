@@ -187,6 +187,11 @@ impl Outbox {
             }
             if q.frames.is_empty() {
                 q.owed_since_ms = 0;
+                // An idle connection keeps no queue (4 slots once a frame passed: 256 bytes
+                // per connection); a busy one allocates it again at most once a tick.
+                if q.frames.capacity() > 0 {
+                    q.frames = VecDeque::new();
+                }
             } else if q.owed_since_ms == 0 {
                 q.owed_since_ms = now_ms;
             }
