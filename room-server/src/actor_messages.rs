@@ -104,6 +104,11 @@ impl Outlet {
         self.outbox.close();
     }
 
+    /// Gives up on a reader that stopped reading (see [`Outbox::abandon`]).
+    pub fn abandon(&self) {
+        self.outbox.abandon();
+    }
+
     /// The room moved to another actor (see [`ToSession::Rebind`]).
     pub fn rebind(&self, room: RoomHandle, replay: Vec<ClientMsg>) {
         self.session.do_send(ToSession::Rebind(room, replay));

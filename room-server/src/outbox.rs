@@ -171,6 +171,22 @@ impl Outbox {
         }
     }
 
+    /// Gives up on a reader that stopped reading: what waits for it is dropped at once, so a
+    /// connection cut off holds no more than its socket's buffers while its client (or the
+    /// kernel's timeouts) ends it. Its task is woken to close it if it can still write.
+    pub fn abandon(&self) {
+        let waker = {
+            let mut q = self.lock();
+            q.closing = true;
+            q.bytes = 0;
+            q.frames = VecDeque::new();
+            q.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
     /// The session heard from the client.
     pub fn heard(&self) {
         self.heard.store(true, Ordering::Relaxed);
@@ -374,6 +390,15 @@ mod tests {
         assert_eq!(outbox.tick(100, 10_000, 1_000), Health::Fine);
         outbox.heard();
         assert_eq!(outbox.tick(1_200, 10_000, 1_000), Health::Stalled);
+    }
+
+    #[test]
+    fn a_reader_given_up_holds_nothing_more() {
+        let outbox = Outbox::new(0);
+        outbox.push(Wire::text(&[b'a'; 1000], "chat", None));
+        outbox.abandon();
+        assert_eq!(outbox.waiting(), 0);
+        assert_eq!(outbox.push(Wire::text(b"late", "chat", None)), 0);
     }
 
     #[test]

@@ -202,7 +202,7 @@ impl<T> Seats<T> {
         tracing::warn!(parent: span, "cutting off user {user}: it stopped reading");
         self.metrics.cut_off(CutOff::SlowReader);
         if let Some(outlet) = seat.outlet() {
-            outlet.close();
+            outlet.abandon();
         }
         Some(seat)
     }
