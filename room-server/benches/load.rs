@@ -240,16 +240,21 @@ impl Drop for ServerProc {
     /// SIGTERM first, so a profiler wrapping the server writes its report; then SIGKILL.
     fn drop(&mut self) {
         self.terminate();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(30) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        wait_or_kill(&mut self.child);
     }
+}
+
+/// Waits up to 30 s for a child told to stop, then kills it.
+fn wait_or_kill(child: &mut Child) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn unix_nanos() -> u64 {
@@ -603,15 +608,7 @@ impl Drop for Gen {
     fn drop(&mut self) {
         // Its stdin closed tells a child to stop, if nobody told it yet.
         self.stdin = None;
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(30) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        wait_or_kill(&mut self.child);
     }
 }
 
