@@ -98,6 +98,7 @@ impl Running {
 /// actix system (`#[actix_web::main]`, `#[actix_rt::test]`).
 pub async fn start(config: RoomServerConfig) -> anyhow::Result<Running> {
     let (bind, workers) = (config.bind, config.workers);
+    let tcp_user_timeout = 2 * config.client_timeout;
     let shared = server::state(config).await?;
     let state = web::Data::from(shared.clone());
     let mut http = HttpServer::new(move || {
@@ -114,6 +115,19 @@ pub async fn start(config: RoomServerConfig) -> anyhow::Result<Running> {
     // (actix-http leaves it on), a frame sent while the previous one is unacknowledged
     // waits for the client's delayed ACK, up to 40 ms.
     .tcp_nodelay(true)
+    // A client that stops reading fills its window; the room cuts it off after the client
+    // timeout and writes nothing more, but the HTTP layer still waits to flush what it holds
+    // (it has no write timeout), so the connection would stay open as long as the client
+    // kept it. The kernel gives up on it instead: data unacknowledged, or a zero window, for
+    // twice the client timeout resets the connection (and ends its session).
+    .on_connect(move |conn, _| {
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            if let Err(e) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(tcp_user_timeout))
+            {
+                tracing::warn!("cannot set TCP_USER_TIMEOUT: {e}");
+            }
+        }
+    })
     .client_request_timeout(REQUEST_HEAD_TIMEOUT);
     if let Some(workers) = workers {
         http = http.workers(workers);

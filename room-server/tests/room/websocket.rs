@@ -403,6 +403,72 @@ async fn a_reader_that_stops_reading_is_cut_off_and_the_room_goes_on() {
     );
 }
 
+#[actix_rt::test]
+async fn a_cut_off_reader_that_keeps_its_socket_open_is_disconnected() {
+    let server = server_with(|c| {
+        c.heartbeat_interval = Duration::from_millis(250);
+        c.client_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let mut r = room(12, 2);
+    r.member_limit = 12;
+    let mut talkers = Vec::new();
+    for id in 2..=5 {
+        let (c, _) = Client::join(&server, id, &r).await;
+        talkers.push(c);
+    }
+    // A long chat history, so that every welcome is big (~48 KB).
+    let line = "가".repeat(500);
+    for c in talkers.iter_mut() {
+        for _ in 0..8 {
+            c.send(json!({"type":"chat","text":line})).await;
+        }
+    }
+    for c in talkers.iter_mut() {
+        while c.try_recv(Duration::from_millis(100)).await.is_some() {}
+    }
+    // The reader asks for fresh welcomes and never reads them, slowly enough that its socket
+    // and the server's fill up before 1 MiB waits in the room: from then on the server's HTTP
+    // layer holds frames it cannot write, and nothing it does can close the connection.
+    let mut slow = Client::join_slow_reader(&server, 1, &r).await;
+    let resync = json!({"type":"resync","since":0}).to_string();
+    for _ in 0..100 {
+        // Once the server has given up on it, its sends fail: that is what this test awaits.
+        if futures_util::SinkExt::send(&mut slow.ws, resync.as_str().into())
+            .await
+            .is_err()
+        {
+            break;
+        }
+        // The others read (and so answer pings), or they would be dropped as silent.
+        for c in talkers.iter_mut() {
+            while c.try_recv(Duration::from_millis(1)).await.is_some() {}
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    // The room goes on talking. The reader answers no pings and its frames stop moving, so
+    // the room gives up on it; its connection must then end, although its client keeps it.
+    let started = std::time::Instant::now();
+    loop {
+        talkers[0]
+            .send(json!({"type":"chat","text":"still here"}))
+            .await;
+        let open = metric(&server.metrics().await, "onair_ws_connections");
+        if open == 4.0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{open} connections open: the cut-off reader's connection is still there"
+        );
+        for c in talkers.iter_mut() {
+            while c.try_recv(Duration::from_millis(1)).await.is_some() {}
+        }
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    drop(slow);
+}
+
 /// Whatever frames clients make up, the metrics keep their fixed set of series.
 #[actix_rt::test]
 async fn made_up_frames_add_no_series() {
