@@ -341,33 +341,43 @@ async fn a_flooder_is_throttled_then_cut_off_and_the_room_stays_smooth() {
     assert!(metric(&metrics, r#"onair_frames_in_total{type="react"}"#) >= 100.0);
 }
 
-#[actix_rt::test]
-async fn a_reader_that_stops_reading_is_cut_off_and_the_room_goes_on() {
-    // Once its socket is full the session is not run at all, so whether the 1 MiB limit is
-    // reached first depends on the kernel's buffers; a session that has not run for longer
-    // than the client timeout is cut off either way.
+/// A server with a short heartbeat and client timeout (250 ms, 2 s), and a room of 12 whose
+/// `members` have each said 8 chat lines of 500 Hangul syllables (1.5 KB each): every welcome
+/// carries them all, so a member that asks for fresh welcomes is soon owed a lot.
+async fn room_with_a_long_chat_history(
+    id: i64,
+    members: std::ops::RangeInclusive<i64>,
+) -> (Server, onair_shared::auth::TicketRoom, Vec<Client>) {
     let server = server_with(|c| {
         c.heartbeat_interval = Duration::from_millis(250);
         c.client_timeout = Duration::from_secs(2);
     })
     .await;
-    let mut r = room(10, 2);
+    let mut r = room(id, 2);
     r.member_limit = 12;
-    let mut senders = Vec::new();
-    for id in 2..=6 {
-        let (c, _) = Client::join(&server, id, &r).await;
-        senders.push(c);
+    let mut clients = Vec::new();
+    for user in members {
+        let (c, _) = Client::join(&server, user, &r).await;
+        clients.push(c);
     }
-    // A long chat history (50 lines of 500 Hangul syllables): every welcome carries it.
     let line = "가".repeat(500);
-    for c in senders.iter_mut() {
+    for c in clients.iter_mut() {
         for _ in 0..8 {
             c.send(json!({"type":"chat","text":line})).await;
         }
     }
-    for c in senders.iter_mut() {
+    for c in clients.iter_mut() {
         while c.try_recv(Duration::from_millis(100)).await.is_some() {}
     }
+    (server, r, clients)
+}
+
+#[actix_rt::test]
+async fn a_reader_that_stops_reading_is_cut_off_and_the_room_goes_on() {
+    // Once its socket is full the session is not run at all, so whether the 1 MiB limit is
+    // reached first depends on the kernel's buffers; a session that has not run for longer
+    // than the client timeout is cut off either way.
+    let (server, r, mut senders) = room_with_a_long_chat_history(10, 2..=6).await;
     // The slow member's socket takes little; after its welcome it never reads again, and asks
     // for a fresh welcome (75 KB) again and again: far more than 1 MiB is soon owed to it.
     let mut slow = Client::join_slow_reader(&server, 1, &r).await;
@@ -405,28 +415,7 @@ async fn a_reader_that_stops_reading_is_cut_off_and_the_room_goes_on() {
 
 #[actix_rt::test]
 async fn a_cut_off_reader_that_keeps_its_socket_open_is_disconnected() {
-    let server = server_with(|c| {
-        c.heartbeat_interval = Duration::from_millis(250);
-        c.client_timeout = Duration::from_secs(2);
-    })
-    .await;
-    let mut r = room(12, 2);
-    r.member_limit = 12;
-    let mut talkers = Vec::new();
-    for id in 2..=5 {
-        let (c, _) = Client::join(&server, id, &r).await;
-        talkers.push(c);
-    }
-    // A long chat history, so that every welcome is big (~48 KB).
-    let line = "가".repeat(500);
-    for c in talkers.iter_mut() {
-        for _ in 0..8 {
-            c.send(json!({"type":"chat","text":line})).await;
-        }
-    }
-    for c in talkers.iter_mut() {
-        while c.try_recv(Duration::from_millis(100)).await.is_some() {}
-    }
+    let (server, r, mut talkers) = room_with_a_long_chat_history(12, 2..=5).await;
     // The reader asks for fresh welcomes and never reads them, slowly enough that its socket
     // and the server's fill up before 1 MiB waits in the room: from then on the server's HTTP
     // layer holds frames it cannot write, and nothing it does can close the connection.
