@@ -257,6 +257,13 @@ fn wait_or_kill(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// CPU seconds of each server, then of Redis (none without one).
+fn servers_and_redis_cpu(servers: &[ServerProc], redis: Option<&RedisProc>) -> Vec<Cpu> {
+    let mut v: Vec<Cpu> = servers.iter().map(|s| s.stats().1).collect();
+    v.push(redis.map_or(Cpu::default(), |r| proc_stats(r.0.id()).1));
+    v
+}
+
 fn unix_nanos() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -759,12 +766,7 @@ async fn idle(o: &Opts) {
     tokio::time::sleep(Duration::from_secs(2)).await;
     // CPU seconds of each server, then Redis, then the generator processes.
     let cpu = |gens: &[Gen]| {
-        let mut v: Vec<Cpu> = servers.iter().map(|s| s.stats().1).collect();
-        v.push(
-            redis
-                .as_ref()
-                .map_or(Cpu::default(), |r| proc_stats(r.0.id()).1),
-        );
+        let mut v = servers_and_redis_cpu(&servers, redis.as_ref());
         let generators: Vec<Cpu> = gens
             .iter()
             .map(Gen::cpu)
@@ -893,12 +895,7 @@ async fn fanout(o: &Opts) {
     let server = &servers[0];
     // CPU seconds of each server, then Redis, then this generator.
     let cpu = |servers: &[ServerProc]| {
-        let mut v: Vec<Cpu> = servers.iter().map(|s| s.stats().1).collect();
-        v.push(
-            redis
-                .as_ref()
-                .map_or(Cpu::default(), |r| proc_stats(r.0.id()).1),
-        );
+        let mut v = servers_and_redis_cpu(servers, redis.as_ref());
         v.push(proc_stats(std::process::id()).1);
         v
     };
